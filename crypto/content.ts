@@ -1,0 +1,195 @@
+/**
+ * Content: the application JSON inside an envelope, shared by the reporter
+ * page and the counsellor client. Every field is checked exactly (no extra
+ * keys, bounded sizes), because a hostile reporter or a hostile counsellor
+ * key could send anything inside a valid signature.
+ * @module
+ */
+
+import { fromBase64 } from './base64.js';
+import { fromUtf8, utf8 } from './bytes.js';
+import { MalformedError } from './errors.js';
+import { isFingerprint } from './fingerprint.js';
+import { STREAM_PREFIX_BYTES } from './stream.js';
+
+/** Whether the counsellor may bring the case to the escalation recipient. */
+export type Consent = 'no' | 'ask' | 'yes';
+/** Case states the reporter sees. */
+export type CaseStatus = 'received' | 'in-conversation' | 'forwarded' | 'closed';
+/** Languages the page speaks. */
+export type Language = 'nl' | 'en';
+
+/** An attachment as its message names it; the key opens the blob. */
+export interface AttachmentRef {
+  readonly name: string;
+  readonly type: string;
+  readonly size: number;
+  /** Server id of the uploaded ciphertext: 32 lower-case hex digits. */
+  readonly blob: string;
+  readonly key: string;
+  readonly prefix: string;
+}
+
+/** Message 0 of a case, written by the reporter. */
+export interface ReportContent {
+  readonly v: 1;
+  readonly type: 'report';
+  /** When it was written, ISO 8601 UTC to the second (precise time travels only inside ciphertext). */
+  readonly time: string;
+  readonly text: string;
+  readonly consent: Consent;
+  /** How the reporter wants to be addressed (may be empty). */
+  readonly addressAs: string;
+  readonly language: Language;
+  /** The reporter's X25519 box key, base64: replies are sealed to it. */
+  readonly reporterBox: string;
+  readonly attachments: readonly AttachmentRef[];
+}
+
+/** A message in the conversation from either side; a reporter may change consent with it. */
+export interface MessageContent {
+  readonly v: 1;
+  readonly type: 'message';
+  readonly time: string;
+  readonly text: string;
+  readonly attachments: readonly AttachmentRef[];
+  /** Set only by the reporter, to change their consent. */
+  readonly consent?: Consent;
+}
+
+/** A counsellor's status update, which the reporter sees. */
+export interface StatusContent {
+  readonly v: 1;
+  readonly type: 'status';
+  readonly time: string;
+  readonly status: CaseStatus;
+  readonly text: string;
+}
+
+/** The acknowledgement of receipt: proof of reporting the reporter can keep. */
+export interface AckContent {
+  readonly v: 1;
+  readonly type: 'ack';
+  readonly time: string;
+  /** Hash of the report envelope (message 0), base64 (32 bytes). */
+  readonly reportHash: string;
+  /** The day the report was received, YYYY-MM-DD. */
+  readonly receivedDate: string;
+  readonly text: string;
+}
+
+/** Record, in the conversation, that the case was forwarded to an escalation recipient. */
+export interface ForwardedContent {
+  readonly v: 1;
+  readonly type: 'forwarded';
+  readonly time: string;
+  /** Fingerprint of the escalation recipient. */
+  readonly to: string;
+  readonly name: string;
+  readonly text: string;
+}
+
+/** A counsellor's private note: sealed to counsellors only, kept apart from the conversation. */
+export interface NoteContent {
+  readonly v: 1;
+  readonly type: 'note';
+  readonly time: string;
+  readonly text: string;
+}
+
+/** Everything an envelope can carry. */
+export type Content = ReportContent | MessageContent | StatusContent | AckContent | ForwardedContent | NoteContent;
+
+/** Longest text field, in UTF-16 code units. */
+export const MAX_TEXT_LENGTH = 200_000;
+/** Most attachments one message may carry. */
+export const MAX_ATTACHMENTS = 100;
+
+/** Serialises content as UTF-8 JSON (after checking it). */
+export function encodeContent(content: Content): Uint8Array {
+  return utf8(JSON.stringify(parseContent(content)));
+}
+
+/** Parses and checks content bytes from an opened envelope. Throws MalformedError. */
+export function decodeContent(bytes: Uint8Array): Content {
+  let value: unknown;
+  try {
+    value = JSON.parse(fromUtf8(bytes));
+  } catch (error) {
+    if (error instanceof MalformedError) throw error;
+    throw new MalformedError('content is not JSON');
+  }
+  return parseContent(value);
+}
+
+type Check = (value: unknown) => boolean;
+
+const text: Check = (value) => typeof value === 'string' && value.length <= MAX_TEXT_LENGTH;
+const shortText =
+  (max: number): Check =>
+  (value) =>
+    typeof value === 'string' && value.length <= max;
+const oneOf =
+  (...options: readonly string[]): Check =>
+  (value) =>
+    typeof value === 'string' && options.includes(value);
+const time: Check = (value) =>
+  typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(value) && !Number.isNaN(Date.parse(value));
+const date: Check = (value) => typeof value === 'string' && /^\d{4}-\d\d-\d\d$/.test(value) && !Number.isNaN(Date.parse(value));
+const base64Of =
+  (length: number): Check =>
+  (value) => {
+    try {
+      fromBase64(value as string, { expectedLength: length });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+const attachments: Check = (value) =>
+  Array.isArray(value) && value.length <= MAX_ATTACHMENTS && value.every((item) => matches(item, ATTACHMENT));
+
+const ATTACHMENT: Record<string, Check> = {
+  name: (value) => typeof value === 'string' && value.length > 0 && utf8(value).length <= 255,
+  type: shortText(255),
+  size: (value) => Number.isSafeInteger(value) && (value as number) >= 0,
+  blob: (value) => typeof value === 'string' && /^[0-9a-f]{32}$/.test(value),
+  key: base64Of(32),
+  prefix: base64Of(STREAM_PREFIX_BYTES),
+};
+
+const consent = oneOf('no', 'ask', 'yes');
+
+const SHAPES: Record<Content['type'], { required: Record<string, Check>; optional?: Record<string, Check> }> = {
+  report: {
+    required: { text, consent, addressAs: shortText(200), language: oneOf('nl', 'en'), reporterBox: base64Of(32), attachments },
+  },
+  message: { required: { text, attachments }, optional: { consent } },
+  status: { required: { status: oneOf('received', 'in-conversation', 'forwarded', 'closed'), text } },
+  ack: { required: { reportHash: base64Of(32), receivedDate: date, text } },
+  forwarded: { required: { to: isFingerprint, name: shortText(128), text } },
+  note: { required: { text } },
+};
+
+function matches(value: unknown, shape: Record<string, Check>, optional: Record<string, Check> = {}): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (!(key in shape) && !(key in optional)) return false;
+  for (const [key, check] of Object.entries(shape)) if (!(key in record) || !check(record[key])) return false;
+  for (const [key, check] of Object.entries(optional)) if (key in record && !check(record[key])) return false;
+  return true;
+}
+
+/** Checks an untrusted value against the content shapes. Throws MalformedError. */
+export function parseContent(value: unknown): Content {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedError('content must be an object');
+  const record = value as Record<string, unknown>;
+  if (record.v !== 1) throw new MalformedError('unsupported content version');
+  const type = record.type;
+  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) throw new MalformedError('unknown content type');
+  const shape = SHAPES[type as Content['type']];
+  if (!matches(value, { v: (v) => v === 1, type: (t) => t === type, time, ...shape.required }, shape.optional)) {
+    throw new MalformedError(`content of type ${type} has missing, extra or invalid fields`);
+  }
+  return value as Content;
+}

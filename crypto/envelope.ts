@@ -1,0 +1,264 @@
+/**
+ * Envelopes: every report and message. A signed, padded payload is sealed
+ * with a fresh content key (XSalsa20-Poly1305, `secretbox`); the content key
+ * is wrapped for each recipient with an ephemeral X25519 key (`box`).
+ * The signature binds the case number, the position in the conversation
+ * and the hash of the previous message, so a message moved to another case
+ * or position, altered or forged is refused.
+ * @module
+ */
+
+import nacl from 'tweetnacl';
+import { fromBase64, toBase64 } from './base64.js';
+import { concatBytes, expectBytes, readU32be, u32be, utf8 } from './bytes.js';
+import { AuthenticationError, BadSignatureError, MalformedError, WrongKeyError } from './errors.js';
+import { openSecretbox, SECRETBOX_OVERHEAD, sealSecretbox } from './secretbox.js';
+import { isFingerprint } from './fingerprint.js';
+import { labelledHash } from './hash.js';
+import { pad, paddedLength, unpad } from './padding.js';
+import type { RandomSource } from './random.js';
+import { secureRandom } from './random.js';
+import { isCaseNumber } from './receipt.js';
+import type { SignatureVerifier } from './verify.js';
+import { sign, verifySignature } from './verify.js';
+
+/** Payload format version. */
+export const ENVELOPE_VERSION = 1;
+/** Largest content (the signed application bytes) in one envelope. */
+export const MAX_CONTENT_BYTES = 1024 * 1024;
+/** Most recipients one envelope may name. */
+export const MAX_RECIPIENTS = 16;
+/** Bytes before the content in a payload: version, seq, prev, author, signature, length. */
+export const PAYLOAD_HEADER_BYTES = 1 + 4 + 32 + 32 + 64 + 4;
+/** The predecessor of the first message of a case. */
+export const GENESIS_HASH = new Uint8Array(32);
+/** Largest ciphertext an envelope can carry. */
+export const MAX_CIPHERTEXT_BYTES = paddedLength(PAYLOAD_HEADER_BYTES + MAX_CONTENT_BYTES) + 16;
+
+/** One recipient's copy of the content key. */
+export interface WrappedKey {
+  /** Fingerprint of the recipient's signing key. */
+  readonly to: string;
+  /** Ephemeral X25519 public key, base64 (32 bytes). */
+  readonly epk: string;
+  /** The content key boxed for the recipient, base64 (48 bytes). */
+  readonly wk: string;
+}
+
+/** An envelope as JSON on the wire and in the store. */
+export interface Envelope {
+  readonly v: 1;
+  /** secretbox nonce, base64 (24 bytes). */
+  readonly nonce: string;
+  /** secretbox of the padded payload, base64. */
+  readonly ct: string;
+  readonly keys: readonly WrappedKey[];
+}
+
+/** Someone an envelope is sealed for. */
+export interface Recipient {
+  readonly fingerprint: string;
+  readonly boxPublicKey: Uint8Array;
+}
+
+/** The key a recipient opens envelopes with. */
+export interface RecipientKey extends Recipient {
+  readonly boxSecretKey: Uint8Array;
+}
+
+/** What to seal. */
+export interface SealInput {
+  readonly caseNumber: string;
+  /** Position in the conversation, from 0. */
+  readonly seq: number;
+  /** Hash of message seq-1 (GENESIS_HASH for seq 0). */
+  readonly prev: Uint8Array;
+  /** The author's Ed25519 key pair. */
+  readonly author: nacl.SignKeyPair;
+  /** Application bytes (at most MAX_CONTENT_BYTES). */
+  readonly content: Uint8Array;
+  readonly recipients: readonly Recipient[];
+}
+
+/** A sealed envelope with what its author may want to keep. */
+export interface Sealed {
+  readonly envelope: Envelope;
+  /** The envelope's hash: the next message's `prev`. */
+  readonly hash: Uint8Array;
+  readonly contentKey: Uint8Array;
+}
+
+/** An envelope opened and its signature checked. */
+export interface OpenedEnvelope {
+  readonly seq: number;
+  readonly prev: Uint8Array;
+  /** The author's Ed25519 public key (who may author is the caller's rule). */
+  readonly author: Uint8Array;
+  readonly content: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly contentKey: Uint8Array;
+}
+
+/** The bytes the author signs. */
+export function messageSignedBytes(
+  caseNumber: string,
+  seq: number,
+  prev: Uint8Array,
+  author: Uint8Array,
+  content: Uint8Array,
+): Uint8Array {
+  if (!isCaseNumber(caseNumber)) throw new MalformedError('not a case number');
+  return concatBytes(
+    utf8('kluis/v1/message'),
+    new Uint8Array([0]),
+    utf8(caseNumber),
+    u32be(seq),
+    expectBytes(prev, 32, 'prev'),
+    expectBytes(author, 32, 'author'),
+    u32be(content.length),
+    content,
+  );
+}
+
+/** The nonce of a key wrap, derived from both public keys (each ephemeral key is used once). */
+function wrapNonce(ephemeralPublicKey: Uint8Array, recipientBoxPublicKey: Uint8Array): Uint8Array {
+  return labelledHash('kluis/v1/wrap-nonce', 24, ephemeralPublicKey, recipientBoxPublicKey);
+}
+
+/** Wraps a content key for one recipient with a fresh ephemeral key. Used when sealing and when forwarding. */
+export function wrapContentKey(contentKey: Uint8Array, recipient: Recipient, random: RandomSource = secureRandom): WrappedKey {
+  if (!isFingerprint(recipient.fingerprint)) throw new MalformedError('recipient fingerprint is malformed');
+  expectBytes(recipient.boxPublicKey, 32, 'recipient box key');
+  const ephemeral = nacl.box.keyPair.fromSecretKey(expectBytes(random(32), 32, 'random'));
+  const wrapped = nacl.box(
+    expectBytes(contentKey, 32, 'content key'),
+    wrapNonce(ephemeral.publicKey, recipient.boxPublicKey),
+    recipient.boxPublicKey,
+    ephemeral.secretKey,
+  );
+  return { to: recipient.fingerprint, epk: toBase64(ephemeral.publicKey), wk: toBase64(wrapped) };
+}
+
+/** Hash of an envelope: labelled SHA-512 of its nonce and ciphertext, 32 bytes. Wrapped keys are not covered (forwarding adds some). */
+export function envelopeHash(envelope: Envelope): Uint8Array {
+  return labelledHash('kluis/v1/message-hash', 32, fromBase64(envelope.nonce), fromBase64(envelope.ct));
+}
+
+/** Seals a message. */
+export function sealEnvelope(input: SealInput, random: RandomSource = secureRandom): Sealed {
+  const { caseNumber, seq, prev, author, content, recipients } = input;
+  if (content.length > MAX_CONTENT_BYTES) throw new MalformedError('content is too large');
+  if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS) throw new MalformedError('wrong number of recipients');
+  if (new Set(recipients.map((r) => r.fingerprint)).size !== recipients.length) {
+    throw new MalformedError('duplicate recipient');
+  }
+  expectBytes(author.secretKey, 64, 'author secret key');
+  const signature = sign(messageSignedBytes(caseNumber, seq, prev, author.publicKey, content), author.secretKey);
+  const payload = pad(
+    concatBytes(new Uint8Array([ENVELOPE_VERSION]), u32be(seq), prev, author.publicKey, signature, u32be(content.length), content),
+  );
+  const contentKey = expectBytes(random(32), 32, 'random').slice();
+  const nonce = expectBytes(random(24), 24, 'random').slice();
+  const ciphertext = sealSecretbox(contentKey, nonce, payload);
+  const keys = recipients.map((recipient) => wrapContentKey(contentKey, recipient, random));
+  const envelope: Envelope = { v: 1, nonce: toBase64(nonce), ct: toBase64(ciphertext), keys };
+  return { envelope, hash: envelopeHash(envelope), contentKey };
+}
+
+const ENVELOPE_KEYS = ['ct', 'keys', 'nonce', 'v'];
+const WRAPPED_KEY_KEYS = ['epk', 'to', 'wk'];
+
+function hasExactKeys(value: unknown, expected: readonly string[]): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value).sort();
+  return keys.length === expected.length && keys.every((key, i) => key === expected[i]);
+}
+
+/** True iff `length` is a ciphertext length some payload pads to. */
+export function isValidCiphertextLength(length: number): boolean {
+  const padded = length - SECRETBOX_OVERHEAD;
+  return padded >= PAYLOAD_HEADER_BYTES && length <= MAX_CIPHERTEXT_BYTES && paddedLength(padded) === padded;
+}
+
+/**
+ * Checks an untrusted value's exact shape: no extra fields, canonical
+ * base64, fixed key and nonce lengths, a ciphertext length that padding can
+ * produce, 1 to MAX_RECIPIENTS distinct recipients. Never decrypts: the
+ * server uses it before storing. Throws MalformedError.
+ */
+export function parseEnvelope(value: unknown): Envelope {
+  if (!hasExactKeys(value, ENVELOPE_KEYS)) throw new MalformedError('envelope has missing or extra fields');
+  if (value.v !== 1) throw new MalformedError('unsupported envelope version');
+  fromBase64(value.nonce as string, { expectedLength: 24 });
+  const ciphertext = fromBase64(value.ct as string, { maxLength: MAX_CIPHERTEXT_BYTES });
+  if (!isValidCiphertextLength(ciphertext.length)) throw new MalformedError('ciphertext length is not a padded length');
+  parseWrappedKeys(value.keys);
+  return value as unknown as Envelope;
+}
+
+/** Checks a list of wrapped keys (1 to MAX_RECIPIENTS, distinct recipients). Throws MalformedError. */
+export function parseWrappedKeys(value: unknown): readonly WrappedKey[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RECIPIENTS) {
+    throw new MalformedError('envelope must have 1 to 16 wrapped keys');
+  }
+  const seen = new Set<string>();
+  for (const entry of value) {
+    if (!hasExactKeys(entry, WRAPPED_KEY_KEYS)) throw new MalformedError('wrapped key has missing or extra fields');
+    if (!isFingerprint(entry.to)) throw new MalformedError('wrapped key recipient is malformed');
+    if (seen.has(entry.to)) throw new MalformedError('duplicate recipient');
+    seen.add(entry.to);
+    fromBase64(entry.epk as string, { expectedLength: 32 });
+    fromBase64(entry.wk as string, { expectedLength: 32 + nacl.box.overheadLength });
+  }
+  return value as WrappedKey[];
+}
+
+/** Recovers the content key from the recipient's wrapped copy. WrongKeyError if not addressed to it; AuthenticationError if the wrap is damaged. */
+export function unwrapContentKey(envelope: Envelope, key: RecipientKey): Uint8Array {
+  const entry = envelope.keys.find((k) => k.to === key.fingerprint);
+  if (!entry) throw new WrongKeyError('envelope is not addressed to this key');
+  const ephemeral = fromBase64(entry.epk, { expectedLength: 32 });
+  const wrapped = fromBase64(entry.wk, { expectedLength: 48 });
+  const contentKey = nacl.box.open(wrapped, wrapNonce(ephemeral, key.boxPublicKey), ephemeral, key.boxSecretKey);
+  if (!contentKey) throw new AuthenticationError('wrapped key does not open');
+  return contentKey;
+}
+
+/**
+ * Opens an envelope with a recipient's key and checks the author's
+ * signature over the expected case number. Does not judge the position
+ * (see chain.ts) or whether the author may write here (the caller's rule).
+ */
+export function openEnvelope(
+  value: unknown,
+  key: RecipientKey,
+  options: { caseNumber: string; verifier?: SignatureVerifier },
+): OpenedEnvelope {
+  const envelope = parseEnvelope(value);
+  const contentKey = unwrapContentKey(envelope, key);
+  return openWithContentKey(envelope, contentKey, options);
+}
+
+/** Opens an envelope whose content key is already known (a forwarder re-reading, a test). */
+export function openWithContentKey(
+  envelope: Envelope,
+  contentKey: Uint8Array,
+  options: { caseNumber: string; verifier?: SignatureVerifier },
+): OpenedEnvelope {
+  const payload = openSecretbox(contentKey, fromBase64(envelope.nonce, { expectedLength: 24 }), fromBase64(envelope.ct), 'envelope');
+  if (payload.length < PAYLOAD_HEADER_BYTES || payload[0] !== ENVELOPE_VERSION) {
+    throw new MalformedError('unsupported payload version');
+  }
+  const seq = readU32be(payload, 1);
+  const prev = payload.slice(5, 37);
+  const author = payload.slice(37, 69);
+  const signature = payload.slice(69, 133);
+  const contentLength = readU32be(payload, 133);
+  if (contentLength > MAX_CONTENT_BYTES) throw new MalformedError('content length out of range');
+  const content = unpad(payload, PAYLOAD_HEADER_BYTES + contentLength).slice(PAYLOAD_HEADER_BYTES);
+  const signed = messageSignedBytes(options.caseNumber, seq, prev, author, content);
+  if (!verifySignature(signed, signature, author, options.verifier)) {
+    throw new BadSignatureError('message signature does not verify for this case');
+  }
+  return { seq, prev, author, content, hash: envelopeHash(envelope), contentKey };
+}
