@@ -11,12 +11,20 @@ import { constantTimeEqual } from './bytes.js';
 import type { KluisError } from './errors.js';
 import { BadSignatureError, KluisError as KluisErrorClass, OutOfOrderError } from './errors.js';
 import { fingerprintOf } from './fingerprint.js';
-import type { Envelope, OpenedEnvelope, RecipientKey } from './envelope.js';
-import { envelopeHash, GENESIS_HASH, openEnvelope, parseEnvelope } from './envelope.js';
+import type { OpenedEnvelope, RecipientKey } from './envelope.js';
+import { envelopeHash, openEnvelope, parseEnvelope } from './envelope.js';
 import type { SignatureVerifier } from './verify.js';
 
 // Stands in for the hash of a message too malformed to hash; no real predecessor matches it.
 const UNKNOWN_HASH = new Uint8Array(32).fill(0xff);
+
+function hashIfWellFormed(value: unknown): Uint8Array | undefined {
+  try {
+    return envelopeHash(parseEnvelope(value));
+  } catch {
+    return undefined;
+  }
+}
 
 /** What a reader learns of one link. */
 export interface ChainLink {
@@ -43,7 +51,7 @@ export function checkChain(links: readonly ChainLink[]): ChainProblem[] {
     if (link.seq > index) problems.push({ index, kind: 'gap' });
     else if (link.seq < index) problems.push({ index, kind: 'reorder' });
     else {
-      const expected = index === 0 ? GENESIS_HASH : links[index - 1]!.hash;
+      const expected = index === 0 ? new Uint8Array(32) : links[index - 1]!.hash;
       if (!constantTimeEqual(link.prev, expected)) problems.push({ index, kind: 'fork' });
     }
   });
@@ -98,11 +106,9 @@ export function openConversation(
   let reporterSignKey = options.reporterSignKey;
   const links: ChainLink[] = [];
   const entries: ConversationEntry[] = envelopes.map((value, index): ConversationEntry => {
-    let hash: Uint8Array | undefined;
+    let opened: OpenedEnvelope | undefined;
     try {
-      const envelope: Envelope = parseEnvelope(value);
-      hash = envelopeHash(envelope);
-      const opened = openEnvelope(envelope, key, {
+      opened = openEnvelope(value, key, {
         caseNumber: options.caseNumber,
         ...(options.verifier ? { verifier: options.verifier } : {}),
       });
@@ -111,17 +117,18 @@ export function openConversation(
       if (reporterSignKey && constantTimeEqual(opened.author, reporterSignKey)) {
         return { index, ok: true, author: { kind: 'reporter' }, opened };
       }
-      const counsellor = counsellors.find((c) => constantTimeEqual(c.signKey, opened.author));
+      const counsellor = counsellors.find((c) => constantTimeEqual(c.signKey, opened!.author));
       if (index > 0 && counsellor) {
         return { index, ok: true, author: { kind: 'counsellor', fingerprint: counsellor.fingerprint }, opened };
       }
       throw new BadSignatureError(index === 0 ? 'first message is not the reporter’s' : 'message author may not write in this case');
     } catch (error) {
       if (!(error instanceof KluisErrorClass)) throw error;
+      const hash = opened?.hash ?? hashIfWellFormed(value);
       // An unreadable message keeps its place in the chain (its own entry carries the error), so
       // the next link is judged against its real hash, or fails to match if it has none.
       if (links.length === index) {
-        const prev = index === 0 ? GENESIS_HASH : links[index - 1]!.hash;
+        const prev = index === 0 ? new Uint8Array(32) : links[index - 1]!.hash;
         links.push({ seq: index, prev, hash: hash ?? UNKNOWN_HASH });
       }
       return { index, ok: false, error, hash };

@@ -133,9 +133,20 @@ const oneOf =
   (...options: readonly string[]): Check =>
   (value) =>
     typeof value === 'string' && options.includes(value);
-const time: Check = (value) =>
-  typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(value) && !Number.isNaN(Date.parse(value));
-const date: Check = (value) => typeof value === 'string' && /^\d{4}-\d\d-\d\d$/.test(value) && !Number.isNaN(Date.parse(value));
+/** True iff year-month-day names a real day of the proleptic Gregorian calendar. */
+function isCalendarDay(year: number, month: number, day: number): boolean {
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return days !== undefined && day >= 1 && day <= days;
+}
+const date: Check = (value) => {
+  const match = typeof value === 'string' ? /^(\d{4})-(\d\d)-(\d\d)$/.exec(value) : null;
+  return match !== null && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]));
+};
+const time: Check = (value) => {
+  const match = typeof value === 'string' ? /^(\d{4}-\d\d-\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/.exec(value) : null;
+  return match !== null && date(match[1]);
+};
 const base64Of =
   (length: number): Check =>
   (value) => {

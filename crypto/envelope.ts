@@ -30,8 +30,8 @@ export const MAX_CONTENT_BYTES = 1024 * 1024;
 export const MAX_RECIPIENTS = 16;
 /** Bytes before the content in a payload: version, seq, prev, author, signature, length. */
 export const PAYLOAD_HEADER_BYTES = 1 + 4 + 32 + 32 + 64 + 4;
-/** The predecessor of the first message of a case. */
-export const GENESIS_HASH = new Uint8Array(32);
+/** The predecessor of the first message of a case: 32 zero bytes. (Readers compare against a fresh copy, so a caller that mutates this cannot change what the chain accepts.) */
+export const GENESIS_HASH: Uint8Array = new Uint8Array(32);
 /** Largest ciphertext an envelope can carry. */
 export const MAX_CIPHERTEXT_BYTES = paddedLength(PAYLOAD_HEADER_BYTES + MAX_CONTENT_BYTES) + 16;
 
@@ -141,7 +141,11 @@ export function wrapContentKey(contentKey: Uint8Array, recipient: Recipient, ran
 
 /** Hash of an envelope: labelled SHA-512 of its nonce and ciphertext, 32 bytes. Wrapped keys are not covered (forwarding adds some). */
 export function envelopeHash(envelope: Envelope): Uint8Array {
-  return labelledHash('kluis/v1/message-hash', 32, fromBase64(envelope.nonce), fromBase64(envelope.ct));
+  return hashOf(fromBase64(envelope.nonce), fromBase64(envelope.ct));
+}
+
+function hashOf(nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+  return labelledHash('kluis/v1/message-hash', 32, nonce, ciphertext);
 }
 
 /** Seals a message. */
@@ -162,7 +166,7 @@ export function sealEnvelope(input: SealInput, random: RandomSource = secureRand
   const ciphertext = sealSecretbox(contentKey, nonce, payload);
   const keys = recipients.map((recipient) => wrapContentKey(contentKey, recipient, random));
   const envelope: Envelope = { v: 1, nonce: toBase64(nonce), ct: toBase64(ciphertext), keys };
-  return { envelope, hash: envelopeHash(envelope), contentKey };
+  return { envelope, hash: hashOf(nonce, ciphertext), contentKey };
 }
 
 const ENVELOPE_KEYS = ['ct', 'keys', 'nonce', 'v'];
@@ -187,13 +191,18 @@ export function isValidCiphertextLength(length: number): boolean {
  * server uses it before storing. Throws MalformedError.
  */
 export function parseEnvelope(value: unknown): Envelope {
+  return decodeEnvelope(value).envelope;
+}
+
+/** parseEnvelope, keeping the decoded nonce and ciphertext so they are decoded once. */
+function decodeEnvelope(value: unknown): { envelope: Envelope; nonce: Uint8Array; ciphertext: Uint8Array } {
   if (!hasExactKeys(value, ENVELOPE_KEYS)) throw new MalformedError('envelope has missing or extra fields');
   if (value.v !== 1) throw new MalformedError('unsupported envelope version');
-  fromBase64(value.nonce as string, { expectedLength: 24 });
+  const nonce = fromBase64(value.nonce as string, { expectedLength: 24 });
   const ciphertext = fromBase64(value.ct as string, { maxLength: MAX_CIPHERTEXT_BYTES });
   if (!isValidCiphertextLength(ciphertext.length)) throw new MalformedError('ciphertext length is not a padded length');
   parseWrappedKeys(value.keys);
-  return value as unknown as Envelope;
+  return { envelope: value as unknown as Envelope, nonce, ciphertext };
 }
 
 /** Checks a list of wrapped keys (1 to MAX_RECIPIENTS, distinct recipients). Throws MalformedError. */
@@ -234,18 +243,27 @@ export function openEnvelope(
   key: RecipientKey,
   options: { caseNumber: string; verifier?: SignatureVerifier },
 ): OpenedEnvelope {
-  const envelope = parseEnvelope(value);
-  const contentKey = unwrapContentKey(envelope, key);
-  return openWithContentKey(envelope, contentKey, options);
+  const decoded = decodeEnvelope(value);
+  return openDecoded(decoded.nonce, decoded.ciphertext, unwrapContentKey(decoded.envelope, key), options);
 }
 
 /** Opens an envelope whose content key is already known (a forwarder re-reading, a test). */
 export function openWithContentKey(
-  envelope: Envelope,
+  envelope: unknown,
   contentKey: Uint8Array,
   options: { caseNumber: string; verifier?: SignatureVerifier },
 ): OpenedEnvelope {
-  const payload = openSecretbox(contentKey, fromBase64(envelope.nonce, { expectedLength: 24 }), fromBase64(envelope.ct), 'envelope');
+  const decoded = decodeEnvelope(envelope);
+  return openDecoded(decoded.nonce, decoded.ciphertext, contentKey, options);
+}
+
+function openDecoded(
+  nonce: Uint8Array,
+  ciphertext: Uint8Array,
+  contentKey: Uint8Array,
+  options: { caseNumber: string; verifier?: SignatureVerifier },
+): OpenedEnvelope {
+  const payload = openSecretbox(contentKey, nonce, ciphertext, 'envelope');
   if (payload.length < PAYLOAD_HEADER_BYTES || payload[0] !== ENVELOPE_VERSION) {
     throw new MalformedError('unsupported payload version');
   }
@@ -255,10 +273,10 @@ export function openWithContentKey(
   const signature = payload.slice(69, 133);
   const contentLength = readU32be(payload, 133);
   if (contentLength > MAX_CONTENT_BYTES) throw new MalformedError('content length out of range');
-  const content = unpad(payload, PAYLOAD_HEADER_BYTES + contentLength).slice(PAYLOAD_HEADER_BYTES);
+  const content = unpad(payload, PAYLOAD_HEADER_BYTES + contentLength).subarray(PAYLOAD_HEADER_BYTES);
   const signed = messageSignedBytes(options.caseNumber, seq, prev, author, content);
   if (!verifySignature(signed, signature, author, options.verifier)) {
     throw new BadSignatureError('message signature does not verify for this case');
   }
-  return { seq, prev, author, content, hash: envelopeHash(envelope), contentKey };
+  return { seq, prev, author, content, hash: hashOf(nonce, ciphertext), contentKey };
 }

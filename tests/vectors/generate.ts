@@ -300,6 +300,8 @@ export async function generateVectors() {
       { why: 'extra field', content: { ...replyContent, html: '<b>x</b>' }, error: 'malformed' },
       { why: 'unknown type', content: { ...replyContent, type: 'script' }, error: 'malformed' },
       { why: 'time with fractions', content: { ...replyContent, time: '2026-11-29T09:02:41.5Z' }, error: 'malformed' },
+      { why: 'a day that does not exist', content: { ...replyContent, time: '2026-02-29T09:02:41Z' }, error: 'malformed' },
+      { why: 'hour 24', content: { ...replyContent, time: '2026-11-29T24:00:00Z' }, error: 'malformed' },
       { why: 'blob id with path', content: { ...replyContent, attachments: [{ name: 'a', type: '', size: 1, blob: '../../etc/passwd', key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) }] }, error: 'malformed' },
     ],
   };
