@@ -1,0 +1,48 @@
+/**
+ * A lowdb adapter for one small JSON file that is written atomically AND durably.
+ *
+ * lowdb's own JSONFile writes through steno, which renames a temp file into place but never
+ * calls fsync: after a power loss the file can be empty or missing. This adapter writes a temp
+ * file in the same directory, fsyncs it, renames it over the target and fsyncs the directory
+ * (group-committed through the shared DirSyncer).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Adapter } from 'lowdb';
+import { type DirSyncer, isErrno, writeFileAtomic } from './durable-fs.js';
+import { CorruptRecordError } from './errors.js';
+
+export class DurableJsonFile<T> implements Adapter<T> {
+  readonly #path: string;
+  readonly #dirs: DirSyncer;
+
+  constructor(path: string, dirs: DirSyncer) {
+    this.#path = path;
+    this.#dirs = dirs;
+  }
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.#path, 'utf8');
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return null;
+      throw error;
+    }
+    return parseRecord<T>(text, this.#path);
+  }
+
+  async write(data: T): Promise<void> {
+    await writeFileAtomic(this.#path, serialiseRecord(data), this.#dirs);
+  }
+}
+
+/** The on-disk form of a record: compact JSON and a newline. */
+export const serialiseRecord = (data: unknown): string => `${JSON.stringify(data)}\n`;
+
+export function parseRecord<T>(text: string, path: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new CorruptRecordError(path, { cause: error });
+  }
+}
