@@ -1,0 +1,147 @@
+/**
+ * The Kluis drop-box server: a Hono app that stores ciphertext, issues case
+ * numbers and serves the built reporter page. `createApp` takes everything
+ * from outside (store, settings, bundles, secret, clock), so tests run it
+ * with `app.request()` against a real store in a temporary directory.
+ */
+
+import { Hono } from 'hono';
+import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
+import { LoginThrottle } from './auth.js';
+import type { Deps, Settings } from './deps.js';
+import { HttpError, MethodNotAllowedError, NotFoundError } from './errors.js';
+import { ExpiringSet } from './expiring-set.js';
+import type { CaseRecord, CaseSummary } from './records.js';
+import { caseRoutes } from './routes/cases.js';
+import { counsellorRoutes } from './routes/counsellor.js';
+import { publicRoutes } from './routes/public.js';
+import { uploadRoutes } from './routes/uploads.js';
+import type { StaticFile } from './static.js';
+import type { Store } from './store/index.js';
+
+/** What createApp needs. */
+export interface AppOptions {
+  readonly store: Store<CaseRecord, CaseSummary>;
+  readonly settings: Settings;
+  readonly counsellors: readonly VerifiedBundle[];
+  readonly escalation: readonly VerifiedBundle[];
+  /** 32 bytes that key the ticket MACs; kept in the data directory. */
+  readonly secret: Uint8Array;
+  /** The built reporter page by URL path (see static.ts); empty when not built. */
+  readonly page?: ReadonlyMap<string, StaticFile>;
+  /** Milliseconds since the epoch; tests move it. */
+  readonly now?: () => number;
+  readonly random?: RandomSource;
+  /** Ed25519 verifier for signed requests (the native one in production). */
+  readonly verifier?: SignatureVerifier;
+  /** Where to report unexpected errors (never request data). */
+  readonly logError?: (message: string) => void;
+}
+
+/** Content-Security-Policy of every response: nothing but this origin, no inline code, no framing. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "font-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const NOT_BUILT = new TextEncoder().encode(
+  '<!doctype html><html lang="en"><meta charset="utf-8"><title>Kluis</title><p>The reporter page has not been built. Run <code>npm run build</code> and restart.</p></html>',
+);
+
+// Routes and the methods they answer, for 405 rather than 404 on a wrong method.
+const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['/api/v1/health', ['GET']],
+  ['/api/v1/info', ['GET']],
+  ['/api/v1/tickets', ['POST']],
+  ['/api/v1/cases', ['POST']],
+  ['/api/v1/cases/:case', ['GET']],
+  ['/api/v1/cases/:case/messages', ['POST']],
+  ['/api/v1/cases/:case/uploads', ['POST']],
+  ['/api/v1/cases/:case/uploads/:id', ['GET', 'PATCH']],
+  ['/api/v1/cases/:case/blobs/:id', ['GET']],
+  ['/api/v1/counsellor/cases', ['GET']],
+  ['/api/v1/counsellor/cases/:case', ['GET', 'DELETE']],
+  ['/api/v1/counsellor/cases/:case/notes', ['POST']],
+  ['/api/v1/counsellor/cases/:case/forward', ['POST']],
+];
+
+/** Builds the app. */
+export function createApp(options: AppOptions): Hono {
+  const keys = new Map<string, VerifiedBundle>();
+  for (const bundle of [...options.counsellors, ...options.escalation]) keys.set(bundle.fingerprint, bundle);
+  const deps: Deps = {
+    store: options.store,
+    settings: options.settings,
+    counsellors: options.counsellors,
+    escalation: options.escalation,
+    keys,
+    secret: options.secret,
+    now: options.now ?? Date.now,
+    random: options.random ?? secureRandom,
+    verifier: options.verifier,
+    throttle: new LoginThrottle(),
+    nonces: new ExpiringSet(100_000),
+    spentTickets: new ExpiringSet(1_000_000),
+  };
+  const page = options.page ?? new Map<string, StaticFile>();
+  const app = new Hono();
+
+  app.use('*', async (c, next) => {
+    await next();
+    const headers = c.res.headers;
+    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    headers.set('Referrer-Policy', 'no-referrer');
+    headers.set('X-Content-Type-Options', 'nosniff');
+    headers.set('X-Frame-Options', 'DENY');
+    headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+    headers.set('Cross-Origin-Resource-Policy', 'same-origin');
+    headers.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), interest-cohort=()');
+    // Nothing is cached anywhere: a shared computer's browser cache must not show a visit.
+    headers.set('Cache-Control', 'no-store');
+    headers.delete('Set-Cookie');
+    if (deps.settings.onion) headers.set('Onion-Location', `http://${deps.settings.onion}${new URL(c.req.url).pathname}`);
+  });
+
+  const api = new Hono();
+  api.route('/', publicRoutes(deps));
+  api.route('/', caseRoutes(deps));
+  api.route('/', uploadRoutes(deps));
+  api.route('/', counsellorRoutes(deps));
+  app.route('/api/v1', api);
+  for (const [path, methods] of ROUTES) {
+    app.all(path, () => {
+      throw new MethodNotAllowedError(`use ${methods.join(' or ')}`);
+    });
+  }
+
+  app.get('*', (c) => {
+    const path = c.req.path;
+    if (path.startsWith('/api/')) throw new NotFoundError('no such route');
+    const file = page.get(path === '/' ? '/index.html' : path);
+    if (file) return c.body(file.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': file.type });
+    if (path === '/' && page.size === 0) return c.body(NOT_BUILT, 503, { 'Content-Type': 'text/html; charset=utf-8' });
+    throw new NotFoundError('no such page');
+  });
+
+  app.notFound((c) => c.json({ error: { code: 'not-found', message: 'no such route' } }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      return c.json({ error: { code: error.code, message: error.message }, ...error.details }, error.status);
+    }
+    // A bug. The route pattern is logged, never the path, headers or body: they may identify a reporter.
+    options.logError?.(`internal error on ${c.req.method} ${c.req.routePath}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,127 @@
+/**
+ * Who is asking: a reporter (the key derived from the receipt code, checked
+ * against the stored verifier in constant time) or a counsellor or
+ * escalation recipient (an Ed25519-signed request from a configured bundle,
+ * within the time window, with a fresh nonce).
+ */
+
+import {
+  authVerifier,
+  checkRequestTime,
+  constantTimeEqual,
+  ExpiredError,
+  fromBase64,
+  KluisError,
+  parseRequestHeaders,
+  type SignatureVerifier,
+  type VerifiedBundle,
+  verifyRequest,
+} from '../crypto/index.js';
+import { ExpiredSignatureError, ReplayedSignatureError, TooManyAttemptsError, UnauthorizedError } from './errors.js';
+import type { ExpiringSet } from './expiring-set.js';
+
+/** Seconds a signed request may be away from the server's clock. */
+export const SIGNATURE_WINDOW_SECONDS = 300;
+/** Failed reporter logins allowed per case in one window. */
+export const MAX_FAILED_LOGINS = 10;
+/** The window for failed logins. */
+export const FAILED_LOGIN_WINDOW_MS = 15 * 60 * 1000;
+
+const DUMMY_VERIFIER = new Uint8Array(32);
+
+/** Counts failed reporter logins per case number, bounded in memory. */
+export class LoginThrottle {
+  readonly #failures = new Map<string, { count: number; since: number }>();
+  readonly #capacity: number;
+
+  constructor(capacity = 100_000) {
+    this.#capacity = capacity;
+  }
+
+  /** Throws TooManyAttemptsError while the case is locked. */
+  check(caseNumber: string, now: number): void {
+    const entry = this.#failures.get(caseNumber);
+    if (entry && now - entry.since < FAILED_LOGIN_WINDOW_MS && entry.count >= MAX_FAILED_LOGINS) {
+      throw new TooManyAttemptsError('too many failed attempts for this case: wait 15 minutes');
+    }
+  }
+
+  fail(caseNumber: string, now: number): void {
+    const entry = this.#failures.get(caseNumber);
+    if (entry && now - entry.since < FAILED_LOGIN_WINDOW_MS) entry.count++;
+    else {
+      this.#failures.delete(caseNumber);
+      if (this.#failures.size >= this.#capacity) this.#failures.delete(this.#failures.keys().next().value!);
+      this.#failures.set(caseNumber, { count: 1, since: now });
+    }
+  }
+}
+
+/**
+ * Checks a reporter's `Kluis-Auth` header against the case's verifier.
+ * Unknown case and wrong key take the same path and give the same error.
+ */
+export function authenticateReporter(
+  header: string | undefined,
+  caseNumber: string,
+  storedVerifier: string | undefined,
+  throttle: LoginThrottle,
+  now: number,
+): void {
+  throttle.check(caseNumber, now);
+  let presented: Uint8Array;
+  try {
+    presented = fromBase64(header ?? '', { expectedLength: 32 });
+  } catch {
+    throttle.fail(caseNumber, now);
+    throw new UnauthorizedError('missing or malformed Kluis-Auth header');
+  }
+  const expected = storedVerifier === undefined ? DUMMY_VERIFIER : fromBase64(storedVerifier);
+  const match = constantTimeEqual(authVerifier(presented), expected);
+  if (!match || storedVerifier === undefined) {
+    throttle.fail(caseNumber, now);
+    throw new UnauthorizedError('wrong receipt code for this case');
+  }
+}
+
+/** Checks a signed counsellor request; returns the signer's bundle. */
+export function authenticateCounsellor(
+  request: { method: string; path: string; headers: Headers; body: Uint8Array },
+  keys: ReadonlyMap<string, VerifiedBundle>,
+  nonces: ExpiringSet,
+  nowMs: number,
+  verifier: SignatureVerifier | undefined,
+): VerifiedBundle {
+  const now = Math.floor(nowMs / 1000);
+  let parsed: ReturnType<typeof parseRequestHeaders>;
+  try {
+    parsed = parseRequestHeaders({
+      'kluis-key': request.headers.get('kluis-key') ?? undefined,
+      'kluis-time': request.headers.get('kluis-time') ?? undefined,
+      'kluis-nonce': request.headers.get('kluis-nonce') ?? undefined,
+      'kluis-signature': request.headers.get('kluis-signature') ?? undefined,
+    });
+  } catch {
+    throw new UnauthorizedError('missing or malformed signature headers');
+  }
+  const signer = keys.get(parsed.key);
+  if (!signer) throw new UnauthorizedError('unknown counsellor key');
+  try {
+    checkRequestTime(parsed.time, now, SIGNATURE_WINDOW_SECONDS);
+    verifyRequest(
+      { method: request.method, path: request.path, time: parsed.time, nonce: parsed.nonce, body: request.body },
+      parsed.signature,
+      signer.signPublicKey,
+      verifier,
+    );
+  } catch (error) {
+    if (error instanceof ExpiredError) throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
+    if (error instanceof KluisError) throw new UnauthorizedError('request signature does not verify');
+    throw error;
+  }
+  // Only a verified request may spend a nonce, so strangers cannot fill the cache.
+  if (!nonces.add(`${parsed.key}:${parsed.nonce}`, nowMs + 2 * SIGNATURE_WINDOW_SECONDS * 1000, nowMs)) {
+    throw new ReplayedSignatureError('this request was already received');
+  }
+  return signer;
+}

@@ -1,0 +1,90 @@
+/**
+ * Configuration from the environment (KLUIS_*), with one clear error per
+ * bad value. Nothing here is secret, so the resolved configuration may be
+ * printed at start.
+ */
+
+import { resolve } from 'node:path';
+
+/** What the operator configures. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Path of the counsellors' public bundles (a JSON array); undefined means demo mode. */
+  readonly counsellorsPath: string | undefined;
+  /** Path of the escalation recipients' public bundles (a JSON array), optional. */
+  readonly escalationPath: string | undefined;
+  readonly powBits: number;
+  readonly retentionDays: number;
+  /** v3 onion address for the Onion-Location header, optional. */
+  readonly onion: string | undefined;
+  readonly maxFileBytes: number;
+  readonly maxCaseBytes: number;
+  /** Where the built reporter page is. */
+  readonly staticDir: string;
+}
+
+/** A configuration value that cannot be used; the message says which and how to fix it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Defaults, as documented in README.md. */
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  powBits: 13,
+  retentionDays: 180,
+  maxFileMb: 100,
+  maxCaseMb: 500,
+  staticDir: './dist/reporter',
+} as const;
+
+const MB = 1024 * 1024;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+function optionalPath(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : resolve(raw);
+}
+
+/** Reads the configuration from an environment; throws ConfigError on the first bad value. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Config {
+  const host = env.KLUIS_HOST?.trim() || DEFAULTS.host;
+  if (!/^[0-9A-Za-z.:-]{1,253}$/.test(host)) {
+    throw new ConfigError(`KLUIS_HOST must be an IP address or host name (got ${JSON.stringify(host)})`);
+  }
+  const onion = env.KLUIS_ONION?.trim() || undefined;
+  if (onion !== undefined && !/^[a-z2-7]{56}\.onion$/.test(onion)) {
+    throw new ConfigError('KLUIS_ONION must be a v3 onion address: 56 characters a-z and 2-7, then ".onion" (no scheme, no path)');
+  }
+  const maxFileBytes = integer(env, 'KLUIS_MAX_FILE_MB', DEFAULTS.maxFileMb, 1, 4096) * MB;
+  const maxCaseBytes = integer(env, 'KLUIS_MAX_CASE_MB', DEFAULTS.maxCaseMb, 1, 65536) * MB;
+  if (maxCaseBytes < maxFileBytes) throw new ConfigError('KLUIS_MAX_CASE_MB must be at least KLUIS_MAX_FILE_MB');
+  return {
+    host,
+    port: integer(env, 'KLUIS_PORT', DEFAULTS.port, 0, 65535),
+    dataDir: resolve(env.KLUIS_DATA_DIR?.trim() || DEFAULTS.dataDir),
+    counsellorsPath: optionalPath(env, 'KLUIS_COUNSELLORS'),
+    escalationPath: optionalPath(env, 'KLUIS_ESCALATION'),
+    powBits: integer(env, 'KLUIS_POW_BITS', DEFAULTS.powBits, 0, 32),
+    retentionDays: integer(env, 'KLUIS_RETENTION_DAYS', DEFAULTS.retentionDays, 1, 3650),
+    onion,
+    maxFileBytes,
+    maxCaseBytes,
+    staticDir: resolve(env.KLUIS_STATIC_DIR?.trim() || DEFAULTS.staticDir),
+  };
+}

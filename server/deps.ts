@@ -1,0 +1,107 @@
+/**
+ * What every route group needs, passed in by createApp; and the small
+ * helpers they share (path parameters, authentication, clock).
+ */
+
+import type { Context } from 'hono';
+import { isCaseNumber, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
+import type { Store } from './store/index.js';
+import { authenticateCounsellor, authenticateReporter, type LoginThrottle } from './auth.js';
+import { ForbiddenError, InvalidCaseNumberError, InvalidIdError, UnauthorizedError } from './errors.js';
+import type { ExpiringSet } from './expiring-set.js';
+import type { CaseRecord, CaseSummary } from './records.js';
+import { hourOf } from './records.js';
+
+/** Server settings the routes act on. */
+export interface Settings {
+  readonly powBits: number;
+  readonly maxFileBytes: number;
+  readonly maxCaseBytes: number;
+  readonly demo: boolean;
+  readonly onion: string | undefined;
+  readonly version: string;
+}
+
+/** Dependencies of the route groups. */
+export interface Deps {
+  readonly store: Store<CaseRecord, CaseSummary>;
+  readonly settings: Settings;
+  readonly counsellors: readonly VerifiedBundle[];
+  readonly escalation: readonly VerifiedBundle[];
+  /** Every configured signing key, by fingerprint. */
+  readonly keys: ReadonlyMap<string, VerifiedBundle>;
+  /** Key of the ticket MACs. */
+  readonly secret: Uint8Array;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly random: RandomSource;
+  readonly verifier: SignatureVerifier | undefined;
+  readonly throttle: LoginThrottle;
+  readonly nonces: ExpiringSet;
+  readonly spentTickets: ExpiringSet;
+}
+
+/** Who a request was authenticated as. */
+export type Caller =
+  | { readonly kind: 'reporter' }
+  | { readonly kind: 'counsellor'; readonly bundle: VerifiedBundle }
+  | { readonly kind: 'escalation'; readonly bundle: VerifiedBundle };
+
+/** The canonical case number in the path, or 400. */
+export function caseParam(c: Context): string {
+  const value = c.req.param('case') ?? '';
+  if (!isCaseNumber(value)) throw new InvalidCaseNumberError('not a canonical case number');
+  return value;
+}
+
+/** The upload id in the path, or 400. */
+export function idParam(c: Context): string {
+  const value = c.req.param('id') ?? '';
+  if (!/^[0-9a-f]{32}$/.test(value)) throw new InvalidIdError('not an upload id');
+  return value;
+}
+
+/** The current hour (the only time the server stores). */
+export function currentHour(deps: Deps): number {
+  return hourOf(deps.now());
+}
+
+function signedPath(c: Context): string {
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
+}
+
+/** Authenticates a signed counsellor or escalation request over its exact body. */
+export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Caller {
+  const bundle = authenticateCounsellor(
+    { method: c.req.method, path: signedPath(c), headers: c.req.raw.headers, body },
+    deps.keys,
+    deps.nonces,
+    deps.now(),
+    deps.verifier,
+  );
+  return bundle.role === 'counsellor' ? { kind: 'counsellor', bundle } : { kind: 'escalation', bundle };
+}
+
+/** Authenticates the reporter of `caseNumber`, or a counsellor or escalation recipient. */
+export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint8Array): Caller {
+  const reporterKey = c.req.header('kluis-auth');
+  if (reporterKey !== undefined) {
+    authenticateReporter(reporterKey, caseNumber, deps.store.records.summary(caseNumber)?.verifier, deps.throttle, deps.now());
+    return { kind: 'reporter' };
+  }
+  if (c.req.header('kluis-signature') !== undefined) return counsellorCaller(c, deps, body);
+  throw new UnauthorizedError('send Kluis-Auth (reporter) or a signed request (counsellor)');
+}
+
+/** Refuses escalation recipients (they may only read what was forwarded to them). */
+export function refuseEscalation(caller: Caller): asserts caller is Exclude<Caller, { kind: 'escalation' }> {
+  if (caller.kind === 'escalation') throw new ForbiddenError('escalation recipients may only read forwarded cases');
+}
+
+/** Refuses an escalation recipient on a case not forwarded to it. */
+export function checkForwarded(caller: Caller, forwardedTo: readonly string[]): void {
+  if (caller.kind === 'escalation' && !forwardedTo.includes(caller.bundle.fingerprint)) {
+    throw new ForbiddenError('this case was not forwarded to you');
+  }
+}

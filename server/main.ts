@@ -1,0 +1,121 @@
+/**
+ * `npm start`: reads the configuration from the environment, opens the
+ * store, and serves the API and the built reporter page until SIGTERM or
+ * SIGINT. Prints what it serves and where, never a secret (in demo mode the
+ * demo key's passphrase is printed on purpose: it protects nothing real).
+ */
+
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { displayFingerprint, type VerifiedBundle } from '../crypto/index.js';
+import { createNativeVerifier } from '../crypto-node/verify.js';
+import { createApp } from './app.js';
+import { loadBundles } from './bundles.js';
+import { ConfigError, configFromEnv } from './config.js';
+import { demoCounsellor } from './demo.js';
+import { type CaseRecord, type CaseSummary, summarize } from './records.js';
+import { sweep } from './retention.js';
+import { loadOrCreateSecret } from './secret.js';
+import { loadStaticFiles } from './static.js';
+import { openFileStore, StoreError } from './store/index.js';
+
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
+function fail(message: string): never {
+  console.error(`kluis: ${message}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof configFromEnv>;
+  let counsellors: VerifiedBundle[];
+  let escalation: VerifiedBundle[] = [];
+  try {
+    config = configFromEnv(process.env);
+    counsellors = config.counsellorsPath ? loadBundles(config.counsellorsPath, 'counsellor', 'KLUIS_COUNSELLORS') : [];
+    if (config.escalationPath) escalation = loadBundles(config.escalationPath, 'escalation', 'KLUIS_ESCALATION');
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+
+  let store: Awaited<ReturnType<typeof openFileStore<CaseRecord, CaseSummary>>>;
+  try {
+    store = await openFileStore<CaseRecord, CaseSummary>({ dir: config.dataDir, summarize });
+  } catch (error) {
+    if (error instanceof StoreError) fail(`data directory ${config.dataDir}: ${error.message}`);
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') fail(`data directory ${config.dataDir} is not writable by this user`);
+    throw error;
+  }
+
+  const demo = counsellors.length === 0 ? await demoCounsellor(config.dataDir) : undefined;
+  if (demo) counsellors = [demo.bundle];
+
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const page = loadStaticFiles(config.staticDir);
+  const app = createApp({
+    store,
+    settings: { powBits: config.powBits, maxFileBytes: config.maxFileBytes, maxCaseBytes: config.maxCaseBytes, demo: demo !== undefined, onion: config.onion, version },
+    counsellors,
+    escalation,
+    secret: await loadOrCreateSecret(config.dataDir),
+    page,
+    verifier: createNativeVerifier(),
+    logError: (message) => console.error(`kluis: ${message}`),
+  });
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') fail(`port ${config.port} on ${config.host} is taken; stop the other program or set KLUIS_PORT`);
+    if (error.code === 'EACCES') fail(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
+    fail(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
+  });
+  server.on('listening', () => {
+    const { port } = server.address() as AddressInfo;
+    console.log(`Kluis ${version}: ${store.records.size} cases in ${config.dataDir}`);
+    for (const bundle of counsellors) console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build`);
+    if (demo) {
+      console.log('DEMO MODE: KLUIS_COUNSELLORS is not set, so a demo counsellor key was made. Do not use this for real reports.');
+      console.log(`  demo key file:   ${demo.keyFile}`);
+      console.log(`  its passphrase:  ${demo.passphrase}`);
+      console.log(`  open it with:    npm run counsellor -- inbox --key ${demo.keyFile} --server http://${config.host}:${port}`);
+    }
+    console.log(`Kluis listening on http://${config.host}:${port}`);
+  });
+
+  const runSweep = () => {
+    sweep(store, config.retentionDays, Date.now()).then(
+      (report) => {
+        const removed = report.closedCases + report.abandonedCases + report.incompleteUploads + report.orphanBlobs;
+        if (removed > 0) console.log(`retention: removed ${JSON.stringify(report)}`);
+      },
+      (error: unknown) => console.error(`kluis: retention sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+  runSweep();
+  const timer = setInterval(runSweep, RETENTION_INTERVAL_MS);
+  timer.unref();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing requests in flight, then stopping`);
+    clearInterval(timer);
+    server.close(() => {
+      store.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+    // Keep-alive connections would hold close() open; end them after a grace period.
+    setTimeout(() => (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+await main();

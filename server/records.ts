@@ -1,0 +1,91 @@
+/**
+ * What the server stores per case, and the summary it keeps in memory for
+ * the inbox. Only ciphertext and coarse metadata: see docs/API.md, "What
+ * the server stores".
+ */
+
+import type { CaseStatus, Envelope } from '../crypto/index.js';
+
+/** Who the server authenticated when a message was posted. */
+export type Poster = 'reporter' | 'counsellor';
+
+export interface StoredMessage {
+  readonly seq: number;
+  readonly hour: number;
+  readonly author: Poster;
+  readonly envelope: Envelope;
+}
+
+export interface StoredNote {
+  readonly seq: number;
+  readonly hour: number;
+  readonly envelope: Envelope;
+}
+
+export interface StoredUpload {
+  readonly id: string;
+  /** Ciphertext bytes announced (and checked) at creation. */
+  readonly length: number;
+  readonly hour: number;
+  readonly complete: boolean;
+}
+
+export interface CaseRecord {
+  readonly v: 1;
+  readonly case: string;
+  readonly createdHour: number;
+  /** base64 of H("kluis/v1/auth-verifier", authKey) (PROTOCOL §2). */
+  readonly verifier: string;
+  readonly status: CaseStatus;
+  readonly statusHour: number;
+  readonly ackHour: number | null;
+  readonly messages: readonly StoredMessage[];
+  readonly notes: readonly StoredNote[];
+  readonly uploads: readonly StoredUpload[];
+  readonly forwardedTo: readonly string[];
+}
+
+export interface CaseSummary {
+  /** Kept in memory so that reporter authentication costs the same for known and unknown cases. */
+  readonly verifier: string;
+  readonly createdHour: number;
+  readonly reportHour: number | null;
+  readonly status: CaseStatus;
+  readonly statusHour: number;
+  readonly ackHour: number | null;
+  readonly messages: number;
+  readonly lastHour: number | null;
+  readonly lastAuthor: Poster | null;
+  readonly uploads: number;
+  readonly bytes: number;
+  readonly incompleteUploads: readonly { readonly id: string; readonly hour: number }[];
+  /** Every upload the case names, so retention can tell an orphan blob. */
+  readonly uploadIds: readonly string[];
+  readonly forwardedTo: readonly string[];
+}
+
+/** The in-memory summary of a case (kept by the store's index). */
+export function summarize(record: CaseRecord): CaseSummary {
+  const last = record.messages.at(-1);
+  return {
+    verifier: record.verifier,
+    createdHour: record.createdHour,
+    reportHour: record.messages[0]?.hour ?? null,
+    status: record.status,
+    statusHour: record.statusHour,
+    ackHour: record.ackHour,
+    messages: record.messages.length,
+    lastHour: last?.hour ?? null,
+    lastAuthor: last?.author ?? null,
+    uploads: record.uploads.length,
+    bytes: record.uploads.reduce((sum, upload) => sum + upload.length, 0),
+    incompleteUploads: record.uploads.filter((u) => !u.complete).map((u) => ({ id: u.id, hour: u.hour })),
+    uploadIds: record.uploads.map((u) => u.id),
+    forwardedTo: record.forwardedTo,
+  };
+}
+
+/** Whole hours since the Unix epoch: the only time the server stores. */
+export function hourOf(milliseconds: number): number {
+  return Math.floor(milliseconds / 3_600_000);
+}

@@ -1,0 +1,156 @@
+/**
+ * Case routes shared by the reporter and the counsellors: create a case
+ * (ticket and proof of work), read it, and append to its conversation.
+ */
+
+import { Hono } from 'hono';
+import { KluisError, parseEnvelope, type Envelope } from '../../crypto/index.js';
+import { base64Of, base64Up, exactObject, expectContentType, int, oneOf, parseJson, present, readBody } from '../body.js';
+import { anyCaller, caseParam, checkForwarded, currentHour, refuseEscalation, type Deps } from '../deps.js';
+import { CaseExistsError, InvalidBodyError, NotFoundError, SeqConflictError, TooLargeError } from '../errors.js';
+import { checkProof, type Proof } from '../proof.js';
+import type { CaseRecord, StoredMessage } from '../records.js';
+import { RecordExistsError, RecordNotFoundError } from '../store/index.js';
+
+/** Largest message body: one envelope of the largest content, in base64, with room for the rest. */
+export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
+/** Most messages in one conversation. */
+export const MAX_MESSAGES = 1000;
+/** Most ciphertext bytes in one conversation's messages (attachments are counted apart). */
+export const MAX_CONVERSATION_BYTES = 16 * 1024 * 1024;
+const STATUSES = ['received', 'in-conversation', 'forwarded', 'closed'] as const;
+
+/** The envelope of a body field, or 400 with the reason. */
+export function envelopeField(value: unknown): Envelope {
+  try {
+    return parseEnvelope(value);
+  } catch (error) {
+    if (error instanceof KluisError) throw new InvalidBodyError(`envelope: ${error.message}`);
+    throw error;
+  }
+}
+
+function ciphertextBytes(messages: readonly StoredMessage[]): number {
+  let total = 0;
+  for (const message of messages) total += message.envelope.ct.length;
+  return total;
+}
+
+/** The case as a reader sees it (without notes). */
+export async function caseView(deps: Deps, record: CaseRecord) {
+  return {
+    case: record.case,
+    createdHour: record.createdHour,
+    status: record.status,
+    statusHour: record.statusHour,
+    messages: record.messages,
+    uploads: await Promise.all(
+      record.uploads.map(async (upload) => ({
+        ...upload,
+        offset: upload.complete ? upload.length : ((await deps.store.blobs.size(upload.id)) ?? 0),
+      })),
+    ),
+  };
+}
+
+/** Reads a case that the caller has proven access to; 404 if it vanished meanwhile. */
+export async function loadCase(deps: Deps, caseNumber: string): Promise<CaseRecord> {
+  const record = await deps.store.records.get(caseNumber);
+  if (!record) throw new NotFoundError('no such case');
+  return record;
+}
+
+export function caseRoutes(deps: Deps): Hono {
+  const app = new Hono();
+
+  app.post('/cases', async (c) => {
+    expectContentType(c.req.raw, 'application/json');
+    const body = exactObject(
+      parseJson(await readBody(c.req.raw, MESSAGE_BODY_LIMIT)),
+      { ticket: base64Up(64), nonce: int(0, Number.MAX_SAFE_INTEGER), verifier: base64Of(32) },
+      { report: present },
+    );
+    // A report without attachments comes with the case: one request, one durable write.
+    const report = body.report === undefined ? undefined : envelopeField(body.report);
+    const proof = checkProof(deps, body.ticket, body.nonce, 'case');
+    const caseNumber = proof.ticket.caseNumber;
+    const hour = currentHour(deps);
+    const record: CaseRecord = {
+      v: 1,
+      case: caseNumber,
+      createdHour: hour,
+      verifier: body.verifier as string,
+      status: 'received',
+      statusHour: hour,
+      ackHour: null,
+      messages: report ? [{ seq: 0, hour, author: 'reporter', envelope: report }] : [],
+      notes: [],
+      uploads: [],
+      forwardedTo: [],
+    };
+    try {
+      await deps.store.records.create(caseNumber, record);
+    } catch (error) {
+      if (error instanceof RecordExistsError) throw new CaseExistsError('this case number is taken: ask for a new ticket');
+      throw error;
+    }
+    return c.json({ case: caseNumber, hour }, 201);
+  });
+
+  app.get('/cases/:case', async (c) => {
+    const caseNumber = caseParam(c);
+    const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
+    const record = await loadCase(deps, caseNumber);
+    checkForwarded(caller, record.forwardedTo);
+    return c.json(await caseView(deps, record));
+  });
+
+  app.post('/cases/:case/messages', async (c) => {
+    const caseNumber = caseParam(c);
+    expectContentType(c.req.raw, 'application/json');
+    const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
+    const caller = anyCaller(c, deps, caseNumber, raw);
+    refuseEscalation(caller);
+    const body =
+      caller.kind === 'reporter'
+        ? exactObject(parseJson(raw), { seq: int(0, MAX_MESSAGES - 1), envelope: present }, { ticket: base64Up(64), nonce: int(0, Number.MAX_SAFE_INTEGER) })
+        : exactObject(parseJson(raw), { seq: int(1, MAX_MESSAGES - 1), envelope: present }, { status: oneOf(...STATUSES), ack: (v) => v === true });
+    const envelope = envelopeField(body.envelope);
+    const seq = body.seq as number;
+
+    let proof: Proof | undefined;
+    if (caller.kind === 'reporter' && seq > 0) {
+      if (body.ticket === undefined || body.nonce === undefined) throw new InvalidBodyError('a reporter message after the report needs a ticket and its proof of work');
+      proof = checkProof(deps, body.ticket, body.nonce, 'message', caseNumber);
+    } else if (body.ticket !== undefined || body.nonce !== undefined) {
+      throw new InvalidBodyError('the report is covered by the case ticket; send no other');
+    }
+    proof?.spend();
+    const hour = currentHour(deps);
+    try {
+      await deps.store.records.update(caseNumber, (record) => {
+        if (seq !== record.messages.length) {
+          throw new SeqConflictError(`the conversation has ${record.messages.length} messages: re-read it`, { expected: record.messages.length });
+        }
+        if (ciphertextBytes(record.messages) + envelope.ct.length > MAX_CONVERSATION_BYTES) {
+          throw new TooLargeError('this conversation is full');
+        }
+        const message: StoredMessage = { seq, hour, author: caller.kind, envelope };
+        const status = body.status as CaseRecord['status'] | undefined;
+        return {
+          ...record,
+          messages: [...record.messages, message],
+          ...(status ? { status, statusHour: hour } : {}),
+          ...(body.ack === true && record.ackHour === null ? { ackHour: hour } : {}),
+        };
+      });
+    } catch (error) {
+      proof?.refund();
+      if (error instanceof RecordNotFoundError) throw new NotFoundError('no such case');
+      throw error;
+    }
+    return c.json({ seq, hour }, 201);
+  });
+
+  return app;
+}

@@ -1,0 +1,139 @@
+/**
+ * Counsellor routes (signed requests): the inbox, a whole case with its
+ * notes, notes, forwarding to an escalation recipient, and deletion.
+ * Escalation recipients may list and read only what was forwarded to them.
+ */
+
+import { Hono } from 'hono';
+import { KluisError, parseWrappedKeys, type WrappedKey } from '../../crypto/index.js';
+import { exactObject, expectContentType, parseJson, present, readBody } from '../body.js';
+import { caseParam, checkForwarded, counsellorCaller, currentHour, refuseEscalation, type Deps } from '../deps.js';
+import { InvalidBodyError, NotFoundError, TooLargeError } from '../errors.js';
+import type { CaseRecord, StoredNote } from '../records.js';
+import { RecordNotFoundError } from '../store/index.js';
+import { caseView, envelopeField, loadCase, MAX_MESSAGES, MESSAGE_BODY_LIMIT } from './cases.js';
+
+/** Most notes on one case. */
+export const MAX_NOTES = 1000;
+/** A forward body carries one wrapped key (about 150 bytes of JSON) per message. */
+const FORWARD_BODY_LIMIT = MAX_MESSAGES * 256 + 1024;
+
+async function mutateCase(deps: Deps, caseNumber: string, mutate: (record: CaseRecord) => CaseRecord): Promise<CaseRecord> {
+  try {
+    return await deps.store.records.update(caseNumber, mutate);
+  } catch (error) {
+    if (error instanceof RecordNotFoundError) throw new NotFoundError('no such case');
+    throw error;
+  }
+}
+
+export function counsellorRoutes(deps: Deps): Hono {
+  const app = new Hono();
+
+  app.get('/counsellor/cases', (c) => {
+    const caller = counsellorCaller(c, deps, new Uint8Array(0));
+    const cases = [];
+    for (const [caseNumber, summary] of deps.store.records.summaries()) {
+      if (summary.reportHour === null) continue;
+      if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint)) continue;
+      cases.push({
+        case: caseNumber,
+        createdHour: summary.createdHour,
+        reportHour: summary.reportHour,
+        status: summary.status,
+        statusHour: summary.statusHour,
+        ackHour: summary.ackHour,
+        messages: summary.messages,
+        lastHour: summary.lastHour,
+        lastAuthor: summary.lastAuthor,
+        uploads: summary.uploads,
+        bytes: summary.bytes,
+        forwardedTo: summary.forwardedTo,
+      });
+    }
+    return c.json({ cases });
+  });
+
+  app.get('/counsellor/cases/:case', async (c) => {
+    const caseNumber = caseParam(c);
+    const caller = counsellorCaller(c, deps, new Uint8Array(0));
+    const record = await loadCase(deps, caseNumber);
+    checkForwarded(caller, record.forwardedTo);
+    return c.json({
+      ...(await caseView(deps, record)),
+      notes: caller.kind === 'counsellor' ? record.notes : [],
+      forwardedTo: record.forwardedTo,
+      ackHour: record.ackHour,
+    });
+  });
+
+  app.post('/counsellor/cases/:case/notes', async (c) => {
+    const caseNumber = caseParam(c);
+    expectContentType(c.req.raw, 'application/json');
+    const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
+    refuseEscalation(counsellorCaller(c, deps, raw));
+    const envelope = envelopeField(exactObject(parseJson(raw), { envelope: present }).envelope);
+    const hour = currentHour(deps);
+    let seq = 0;
+    await mutateCase(deps, caseNumber, (record) => {
+      if (record.notes.length >= MAX_NOTES) throw new TooLargeError('this case has too many notes');
+      seq = record.notes.length;
+      const note: StoredNote = { seq, hour, envelope };
+      return { ...record, notes: [...record.notes, note] };
+    });
+    return c.json({ seq, hour }, 201);
+  });
+
+  app.post('/counsellor/cases/:case/forward', async (c) => {
+    const caseNumber = caseParam(c);
+    expectContentType(c.req.raw, 'application/json');
+    const raw = await readBody(c.req.raw, FORWARD_BODY_LIMIT);
+    refuseEscalation(counsellorCaller(c, deps, raw));
+    const body = exactObject(parseJson(raw), { to: (v) => typeof v === 'string' && deps.escalation.some((b) => b.fingerprint === v), keys: Array.isArray });
+    const to = body.to as string;
+    const keys = new Map<number, WrappedKey>();
+    for (const item of body.keys as unknown[]) {
+      const entry = exactObject(item, { seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0, key: present });
+      let key: WrappedKey;
+      try {
+        [key] = parseWrappedKeys([entry.key]) as [WrappedKey];
+      } catch (error) {
+        if (error instanceof KluisError) throw new InvalidBodyError(`key for message ${entry.seq}: ${error.message}`);
+        throw error;
+      }
+      if (key.to !== to) throw new InvalidBodyError('every key must be addressed to the escalation recipient');
+      if (keys.has(entry.seq as number)) throw new InvalidBodyError('two keys for one message');
+      keys.set(entry.seq as number, key);
+    }
+    const updated = await mutateCase(deps, caseNumber, (record) => {
+      const missing = record.messages.filter((m) => !m.envelope.keys.some((k) => k.to === to)).map((m) => m.seq);
+      if (missing.length !== keys.size || missing.some((seq) => !keys.has(seq))) {
+        throw new InvalidBodyError(`send exactly one key for each message not yet forwarded: ${missing.join(', ') || 'none'}`);
+      }
+      return {
+        ...record,
+        messages: record.messages.map((m) => {
+          const key = keys.get(m.seq);
+          if (!key) return m;
+          if (m.envelope.keys.length >= 16) throw new TooLargeError(`message ${m.seq} already names 16 recipients`);
+          return { ...m, envelope: { ...m.envelope, keys: [...m.envelope.keys, key] } };
+        }),
+        forwardedTo: record.forwardedTo.includes(to) ? record.forwardedTo : [...record.forwardedTo, to],
+      };
+    });
+    return c.json({ forwardedTo: updated.forwardedTo });
+  });
+
+  app.delete('/counsellor/cases/:case', async (c) => {
+    const caseNumber = caseParam(c);
+    refuseEscalation(counsellorCaller(c, deps, new Uint8Array(0)));
+    const record = await deps.store.records.get(caseNumber);
+    if (!record) throw new NotFoundError('no such case');
+    await deps.store.records.delete(caseNumber);
+    // The record goes first: once it is gone the case is gone; a blob left by a crash here is an orphan retention removes.
+    for (const upload of record.uploads) await deps.store.blobs.delete(upload.id);
+    return c.json({ deleted: true });
+  });
+
+  return app;
+}

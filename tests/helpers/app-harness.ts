@@ -1,0 +1,84 @@
+/**
+ * The real app over a real file store in a temporary directory, with a
+ * clock the test moves, for `app.request()` tests.
+ */
+
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { generateIdentity, type Identity, verifyBundle, exportBundle } from '../../crypto/index.js';
+import { createNativeVerifier } from '../../crypto-node/verify.js';
+import { createApp } from '../../server/app.js';
+import type { Settings } from '../../server/deps.js';
+import { type CaseRecord, type CaseSummary, summarize } from '../../server/records.js';
+import { openFileStore, type FileStore } from '../../server/store/index.js';
+import type { Fetch } from './api-client.js';
+import { recipientOf } from './api-client.js';
+import { seededRandom } from './seeded-random.js';
+
+export interface Harness {
+  readonly dir: string;
+  readonly store: FileStore<CaseRecord, CaseSummary>;
+  readonly fetch: Fetch;
+  readonly counsellor: Identity;
+  readonly deputy: Identity;
+  readonly escalation: Identity;
+  readonly clock: { ms: number };
+  readonly seconds: () => number;
+  readonly counsellorRecipients: ReturnType<typeof recipientOf>[];
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+export const START_MS = Date.UTC(2026, 10, 28, 12, 0, 0);
+
+export async function makeHarness(settings: Partial<Settings> = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'kluis-app-'));
+  const store = await openFileStore<CaseRecord, CaseSummary>({ dir, summarize });
+  const counsellor = generateIdentity('counsellor', 'Counsellor', seededRandom('harness-counsellor'));
+  const deputy = generateIdentity('counsellor', 'Deputy', seededRandom('harness-deputy'));
+  const escalation = generateIdentity('escalation', 'Secretary-general', seededRandom('harness-escalation'));
+  const clock = { ms: START_MS };
+  const errors: string[] = [];
+  const app = createApp({
+    store,
+    settings: { powBits: 4, maxFileBytes: 1024 * 1024, maxCaseBytes: 3 * 1024 * 1024, demo: false, onion: undefined, version: 'test', ...settings },
+    counsellors: [counsellor, deputy].map((identity) => verifyBundle(exportBundle(identity))),
+    escalation: [verifyBundle(exportBundle(escalation))],
+    secret: new Uint8Array(32).fill(42),
+    now: () => clock.ms,
+    verifier: createNativeVerifier(),
+    logError: (message) => errors.push(message),
+  });
+  return {
+    dir,
+    store,
+    fetch: async (path, init) => app.request(path, init),
+    counsellor,
+    deputy,
+    escalation,
+    clock,
+    seconds: () => Math.floor(clock.ms / 1000),
+    counsellorRecipients: [recipientOf(counsellor), recipientOf(deputy)],
+    errors,
+    async close() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every file under `dir` with the SHA-256 of its bytes: equal snapshots mean nothing changed on disk. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (folder: string) => {
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else out[relative(dir, path)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
+}
