@@ -64,6 +64,10 @@ export interface CaseSummary {
   readonly forwardedTo: readonly string[];
 }
 
+// Most cases have no uploads and no forwards: one shared empty list keeps 100,000 summaries small.
+const NONE: readonly never[] = Object.freeze([]);
+const orNone = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NONE : list);
+
 /** The in-memory summary of a case (kept by the store's index). */
 export function summarize(record: CaseRecord): CaseSummary {
   const last = record.messages.at(-1);
@@ -79,9 +83,9 @@ export function summarize(record: CaseRecord): CaseSummary {
     lastAuthor: last?.author ?? null,
     uploads: record.uploads.length,
     bytes: record.uploads.reduce((sum, upload) => sum + upload.length, 0),
-    incompleteUploads: record.uploads.filter((u) => !u.complete).map((u) => ({ id: u.id, hour: u.hour })),
-    uploadIds: record.uploads.map((u) => u.id),
-    forwardedTo: record.forwardedTo,
+    incompleteUploads: orNone(record.uploads.filter((u) => !u.complete).map((u) => ({ id: u.id, hour: u.hour }))),
+    uploadIds: orNone(record.uploads.map((u) => u.id)),
+    forwardedTo: orNone(record.forwardedTo),
   };
 }
 
