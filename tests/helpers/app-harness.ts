@@ -47,6 +47,8 @@ export async function makeHarness(settings: Partial<Settings> = {}): Promise<Har
     counsellors: [counsellor, deputy].map((identity) => verifyBundle(exportBundle(identity))),
     escalation: [verifyBundle(exportBundle(escalation))],
     secret: new Uint8Array(32).fill(42),
+    // A stand-in for the built page, so the app runs as configured in production.
+    page: new Map([['/index.html', { body: new TextEncoder().encode('<!doctype html><title>Kluis</title>'), type: 'text/html; charset=utf-8' }]]),
     now: () => clock.ms,
     verifier: createNativeVerifier(),
     logError: (message) => errors.push(message),
