@@ -28,6 +28,8 @@ export interface StoredUpload {
   readonly length: number;
   readonly hour: number;
   readonly complete: boolean;
+  /** SHA-256 (hex) of the complete ciphertext, recorded when the upload completes, so a store check can find damage. */
+  readonly sha256?: string;
 }
 
 export interface CaseRecord {

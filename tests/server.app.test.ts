@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -291,6 +292,8 @@ describe('uploads', () => {
     const blob = await h.fetch(`/api/v1/cases/${reporter.caseNumber}/blobs/${id}`, { headers: reporter.auth });
     expect(blob.headers.get('content-type')).toBe('application/octet-stream');
     expect(new Uint8Array(await blob.arrayBuffer())).toEqual(ciphertext);
+    const stored = (await h.store.records.get(reporter.caseNumber))!.uploads.find((u) => u.id === id)!;
+    expect(stored).toMatchObject({ complete: true, length: ciphertext.length, sha256: createHash('sha256').update(ciphertext).digest('hex') });
     await expectError(await patch(reporter, id, ciphertext.length, new Uint8Array(1)), 409, 'offset-mismatch');
   });
 

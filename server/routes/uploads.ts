@@ -4,6 +4,7 @@
  * after a broken connection, and read it back once complete.
  */
 
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { isValidAttachmentLength, toHex } from '../../crypto/index.js';
 import { exactObject, expectContentType, int, parseJson, readBody } from '../body.js';
@@ -88,9 +89,13 @@ export function uploadRoutes(deps: Deps): Hono {
     }
     const complete = size === upload.length;
     if (complete) {
+      // The hash is over the bytes as stored (read back), so a later store check can tell damage on disk.
+      const hash = createHash('sha256');
+      for await (const piece of deps.store.blobs.read(id)) hash.update(piece);
+      const sha256 = hash.digest('hex');
       await deps.store.records.update(caseNumber, (current) => ({
         ...current,
-        uploads: current.uploads.map((u) => (u.id === id ? { ...u, complete: true } : u)),
+        uploads: current.uploads.map((u) => (u.id === id ? { ...u, complete: true, sha256 } : u)),
       }));
     }
     return c.json({ offset: size, complete });
