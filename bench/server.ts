@@ -124,6 +124,27 @@ async function populate(dataDir: string, count: number, report: Envelope): Promi
   await store.close();
 }
 
+/** Mean time of a failed reporter login: a wrong key on existing cases vs any key on unknown ones, interleaved. */
+async function timeAuthentication(url: string): Promise<{ wrongKeyUs: number; unknownCaseUs: number }> {
+  const key = { 'kluis-auth': toBase64(new Uint8Array(32).fill(1)) };
+  const existing = (n: number) => toCrockford(new Uint8Array([0xb0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+  const unknown = (n: number) => toCrockford(new Uint8Array([0xc0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+  const time = async (caseNumber: string) => {
+    const begin = performance.now();
+    const response = await fetch(`${url}/api/v1/cases/${caseNumber}`, { headers: key });
+    await response.arrayBuffer();
+    if (response.status !== 401) throw new Error(`bench: expected 401, got ${response.status}`);
+    return performance.now() - begin;
+  };
+  let wrong = 0;
+  let missing = 0;
+  for (let n = 0; n < 2000; n++) {
+    wrong += await time(existing(n));
+    missing += await time(unknown(n));
+  }
+  return { wrongKeyUs: (wrong / 2000) * 1000, unknownCaseUs: (missing / 2000) * 1000 };
+}
+
 const BASELINE = `
 import { appendFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { serve } from '@hono/node-server';
@@ -170,6 +191,7 @@ export async function run(): Promise<void> {
     rmSync(baselineScript, { force: true });
 
     const results: Array<{ stored: number; rate: number; p50: number; p99: number; rss: number; open: number }> = [];
+    let authTiming: { wrongKeyUs: number; unknownCaseUs: number } | undefined;
     for (const stored of [0, 10_000, 100_000]) {
       const dataDir = join(work, `data-${stored}`);
       if (stored > 0) await populate(dataDir, stored, report);
@@ -179,6 +201,7 @@ export async function run(): Promise<void> {
       const bodies = await submissionBodies(server.url, SUBMISSIONS, report);
       const measured = await load(`${server.url}/api/v1/cases`, bodies);
       results.push({ stored, ...measured, rss: rssMb(server.child.pid!), open });
+      if (stored === 10_000) authTiming = await timeAuthentication(server.url);
       await stop(server);
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -191,6 +214,14 @@ export async function run(): Promise<void> {
       ],
     );
     const [empty, tenK, hundredK] = results as [typeof results[0], typeof results[0], typeof results[0]];
+    const timing = authTiming!;
+    printTable(
+      ['reporter authentication failure (one at a time, 2,000 each)', 'mean µs'],
+      [
+        ['wrong key for an existing case', round(timing.wrongKeyUs, 1)],
+        ['any key for an unknown case', round(timing.unknownCaseUs, 1)],
+      ],
+    );
     console.log(
       JSON.stringify({
         suite: 'server',
@@ -205,6 +236,7 @@ export async function run(): Promise<void> {
         rss_mb_0: round(empty.rss, 1),
         rss_mb_100k: round(hundredK.rss, 1),
         start_s_100k: round(hundredK.open, 1),
+        auth_unknown_case_vs_wrong_key: round(timing.unknownCaseUs / timing.wrongKeyUs),
       }),
     );
   } finally {

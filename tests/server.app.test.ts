@@ -238,6 +238,30 @@ describe('bad input gets its 4xx and changes nothing', () => {
     expect((await h.fetch(path, { headers: reporter.auth })).status).toBe(200);
   });
 
+  it('an unknown case and a wrong key take the same path: one in-memory lookup, no disk read, the same answer', async () => {
+    const reporter = await submitReport(h.fetch, h.counsellorRecipients);
+    const calls: string[] = [];
+    const records = h.store.records;
+    const original = { get: records.get.bind(records), summary: records.summary.bind(records) };
+    records.get = async (id) => {
+      calls.push(`get ${id}`);
+      return original.get(id);
+    };
+    records.summary = (id) => {
+      calls.push(`summary ${id}`);
+      return original.summary(id);
+    };
+    try {
+      const wrongKey = await h.fetch(`/api/v1/cases/${reporter.caseNumber}`, { headers: { 'kluis-auth': toBase64(new Uint8Array(32)) } });
+      const unknownCase = await h.fetch('/api/v1/cases/0000ZZZZ', { headers: { 'kluis-auth': toBase64(new Uint8Array(32)) } });
+      expect(await wrongKey.json()).toEqual(await unknownCase.json());
+      expect(calls).toEqual([`summary ${reporter.caseNumber}`, 'summary 0000ZZZZ']);
+    } finally {
+      records.get = original.get;
+      records.summary = original.summary;
+    }
+  });
+
   it('an expired ticket is refused', async () => {
     const t = await ticket(h.fetch, { kind: 'case' });
     h.clock.ms += 3601 * 1000;
