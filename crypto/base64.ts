@@ -85,3 +85,14 @@ function sextet(text: string, index: number): number {
   if (value < 0) throw new MalformedError('invalid base64 character');
   return value;
 }
+
+/** True iff `value` is canonical base64 of exactly `length` bytes (a predicate for shape checks). */
+export function isBase64Of(value: unknown, length: number): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    fromBase64(value, { expectedLength: length });
+    return true;
+  } catch {
+    return false;
+  }
+}

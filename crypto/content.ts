@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fromBase64 } from './base64.js';
+import { isBase64Of } from './base64.js';
 import { fromUtf8, utf8 } from './bytes.js';
 import { MalformedError } from './errors.js';
 import { isFingerprint } from './fingerprint.js';
@@ -149,14 +149,8 @@ const time: Check = (value) => {
 };
 const base64Of =
   (length: number): Check =>
-  (value) => {
-    try {
-      fromBase64(value as string, { expectedLength: length });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  (value) =>
+    isBase64Of(value, length);
 const attachments: Check = (value) =>
   Array.isArray(value) && value.length <= MAX_ATTACHMENTS && value.every((item) => matches(item, ATTACHMENT));
 

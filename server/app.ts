@@ -57,8 +57,8 @@ const NOT_BUILT = new TextEncoder().encode(
   '<!doctype html><html lang="en"><meta charset="utf-8"><title>Kluis</title><p>The reporter page has not been built. Run <code>npm run build</code> and restart.</p></html>',
 );
 
-// Routes and the methods they answer, for 405 rather than 404 on a wrong method.
-const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
+/** Every API route and the methods it answers (for 405 rather than 404 on a wrong method, and for the fuzz tests). */
+export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['/api/v1/health', ['GET']],
   ['/api/v1/info', ['GET']],
   ['/api/v1/tickets', ['POST']],

@@ -4,7 +4,7 @@
  * to be small, and every object must have exactly the expected fields.
  */
 
-import { fromBase64 } from '../crypto/index.js';
+import { fromBase64, isBase64Of } from '../crypto/index.js';
 import { InvalidBodyError, MalformedJsonError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
 /** Deepest JSON nesting any Kluis body needs (an envelope inside a message body is 4). */
@@ -114,14 +114,8 @@ export const int =
 /** Canonical base64 of exactly `length` bytes. */
 export const base64Of =
   (length: number): FieldCheck =>
-  (value) => {
-    try {
-      fromBase64(value as string, { expectedLength: length });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  (value) =>
+    isBase64Of(value, length);
 
 /** Canonical base64 of 1 to `max` bytes. */
 export const base64Up =

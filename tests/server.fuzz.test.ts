@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvelope, signRequest, toBase64 } from '../crypto/index.js';
+import { ROUTES as API_ROUTES } from '../server/app.js';
 import { type CaseRecord, type CaseSummary, summarize } from '../server/records.js';
 import { openFileStore } from '../server/store/index.js';
 import { type ReporterCase, submitReport, ticket } from './helpers/api-client.js';
@@ -26,24 +27,8 @@ afterAll(async () => {
   await h.close();
 });
 
-// Each route with the methods it answers; the fuzzer uses those most of the time and any method otherwise.
-const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['/api/v1/health', ['GET']],
-  ['/api/v1/info', ['GET']],
-  ['/api/v1/tickets', ['POST']],
-  ['/api/v1/cases', ['POST']],
-  ['/api/v1/cases/:case', ['GET']],
-  ['/api/v1/cases/:case/messages', ['POST']],
-  ['/api/v1/cases/:case/uploads', ['POST']],
-  ['/api/v1/cases/:case/uploads/:id', ['GET', 'PATCH']],
-  ['/api/v1/cases/:case/blobs/:id', ['GET']],
-  ['/api/v1/counsellor/cases', ['GET']],
-  ['/api/v1/counsellor/cases/:case', ['GET', 'DELETE']],
-  ['/api/v1/counsellor/cases/:case/notes', ['POST']],
-  ['/api/v1/counsellor/cases/:case/forward', ['POST']],
-  ['/', ['GET']],
-  ['/index.html', ['GET']],
-];
+// Each route with the methods it answers (and the page); the fuzzer uses those most of the time and any method otherwise.
+const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [...API_ROUTES, ['/', ['GET']], ['/index.html', ['GET']]];
 const ANY_METHOD = ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS'];
 
 // '@case' and '@ticket' stand for the real case number and a valid ticket; build() fills them in.

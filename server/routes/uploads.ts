@@ -25,6 +25,16 @@ function findUpload(uploads: readonly StoredUpload[], id: string): StoredUpload 
   return upload;
 }
 
+/** Appends at `offset`; a wrong offset becomes a 409 that tells the client where to resume. */
+async function append(deps: Deps, id: string, offset: number, bytes: Uint8Array): Promise<number> {
+  try {
+    return await deps.store.blobs.append(id, offset, bytes);
+  } catch (error) {
+    if (error instanceof StoreOffsetMismatch) throw new OffsetMismatchError(`the upload stands at ${error.currentSize}`, { offset: error.currentSize });
+    throw error;
+  }
+}
+
 export function uploadRoutes(deps: Deps): Hono {
   const app = new Hono();
 
@@ -74,18 +84,14 @@ export function uploadRoutes(deps: Deps): Hono {
     if (offset + bytes.length > upload.length) throw new TooLargeError('these bytes go past the announced length');
     let size: number;
     try {
-      size = await deps.store.blobs.append(id, offset, bytes);
+      size = await append(deps, id, offset, bytes);
     } catch (error) {
-      if (error instanceof StoreOffsetMismatch) throw new OffsetMismatchError(`the upload stands at ${error.currentSize}`, { offset: error.currentSize });
       if (!(error instanceof BlobNotFoundError)) throw error;
       // The record named the upload but the blob was never made (a crash between the two): make it now.
       await deps.store.blobs.create(id).catch((e: unknown) => {
         if (!(e instanceof BlobExistsError)) throw e;
       });
-      size = await deps.store.blobs.append(id, offset, bytes).catch((e: unknown) => {
-        if (e instanceof StoreOffsetMismatch) throw new OffsetMismatchError(`the upload stands at ${e.currentSize}`, { offset: e.currentSize });
-        throw e;
-      });
+      size = await append(deps, id, offset, bytes);
     }
     const complete = size === upload.length;
     if (complete) {
