@@ -7,6 +7,7 @@
 const suites: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   crypto: () => import('./crypto.js'),
   server: () => import('./server.js'),
+  counsellor: () => import('./counsellor.js'),
 };
 
 const name = process.argv[2];

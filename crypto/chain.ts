@@ -11,8 +11,8 @@ import { constantTimeEqual } from './bytes.js';
 import type { KluisError } from './errors.js';
 import { BadSignatureError, KluisError as KluisErrorClass, OutOfOrderError } from './errors.js';
 import { fingerprintOf } from './fingerprint.js';
-import type { OpenedEnvelope, RecipientKey } from './envelope.js';
-import { envelopeHash, openEnvelope, parseEnvelope } from './envelope.js';
+import type { Envelope, OpenedEnvelope, RecipientKey } from './envelope.js';
+import { envelopeHash, openEnvelopeWith, parseEnvelope, unwrapContentKey } from './envelope.js';
 import type { SignatureVerifier } from './verify.js';
 
 // Stands in for the hash of a message too malformed to hash; no real predecessor matches it.
@@ -82,6 +82,9 @@ export interface Conversation {
   readonly intact: boolean;
 }
 
+/** Recovers an envelope's content key for the reader (crypto's unwrapContentKey, or a faster one with the same results). */
+export type ContentKeyUnwrapper = (envelope: Envelope) => Uint8Array;
+
 /** What a reader needs to open a conversation. */
 export interface ConversationOptions {
   readonly caseNumber: string;
@@ -92,49 +95,98 @@ export interface ConversationOptions {
   readonly verifier?: SignatureVerifier;
 }
 
+/** Who reads: a recipient key (unwrapped with tweetnacl), or an unwrapper with the same results (e.g. native X25519). */
+export type Reader = RecipientKey | ContentKeyUnwrapper;
+
 /**
- * Opens every message of a case with `key`, checks each author and the
- * chain. Never throws for a bad message: it is reported in its entry, and
- * the chain problems beside it.
+ * Opens each envelope in order and walks the chain; `authorise` names the
+ * author of an opened message or throws. Never throws for a bad message:
+ * the entry carries the typed error, and an unreadable message keeps its
+ * place in the chain so the next link is judged against its real hash.
  */
-export function openConversation(
+function walk<Entry>(
   envelopes: readonly unknown[],
-  key: RecipientKey,
+  reader: Reader,
   options: ConversationOptions,
-): Conversation {
-  const counsellors = options.counsellorSignKeys.map((signKey) => ({ signKey, fingerprint: fingerprintOf(signKey) }));
-  let reporterSignKey = options.reporterSignKey;
+  authorise: (opened: OpenedEnvelope, index: number) => Entry,
+  failed: (index: number, error: KluisError, hash: Uint8Array | undefined) => Entry,
+): { entries: Entry[]; problems: ChainProblem[] } {
+  const unwrap = typeof reader === 'function' ? reader : (envelope: Envelope) => unwrapContentKey(envelope, reader);
+  const verifier = options.verifier ? { verifier: options.verifier } : {};
   const links: ChainLink[] = [];
-  const entries: ConversationEntry[] = envelopes.map((value, index): ConversationEntry => {
+  const entries = envelopes.map((value, index): Entry => {
     let opened: OpenedEnvelope | undefined;
     try {
-      opened = openEnvelope(value, key, {
-        caseNumber: options.caseNumber,
-        ...(options.verifier ? { verifier: options.verifier } : {}),
-      });
+      opened = openEnvelopeWith(value, unwrap, { caseNumber: options.caseNumber, ...verifier });
       links.push(opened);
-      if (index === 0 && reporterSignKey === undefined) reporterSignKey = opened.author;
-      if (reporterSignKey && constantTimeEqual(opened.author, reporterSignKey)) {
-        return { index, ok: true, author: { kind: 'reporter' }, opened };
-      }
-      const counsellor = counsellors.find((c) => constantTimeEqual(c.signKey, opened!.author));
-      if (index > 0 && counsellor) {
-        return { index, ok: true, author: { kind: 'counsellor', fingerprint: counsellor.fingerprint }, opened };
-      }
-      throw new BadSignatureError(index === 0 ? 'first message is not the reporter’s' : 'message author may not write in this case');
+      return authorise(opened, index);
     } catch (error) {
       if (!(error instanceof KluisErrorClass)) throw error;
       const hash = opened?.hash ?? hashIfWellFormed(value);
-      // An unreadable message keeps its place in the chain (its own entry carries the error), so
-      // the next link is judged against its real hash, or fails to match if it has none.
       if (links.length === index) {
         const prev = index === 0 ? new Uint8Array(32) : links[index - 1]!.hash;
         links.push({ seq: index, prev, hash: hash ?? UNKNOWN_HASH });
       }
-      return { index, ok: false, error, hash };
+      return failed(index, error, hash);
     }
   });
-  const problems = checkChain(links);
+  return { entries, problems: checkChain(links) };
+}
+
+function counsellorIndex(signKeys: readonly Uint8Array[]) {
+  const counsellors = signKeys.map((signKey) => ({ signKey, fingerprint: fingerprintOf(signKey) }));
+  return (author: Uint8Array) => counsellors.find((c) => constantTimeEqual(c.signKey, author));
+}
+
+/**
+ * Opens every message of a case as `reader`, checks each author and the
+ * chain. Never throws for a bad message: it is reported in its entry, and
+ * the chain problems beside it.
+ */
+export function openConversation(envelopes: readonly unknown[], reader: Reader, options: ConversationOptions): Conversation {
+  const counsellorOf = counsellorIndex(options.counsellorSignKeys);
+  let reporterSignKey = options.reporterSignKey;
+  const { entries, problems } = walk<ConversationEntry>(
+    envelopes,
+    reader,
+    options,
+    (opened, index) => {
+      if (index === 0 && reporterSignKey === undefined) reporterSignKey = opened.author;
+      if (reporterSignKey && constantTimeEqual(opened.author, reporterSignKey)) return { index, ok: true, author: { kind: 'reporter' }, opened };
+      const counsellor = counsellorOf(opened.author);
+      if (index > 0 && counsellor) return { index, ok: true, author: { kind: 'counsellor', fingerprint: counsellor.fingerprint }, opened };
+      throw new BadSignatureError(index === 0 ? 'first message is not the reporter’s' : 'message author may not write in this case');
+    },
+    (index, error, hash) => ({ index, ok: false, error, hash }),
+  );
   const intact = problems.length === 0 && entries.every((entry) => entry.ok);
   return { entries, problems, reporterSignKey, intact };
+}
+
+/** One private note: opened and by a counsellor, or the typed reason it was not. */
+export type NoteEntry =
+  | { readonly index: number; readonly ok: true; readonly fingerprint: string; readonly opened: OpenedEnvelope }
+  | { readonly index: number; readonly ok: false; readonly error: KluisError; readonly hash: Uint8Array | undefined };
+
+/**
+ * Opens a case's private notes (PROTOCOL §6): their own chain, every note
+ * by a counsellor, sealed for the counsellors only.
+ */
+export function openNotes(
+  envelopes: readonly unknown[],
+  reader: Reader,
+  options: Omit<ConversationOptions, 'reporterSignKey'>,
+): { entries: NoteEntry[]; problems: ChainProblem[] } {
+  const counsellorOf = counsellorIndex(options.counsellorSignKeys);
+  return walk<NoteEntry>(
+    envelopes,
+    reader,
+    options,
+    (opened, index) => {
+      const counsellor = counsellorOf(opened.author);
+      if (!counsellor) throw new BadSignatureError('note author is not a counsellor');
+      return { index, ok: true, fingerprint: counsellor.fingerprint, opened };
+    },
+    (index, error, hash) => ({ index, ok: false, error, hash }),
+  );
 }

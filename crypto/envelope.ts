@@ -243,8 +243,20 @@ export function openEnvelope(
   key: RecipientKey,
   options: { caseNumber: string; verifier?: SignatureVerifier },
 ): OpenedEnvelope {
+  return openEnvelopeWith(value, (envelope) => unwrapContentKey(envelope, key), options);
+}
+
+/**
+ * openEnvelope with the content-key unwrap passed in (a platform may use a
+ * faster X25519 with identical results). Decodes the envelope once.
+ */
+export function openEnvelopeWith(
+  value: unknown,
+  unwrap: (envelope: Envelope) => Uint8Array,
+  options: { caseNumber: string; verifier?: SignatureVerifier },
+): OpenedEnvelope {
   const decoded = decodeEnvelope(value);
-  return openDecoded(decoded.nonce, decoded.ciphertext, unwrapContentKey(decoded.envelope, key), options);
+  return openDecoded(decoded.nonce, decoded.ciphertext, unwrap(decoded.envelope), options);
 }
 
 /** Opens an envelope whose content key is already known (a forwarder re-reading, a test). */

@@ -14,8 +14,8 @@ import type { StoredUpload } from '../records.js';
 import { BlobExistsError, BlobNotFoundError, OffsetMismatchError as StoreOffsetMismatch, RecordNotFoundError } from '../store/index.js';
 import { loadCase } from './cases.js';
 
-/** Most bytes in one PATCH: 16 sealed chunks of 65,552 bytes fit. */
-export const CHUNK_BODY_LIMIT = 1024 * 1024 + 16 * 16;
+/** Most bytes in one PATCH: 16 sealed chunks of 65,552 bytes. */
+export const CHUNK_BODY_LIMIT = 16 * (64 * 1024 + 16);
 /** Most uploads in one case. */
 export const MAX_UPLOADS = 200;
 

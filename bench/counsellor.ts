@@ -1,0 +1,436 @@
+/**
+ * `npm run bench -- counsellor`: the counsellor's inbox of 1,000 cases (each
+ * a report and three messages) on a local server, listed the way the
+ * `inbox` command does it (every case fetched, every message decrypted,
+ * every signature and chain link checked), beside the same cases fetched
+ * without decrypting, in the same run; and the key file's unlock time.
+ *
+ * The cases are made through the API (KLUIS_POW_BITS=0), sealed with
+ * OpenSSL's Ed25519 and X25519 so that setting up takes seconds, not the
+ * minute tweetnacl's signing would; the inbox then checks every one.
+ */
+
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  sign as nodeSign,
+} from 'node:crypto';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nacl from 'tweetnacl';
+import { CounsellorApi } from '../client/counsellor/lib/api.js';
+import { createNativeRequestSigner } from '../client/counsellor/lib/native.js';
+import { defaultWorkerCount } from '../client/counsellor/lib/open-pool.js';
+import { CounsellorSession, mapConcurrent } from '../client/counsellor/lib/session.js';
+import {
+  type Content,
+  concatBytes,
+  DEFAULT_SCRYPT_PARAMS,
+  deriveReporterKeys,
+  encodeContent,
+  type Envelope,
+  exportBundle,
+  fingerprintOf,
+  GENESIS_HASH,
+  generateIdentity,
+  generateReceiptSecret,
+  type Identity,
+  labelledHash,
+  messageSignedBytes,
+  openConversation,
+  openKeyFile,
+  pad,
+  type Recipient,
+  sealKeyFile,
+  sealSecretbox,
+  toBase64,
+  u32be,
+} from '../crypto/index.js';
+import { nodeScrypt } from '../crypto-node/scrypt.js';
+import { createNativeVerifier } from '../crypto-node/verify.js';
+import { startServer } from '../tests/helpers/server-process.js';
+import { printTable, round } from './table.js';
+
+const CASES = 1000;
+const SETUP_CONCURRENCY = 16;
+const RUNS = 3;
+
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+const SIGMA = new Uint8Array([
+  101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107,
+]);
+const hsalsa = (
+  nacl as unknown as {
+    lowlevel: {
+      crypto_core_hsalsa20: (o: Uint8Array, i: Uint8Array, k: Uint8Array, c: Uint8Array) => void;
+    };
+  }
+).lowlevel.crypto_core_hsalsa20;
+
+/** sealEnvelope (crypto/envelope.ts, PROTOCOL §5.3) with OpenSSL doing the signature and the X25519 wraps. */
+function fastSeal(input: {
+  caseNumber: string;
+  seq: number;
+  prev: Uint8Array;
+  author: nacl.SignKeyPair;
+  content: Content;
+  recipients: readonly Recipient[];
+}) {
+  const content = encodeContent(input.content);
+  const key = createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8, input.author.secretKey.subarray(0, 32)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const signature = nodeSign(
+    null,
+    messageSignedBytes(input.caseNumber, input.seq, input.prev, input.author.publicKey, content),
+    key,
+  );
+  const payload = pad(
+    concatBytes(
+      new Uint8Array([1]),
+      u32be(input.seq),
+      input.prev,
+      input.author.publicKey,
+      signature,
+      u32be(content.length),
+      content,
+    ),
+  );
+  const contentKey = nacl.randomBytes(32);
+  const nonce = nacl.randomBytes(24);
+  const ct = sealSecretbox(contentKey, nonce, payload);
+  const keys = input.recipients.map((r) => {
+    const { publicKey, privateKey } = generateKeyPairSync('x25519');
+    const epk = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
+    const shared = diffieHellman({
+      privateKey,
+      publicKey: createPublicKey({
+        key: Buffer.concat([X25519_SPKI, r.boxPublicKey]),
+        format: 'der',
+        type: 'spki',
+      }),
+    });
+    const boxKey = new Uint8Array(32);
+    hsalsa(boxKey, new Uint8Array(16), shared, SIGMA);
+    const wk = nacl.secretbox(
+      contentKey,
+      labelledHash('kluis/v1/wrap-nonce', 24, epk, r.boxPublicKey),
+      boxKey,
+    );
+    return { to: r.fingerprint, epk: toBase64(epk), wk: toBase64(wk) };
+  });
+  const envelope: Envelope = { v: 1, nonce: toBase64(nonce), ct: toBase64(ct), keys };
+  return { envelope, hash: labelledHash('kluis/v1/message-hash', 32, nonce, ct) };
+}
+
+async function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
+  const response = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** One case through the API: the report, a counsellor's ack and reply, and a reporter's answer. */
+export async function makeCase(
+  base: string,
+  api: CounsellorApi,
+  counsellor: Identity,
+): Promise<void> {
+  const time = `${new Date().toISOString().slice(0, 19)}Z`;
+  const counsellorRecipient = {
+    fingerprint: fingerprintOf(counsellor.sign.publicKey),
+    boxPublicKey: counsellor.box.publicKey,
+  };
+  const t = (await post(base, '/api/v1/tickets', { kind: 'case' })) as {
+    ticket: string;
+    case: string;
+  };
+  const caseNumber = t.case;
+  const keys = deriveReporterKeys({ caseNumber, secret: generateReceiptSecret() });
+  await post(base, '/api/v1/cases', {
+    ticket: t.ticket,
+    nonce: 0,
+    verifier: toBase64(keys.verifier),
+  });
+  const auth = { 'kluis-auth': toBase64(keys.authKey) };
+  const recipients = [
+    { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
+    counsellorRecipient,
+  ];
+  const text =
+    'Tijdens de subsidiebespreking maakte een beleidsmedewerker opmerkingen die niet door de beugel kunnen. '.repeat(
+      4,
+    );
+  const m0 = fastSeal({
+    caseNumber,
+    seq: 0,
+    prev: GENESIS_HASH,
+    author: keys.sign,
+    recipients,
+    content: {
+      v: 1,
+      type: 'report',
+      time,
+      text,
+      consent: 'ask',
+      addressAs: 'M.',
+      language: 'nl',
+      reporterBox: toBase64(keys.box.publicKey),
+      attachments: [],
+    },
+  });
+  await post(base, `/api/v1/cases/${caseNumber}/messages`, { seq: 0, envelope: m0.envelope }, auth);
+  const m1 = fastSeal({
+    caseNumber,
+    seq: 1,
+    prev: m0.hash,
+    author: counsellor.sign,
+    recipients,
+    content: {
+      v: 1,
+      type: 'ack',
+      time,
+      reportHash: toBase64(m0.hash),
+      receivedDate: time.slice(0, 10),
+      text: 'Ontvangen.',
+    },
+  });
+  await api.postMessage(caseNumber, { seq: 1, envelope: m1.envelope, ack: true });
+  const m2 = fastSeal({
+    caseNumber,
+    seq: 2,
+    prev: m1.hash,
+    author: counsellor.sign,
+    recipients,
+    content: { v: 1, type: 'message', time, text: 'Kunnen we bellen?', attachments: [] },
+  });
+  await api.postMessage(caseNumber, { seq: 2, envelope: m2.envelope, status: 'in-conversation' });
+  const m3 = fastSeal({
+    caseNumber,
+    seq: 3,
+    prev: m2.hash,
+    author: keys.sign,
+    recipients,
+    content: { v: 1, type: 'message', time, text: 'Ja, graag.', attachments: [] },
+  });
+  const t3 = (await post(base, '/api/v1/tickets', { kind: 'message', case: caseNumber })) as {
+    ticket: string;
+  };
+  await post(
+    base,
+    `/api/v1/cases/${caseNumber}/messages`,
+    { seq: 3, envelope: m3.envelope, ticket: t3.ticket, nonce: 0 },
+    auth,
+  );
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
+  const start = performance.now();
+  const result = await work();
+  return { seconds: (performance.now() - start) / 1000, result };
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kluis-bench-counsellor-'));
+  const counsellor = generateIdentity('counsellor', 'Bench counsellor');
+  const bundles = join(dir, 'counsellors.json');
+  writeFileSync(bundles, JSON.stringify([exportBundle(counsellor)]));
+  const server = await startServer({ env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles } });
+  const setupApi = new CounsellorApi({
+    server: server.url,
+    signer: createNativeRequestSigner(counsellor.sign.secretKey),
+  });
+  try {
+    // Key file: seal once, unlock a few times.
+    const keyFile = await sealKeyFile(
+      counsellor,
+      'correct horse battery staple',
+      nodeScrypt,
+      DEFAULT_SCRYPT_PARAMS,
+    );
+    const unlocks: number[] = [];
+    for (let i = 0; i < RUNS; i++)
+      unlocks.push(
+        (await timed(() => openKeyFile(keyFile, 'correct horse battery staple', nodeScrypt)))
+          .seconds,
+      );
+
+    const setup = await timed(() =>
+      mapConcurrent(Array.from({ length: CASES }), SETUP_CONCURRENCY, () =>
+        makeCase(server.url, setupApi, counsellor),
+      ),
+    );
+    setupApi.close();
+
+    const stateDir = join(dir, 'state');
+    const session = await CounsellorSession.open({
+      identity: counsellor,
+      server: server.url,
+      stateDir,
+    });
+    await session.serverInfo(); // first contact: trust on first use, outside the timings
+    const serverCpu = () => {
+      const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8')
+        .split(') ')[1]!
+        .split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+    };
+    const measure = async <T>(work: () => Promise<T>) => {
+      const cpu = process.cpuUsage();
+      const server0 = serverCpu();
+      const { seconds, result } = await timed(work);
+      const used = process.cpuUsage(cpu);
+      return {
+        seconds,
+        result,
+        clientCpu: (used.user + used.system) / 1e6,
+        serverCpu: serverCpu() - server0,
+      };
+    };
+    const listOnly: number[] = [];
+    const fetchAll: number[] = [];
+    const inbox: { seconds: number; clientCpu: number; serverCpu: number }[] = [];
+    const inboxWorker: number[] = [];
+    let problems = 0;
+    let listed = 0;
+    const key = {
+      fingerprint: session.fingerprint,
+      boxPublicKey: counsellor.box.publicKey,
+      boxSecretKey: counsellor.box.secretKey,
+    };
+    const counsellorSignKeys = [counsellor.sign.publicKey];
+    const workers = defaultWorkerCount();
+    for (let i = 0; i < RUNS; i++) {
+      listOnly.push((await timed(() => session.api.listCases())).seconds);
+      fetchAll.push(
+        (
+          await timed(async () => {
+            const cases = await session.api.listCases();
+            return mapConcurrent(cases, 8, (c) => session.api.getCase(c.case));
+          })
+        ).seconds,
+      );
+      const full = await measure(() => session.inbox());
+      inbox.push(full);
+      listed = full.result.entries.length;
+      problems = full.result.entries.filter((e) => !e.intact).length;
+      if (listed !== CASES || problems !== 0)
+        throw new Error(
+          `the inbox listed ${listed} cases with ${problems} problems; expected ${CASES} and 0`,
+        );
+      const withWorker = await timed(() => session.inbox({ workers: workers > 0 ? 0 : 1 }));
+      if (withWorker.result.entries.some((e) => !e.intact))
+        throw new Error('the inbox found problems with the other worker setting');
+      inboxWorker.push(withWorker.seconds);
+    }
+    // The same, opening with crypto/'s openConversation (tweetnacl X25519) instead of the native unwrap: once, for comparison.
+    const verifier = createNativeVerifier();
+    const cryptoOpen = await timed(async () => {
+      const cases = await session.api.listCases();
+      return mapConcurrent(cases, 8, async (c) => {
+        const detail = await session.api.getCase(c.case);
+        return openConversation(
+          detail.messages.map((m) => m.envelope),
+          key,
+          { caseNumber: c.case, counsellorSignKeys, verifier },
+        ).intact;
+      });
+    });
+    session.close();
+
+    const inboxMedian = [...inbox].sort((a, b) => a.seconds - b.seconds)[
+      Math.floor(inbox.length / 2)
+    ]!;
+    const figures = {
+      suite: 'counsellor',
+      cases: CASES,
+      messages_per_case: 4,
+      inbox_1000_s: round(inboxMedian.seconds),
+      inbox_1000_client_cpu_s: round(inboxMedian.clientCpu),
+      inbox_1000_server_cpu_s: round(inboxMedian.serverCpu),
+      fetch_1000_s: round(median(fetchAll)),
+      list_only_s: round(median(listOnly), 4),
+      inbox_vs_fetch: round(inboxMedian.seconds / median(fetchAll), 2),
+      workers: workers,
+      [`inbox_1000_workers_${workers > 0 ? 0 : 1}_s`]: round(median(inboxWorker)),
+      inbox_crypto_open_1000_s: round(cryptoOpen.seconds),
+      unlock_s: round(median(unlocks)),
+      setup_1000_s: round(setup.seconds, 1),
+      cores: availableParallelism(),
+      loadavg_1m: round(loadavg()[0]!, 2),
+    };
+    printTable(
+      ['measure', 'seconds', 'note'],
+      [
+        [
+          'inbox: 1,000 cases fetched, 4,000 messages decrypted and verified',
+          figures.inbox_1000_s,
+          `the \`inbox\` command’s path (${workers} worker threads); target ≤ 2 s`,
+        ],
+        [
+          '  of which CPU in the client / in the server',
+          `${figures.inbox_1000_client_cpu_s} / ${figures.inbox_1000_server_cpu_s}`,
+          'the two run in parallel',
+        ],
+        [
+          'the same 1,000 cases fetched, not decrypted',
+          figures.fetch_1000_s,
+          `baseline; the inbox takes ${figures.inbox_vs_fetch}× this`,
+        ],
+        ['case list only (GET /counsellor/cases)', figures.list_only_s, 'no ciphertext'],
+        [
+          `inbox with ${workers > 0 ? 0 : 1} worker thread(s) instead`,
+          figures[`inbox_1000_workers_${workers > 0 ? 0 : 1}_s`] as number,
+          'for comparison',
+        ],
+        [
+          'inbox opened with crypto/ openConversation (tweetnacl X25519)',
+          figures.inbox_crypto_open_1000_s,
+          'why the client unwraps natively',
+        ],
+        ['key file unlock (scrypt N=2^17, r=8, p=1)', figures.unlock_s, ''],
+        [
+          'setting up 1,000 cases through the API',
+          figures.setup_1000_s,
+          '7 requests a case, PoW 0 bits',
+        ],
+        [
+          'machine: cores, 1-minute load average',
+          `${figures.cores}, ${figures.loadavg_1m}`,
+          'timings are wall-clock',
+        ],
+      ],
+    );
+    console.log(JSON.stringify(figures));
+  } finally {
+    setupApi.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// Also runnable on its own: node --import tsx bench/counsellor.ts
+if (
+  process.argv[1] &&
+  realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+)
+  await run();

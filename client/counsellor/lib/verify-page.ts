@@ -1,0 +1,179 @@
+/**
+ * `verify-page`: does the live reporter page equal the local build? The
+ * counsellor builds the page from the sources they trust; this fetches the
+ * page and every file of that build from the server and compares SHA-256
+ * hashes, and refuses any reference in the live HTML to a file that is not
+ * in the build or to another origin. A server that serves a modified page
+ * (which could leak reports before they are encrypted) shows up here.
+ *
+ * The local build is `dist/reporter/` (the files, hashed here; dot-files
+ * and dot-directories such as Vite's `.vite/` are skipped).
+ * @module
+ */
+
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { CounsellorApi } from './api.js';
+import { LocalFileError } from './errors.js';
+import { readBody } from './http.js';
+
+/** One file compared. */
+export interface PageFileCheck {
+  /** Path relative to the page (e.g. `assets/reporter-5jsVSP2V.js`), or the reference found. */
+  readonly path: string;
+  readonly result: 'same' | 'different' | 'missing-on-server' | 'not-in-build' | 'other-origin';
+  readonly localSha256?: string;
+  readonly liveSha256?: string;
+  readonly status?: number;
+}
+
+export interface PageCheck {
+  readonly url: string;
+  readonly files: readonly PageFileCheck[];
+  readonly ok: boolean;
+  /** The page's Content-Security-Policy header as served, if any. */
+  readonly csp: string | undefined;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Hashes every file of a local build: path (with `/`) → SHA-256 hex. */
+export async function hashBuild(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (current: string): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch (error) {
+      throw new LocalFileError(
+        `cannot read the local build at ${dir}: ${(error as Error).message} (run \`npm run build\` first, or name it with --build)`,
+      );
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile())
+        out.set(relative(dir, path).split(sep).join('/'), sha256(await readFile(path)));
+    }
+  };
+  await walk(dir);
+  if (!out.has('index.html'))
+    throw new LocalFileError(`${dir} has no index.html: not a reporter page build`);
+  return out;
+}
+
+/** The same-origin paths and the foreign URLs an HTML page refers to (src, href, srcset, and CSS url()). */
+export function referencesOf(
+  html: string,
+  page: URL,
+): { paths: Set<string>; foreign: Set<string> } {
+  const paths = new Set<string>();
+  const foreign = new Set<string>();
+  const add = (raw: string) => {
+    const value = raw.trim().replace(/&amp;/g, '&');
+    if (value === '' || value.startsWith('#')) return;
+    let url: URL;
+    try {
+      url = new URL(value, page);
+    } catch {
+      foreign.add(value);
+      return;
+    }
+    if (url.origin !== page.origin) {
+      foreign.add(url.href);
+      return;
+    }
+    const base = page.pathname.replace(/[^/]*$/, '');
+    if (url.pathname.startsWith(base))
+      paths.add(decodeURIComponent(url.pathname.slice(base.length)) || 'index.html');
+    else foreign.add(url.href);
+  };
+  const attribute = (attrs: string, name: string): string | undefined => {
+    const match = new RegExp(
+      `(?:^|\\s)${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`,
+      'i',
+    ).exec(attrs);
+    return match ? (match[1] ?? match[2] ?? match[3] ?? '') : undefined;
+  };
+  for (const tag of html.matchAll(/<([a-zA-Z][a-zA-Z0-9-]*)(\s[^>]*)?>/g)) {
+    const name = tag[1]!.toLowerCase();
+    const attrs = tag[2] ?? '';
+    // Links people click (a, area) and link rels that load nothing are not resources of the page.
+    if (name !== 'a' && name !== 'area') {
+      for (const key of ['src', 'action', 'formaction', 'poster', 'data']) {
+        const value = attribute(attrs, key);
+        if (value !== undefined) add(value);
+      }
+      const srcset = attribute(attrs, 'srcset');
+      if (srcset !== undefined)
+        for (const part of srcset.split(',')) add(part.trim().split(/\s+/)[0] ?? '');
+    }
+    const href = attribute(attrs, 'href');
+    if (href !== undefined && name === 'link') {
+      const rel = (attribute(attrs, 'rel') ?? '').toLowerCase();
+      if (
+        /\b(stylesheet|icon|preload|modulepreload|prefetch|manifest|apple-touch-icon|mask-icon)\b/.test(
+          rel,
+        )
+      )
+        add(href);
+    } else if (href !== undefined && name !== 'a' && name !== 'area' && name !== 'base') {
+      add(href);
+    }
+  }
+  for (const match of html.matchAll(/url\(\s*['"]?([^'")]+)['"]?\s*\)/gi)) add(match[1] ?? '');
+  return { paths, foreign };
+}
+
+/** Fetches the page at `pageUrl` and every file of the local build, and compares. */
+export async function verifyPage(
+  api: CounsellorApi,
+  pageUrl: URL,
+  buildDir: string,
+): Promise<PageCheck> {
+  const local = await hashBuild(buildDir);
+  const base = new URL(pageUrl.href.replace(/[?#].*$/, '').replace(/[^/]*$/, ''));
+  const files: PageFileCheck[] = [];
+  let csp: string | undefined;
+  let html = '';
+  const fetchHash = async (
+    url: URL,
+  ): Promise<{ status: number; hash?: string; body?: Buffer; csp?: string }> => {
+    const response = await api.getPublic(url);
+    const body = await readBody(response, 256 * 1024 * 1024);
+    const status = response.statusCode ?? 0;
+    const header = response.headers['content-security-policy'];
+    return status === 200
+      ? { status, hash: sha256(body), body, ...(typeof header === 'string' ? { csp: header } : {}) }
+      : { status };
+  };
+  for (const [path, localSha256] of [...local].sort(([a], [b]) =>
+    a === 'index.html' ? -1 : b === 'index.html' ? 1 : a.localeCompare(b),
+  )) {
+    const url =
+      path === 'index.html'
+        ? base
+        : new URL(path.split('/').map(encodeURIComponent).join('/'), base);
+    const live = await fetchHash(url);
+    if (path === 'index.html') {
+      csp = live.csp;
+      html = live.body?.toString('utf8') ?? '';
+    }
+    if (!live.hash)
+      files.push({ path, result: 'missing-on-server', localSha256, status: live.status });
+    else
+      files.push({
+        path,
+        result: live.hash === localSha256 ? 'same' : 'different',
+        localSha256,
+        liveSha256: live.hash,
+      });
+  }
+  const { paths, foreign } = referencesOf(html, base);
+  for (const path of [...paths].sort())
+    if (!local.has(path)) files.push({ path, result: 'not-in-build' });
+  for (const url of [...foreign].sort()) files.push({ path: url, result: 'other-origin' });
+  return { url: base.href, files, ok: files.every((f) => f.result === 'same'), csp };
+}
