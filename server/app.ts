@@ -69,6 +69,7 @@ export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['/api/v1/cases/:case/uploads/:id', ['GET', 'PATCH']],
   ['/api/v1/cases/:case/blobs/:id', ['GET']],
   ['/api/v1/counsellor/cases', ['GET']],
+  ['/api/v1/counsellor/case-details', ['GET']],
   ['/api/v1/counsellor/cases/:case', ['GET', 'DELETE']],
   ['/api/v1/counsellor/cases/:case/notes', ['POST']],
   ['/api/v1/counsellor/cases/:case/forward', ['POST']],
