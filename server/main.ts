@@ -14,11 +14,11 @@ import { createApp } from './app.js';
 import { loadBundles } from './bundles.js';
 import { ConfigError, configFromEnv } from './config.js';
 import { demoCounsellor } from './demo.js';
-import { type CaseRecord, type CaseSummary, summarize } from './records.js';
+import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
 import { sweep } from './retention.js';
 import { loadOrCreateSecret } from './secret.js';
 import { loadStaticFiles } from './static.js';
-import { openFileStore, StoreError } from './store/index.js';
+import { StoreError } from './store/index.js';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -40,26 +40,42 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  let store: Awaited<ReturnType<typeof openFileStore<CaseRecord, CaseSummary>>>;
+  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+  // The data directory: writable, in this Kluis's format (migrated after a backup if older), checked.
+  // Damaged cases are reported and set aside; the healthy ones are served (docs/DEPLOY.md).
+  let checked: CheckedStore;
   try {
-    store = await openFileStore<CaseRecord, CaseSummary>({ dir: config.dataDir, summarize });
+    await preflightDataDir(config.dataDir);
+    const migrated = await migrateOnStart(config.dataDir, process.env, version, (line) => console.log(line));
+    if (migrated) console.log(`store migrated from format ${migrated.from} to ${migrated.to}; the copy from before is ${migrated.backup}`);
+    checked = await openCheckedStore(config.dataDir);
   } catch (error) {
+    if (error instanceof DataDirError) fail(error.message);
     if (error instanceof StoreError) fail(`data directory ${config.dataDir}: ${error.message}`);
-    if ((error as NodeJS.ErrnoException).code === 'EACCES') fail(`data directory ${config.dataDir} is not writable by this user`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') fail(`data directory ${config.dataDir} is not writable by this user (${code})`);
     throw error;
   }
+  const store = checked.store;
 
   const demo = counsellors.length === 0 ? await demoCounsellor(config.dataDir) : undefined;
   if (demo) counsellors = [demo.bundle];
 
-  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  let secret: Uint8Array;
+  try {
+    secret = await loadOrCreateSecret(config.dataDir);
+  } catch (error) {
+    fail(`data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
   const page = loadStaticFiles(config.staticDir);
   const app = createApp({
     store,
     settings: { powBits: config.powBits, maxFileBytes: config.maxFileBytes, maxCaseBytes: config.maxCaseBytes, demo: demo !== undefined, onion: config.onion, version },
     counsellors,
     escalation,
-    secret: await loadOrCreateSecret(config.dataDir),
+    secret,
     page,
     verifier: createNativeVerifier(),
     logError: (message) => console.error(`kluis: ${message}`),
@@ -74,6 +90,11 @@ async function main(): Promise<void> {
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
     console.log(`Kluis ${version}: ${store.records.size} cases in ${config.dataDir}`);
+    const [summary, ...damage] = checked.lines;
+    console.log(`  ${summary}`);
+    // On stdout with the other start lines, in order (journald keeps both streams).
+    for (const line of damage) console.log(`kluis: WARNING: ${line}`);
+    if (checked.damage) console.log('kluis: WARNING: the store has damage; the healthy cases are served. See docs/DEPLOY.md, "Damaged cases", and run npm run check-store');
     for (const bundle of counsellors) console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build`);

@@ -29,6 +29,7 @@ import {
 import {
   BlobExistsError,
   BlobNotFoundError,
+  CorruptRecordError,
   CorruptStoreError,
   InvalidIdError,
   InvalidRangeError,
@@ -48,7 +49,8 @@ import { BLOB_ID, type BlobStore, RECORD_ID, type RecordStore, type Store } from
 /** The on-disk format this code writes and reads. */
 export const FORMAT_VERSION = 1;
 
-const FORMAT_FILE = 'FORMAT';
+/** The file in the data directory that holds the store format version. */
+export const FORMAT_FILE = 'FORMAT';
 const RECORDS_DIR = 'records';
 const BLOBS_DIR = 'blobs';
 const RECORD_SHARD = /^[0-9A-Z]{2}$/;
@@ -57,12 +59,40 @@ const BLOB_SHARD = /^[0-9a-f]{2}$/;
 export const READ_CHUNK_BYTES = 64 * 1024;
 /** Record files read on open between two yields to the event loop. */
 const YIELD_EVERY = 500;
+/** Blob ids anywhere in a damaged record's text. */
+const BLOB_ID_IN_TEXT = /(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g;
 
 export interface FileStoreOptions<T, S> {
   /** The data directory; created (with parents) if missing. */
   dir: string;
   /** Derives the in-memory summary of a record; called on create, update and open. */
   summarize: (doc: T) => S;
+  /**
+   * Checks a record read on open, before it is summarised; throws if it is not what the
+   * application writes (`id` is the record's file name).
+   */
+  validate?: (doc: unknown, id: string) => void;
+  /**
+   * What to do with a record file that cannot be loaded on open (unreadable, not JSON, or
+   * refused by `validate` or `summarize`). Without this callback the whole open fails (a
+   * CorruptRecordError for JSON, else the error as thrown). With it, the record is set aside
+   * and reported here: its file stays on disk untouched, it is not in the index (get() is
+   * undefined, update() RecordNotFoundError, summaries() leave it out), its id stays taken
+   * (has() is true, create() RecordExistsError), and blobs.ids() does not list the blobs its
+   * text names, so that a sweep for orphans cannot delete them. The rest of the store works.
+   */
+  onDamaged?: (damage: DamagedRecord) => void;
+}
+
+/** A record file set aside on open (see FileStoreOptions.onDamaged). */
+export interface DamagedRecord {
+  readonly id: string;
+  readonly path: string;
+  /** Why: the read, parse or validation error's message. */
+  readonly reason: string;
+  readonly error: unknown;
+  /** Blob ids found anywhere in the file's text (32 hex digits). */
+  readonly blobIds: readonly string[];
 }
 
 export interface FileStoreStats {
@@ -76,6 +106,14 @@ export interface FileStore<T, S> extends Store<T, S> {
   /** The data directory (resolved, symlinks followed). */
   readonly dir: string;
   stats(): FileStoreStats;
+  /** Records set aside on open (only with FileStoreOptions.onDamaged), by id. */
+  readonly damaged: ReadonlyMap<string, DamagedRecord>;
+  /**
+   * Keeps these blobs out of blobs.ids() from now on (they stay readable by id), so that a sweep
+   * for orphans leaves them alone: e.g. orphans found while the store has damage, one of which
+   * may be a blob whose record entry was damaged.
+   */
+  keepBlobs(ids: Iterable<string>): void;
 }
 
 /** Data directories open in this process. */
@@ -186,14 +224,43 @@ interface Context {
 class FileRecordStore<T, S> implements RecordStore<T, S> {
   readonly #root: string;
   readonly #summarize: (doc: T) => S;
+  readonly #validate: ((doc: unknown, id: string) => void) | undefined;
+  readonly #onDamaged: ((damage: DamagedRecord) => void) | undefined;
   readonly #ctx: Context;
   readonly #index = new Map<string, S>();
+  /** Records set aside on open: their ids stay taken. */
+  readonly damaged = new Map<string, DamagedRecord>();
   readonly #locks = new KeyedMutex();
 
-  constructor(root: string, summarize: (doc: T) => S, ctx: Context) {
+  constructor(root: string, options: FileStoreOptions<T, S>, ctx: Context) {
     this.#root = root;
-    this.#summarize = summarize;
+    this.#summarize = options.summarize;
+    this.#validate = options.validate;
+    this.#onDamaged = options.onDamaged;
     this.#ctx = ctx;
+  }
+
+  /** Reads, parses, validates and summarises one record file on open; sets it aside if it fails and that is allowed. */
+  #loadOne(id: string, path: string): void {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path, 'utf8');
+      const doc = parseRecord<T>(text, path);
+      this.#validate?.(doc, id);
+      this.#index.set(id, this.#summarize(doc));
+    } catch (error) {
+      if (this.#onDamaged === undefined) throw error;
+      const ids = text === undefined ? [] : [...new Set(text.match(BLOB_ID_IN_TEXT) ?? [])];
+      const damage: DamagedRecord = {
+        id,
+        path,
+        reason: error instanceof CorruptRecordError ? 'not valid JSON' : error instanceof Error ? error.message : String(error),
+        error,
+        blobIds: ids,
+      };
+      this.damaged.set(id, damage);
+      this.#onDamaged(damage);
+    }
   }
 
   #shardDir(id: string): string {
@@ -231,7 +298,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
         }
         const id = name.endsWith('.json') ? name.slice(0, -5) : '';
         if (!RECORD_ID.test(id) || !id.startsWith(shard)) continue;
-        this.#index.set(id, this.#summarize(parseRecord<T>(readFileSync(path, 'utf8'), path)));
+        this.#loadOne(id, path);
         if (++sinceYield >= YIELD_EVERY) {
           sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -252,7 +319,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     const stored = snapshot(doc);
     return this.#ctx.life.track(
       this.#locks.run(id, async () => {
-        if (this.#index.has(id)) throw new RecordExistsError(id);
+        if (this.#index.has(id) || this.damaged.has(id)) throw new RecordExistsError(id);
         const summary = this.#summarize(stored);
         await this.#ctx.dirs.ensure(this.#shardDir(id));
         const db = this.#db(id);
@@ -280,7 +347,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
   has(id: string): boolean {
     this.#ctx.life.check();
     assertRecordId(id);
-    return this.#index.has(id);
+    return this.#index.has(id) || this.damaged.has(id);
   }
 
   async update(id: string, mutate: (doc: T) => T): Promise<T> {
@@ -342,6 +409,8 @@ class FileBlobStore implements BlobStore {
   readonly #root: string;
   readonly #ctx: Context;
   readonly #locks = new KeyedMutex();
+  /** Blobs that ids() does not list (see FileStore.keepBlobs). */
+  readonly kept = new Set<string>();
   /**
    * Blobs whose current bytes are known to be on stable storage. A blob left by an earlier
    * process may hold bytes of an append that was never acknowledged and never fsynced; it is
@@ -547,7 +616,9 @@ class FileBlobStore implements BlobStore {
         if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) continue;
         throw error;
       }
-      for (const name of names) if (BLOB_ID.test(name) && name.startsWith(shard)) yield name;
+      for (const name of names) {
+        if (BLOB_ID.test(name) && name.startsWith(shard) && !this.kept.has(name)) yield name;
+      }
     }
   }
 }
@@ -578,10 +649,23 @@ async function checkFormat(dir: string, syncer: DirSyncer): Promise<void> {
     await writeFileAtomic(path, `${FORMAT_VERSION}\n`, syncer);
     return;
   }
-  const match = /^\s*(\d{1,9})\s*$/.exec(text);
-  const version = match ? Number(match[1]) : 0;
-  if (version < 1) throw new CorruptStoreError(path, 'expected a format version number');
+  const version = parseFormatVersion(text);
+  if (version === undefined || version < 0) {
+    throw new CorruptStoreError(path, 'expected a format version number');
+  }
+  if (version < FORMAT_VERSION) {
+    throw new CorruptStoreError(
+      path,
+      `store format ${version} is older than format ${FORMAT_VERSION}, which this Kluis reads: migrate it first (npm start does, after writing a backup; see migrateStore)`,
+    );
+  }
   if (version > FORMAT_VERSION) throw new UnsupportedFormatError(version, FORMAT_VERSION);
+}
+
+/** The version number in a FORMAT file's text, or undefined if it holds none. */
+export function parseFormatVersion(text: string): number | undefined {
+  const match = /^\s*(\d{1,9})\s*$/.exec(text);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**
@@ -614,9 +698,10 @@ export async function openFileStore<T, S>(
     ctx.dirs.known(recordsRoot);
     ctx.dirs.known(blobsRoot);
 
-    const records = new FileRecordStore<T, S>(recordsRoot, options.summarize, ctx);
+    const records = new FileRecordStore<T, S>(recordsRoot, options, ctx);
     const blobs = new FileBlobStore(blobsRoot, ctx);
     await Promise.all([records.load(), blobs.load()]);
+    for (const damage of records.damaged.values()) for (const id of damage.blobIds) blobs.kept.add(id);
     // Entries removed (temp files) or created (shards) during the scan, made durable.
     await Promise.all([fsyncPath(recordsRoot), fsyncPath(blobsRoot)]);
 
@@ -626,6 +711,10 @@ export async function openFileStore<T, S>(
       records,
       blobs,
       stats: () => ({ dirFsyncs: syncer.fsyncs, dirSyncRequests: syncer.requests }),
+      damaged: records.damaged,
+      keepBlobs(ids) {
+        for (const id of ids) if (BLOB_ID.test(id)) blobs.kept.add(id);
+      },
       close() {
         closed ??= ctx.life.close().finally(() => openDirs.delete(dir));
         return closed;

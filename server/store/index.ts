@@ -1,10 +1,14 @@
 export * from './errors.js';
 export {
+  type DamagedRecord,
+  FORMAT_FILE,
   FORMAT_VERSION,
   type FileStore,
   type FileStoreOptions,
   type FileStoreStats,
   openFileStore,
+  parseFormatVersion,
   READ_CHUNK_BYTES,
 } from './file-store.js';
+export { type MigrateOptions, type Migration, MIGRATIONS, type MigrationReport, migrateStore, readFormat } from './migrate.js';
 export * from './types.js';

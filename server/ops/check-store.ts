@@ -1,0 +1,345 @@
+/**
+ * The store check: reads the data directory from outside the store
+ * (read-only, safe while the server runs) and reports damage clearly
+ * instead of crashing (docs/DEPLOY.md, "Checking the store").
+ *
+ * Per case: the record parses, has the shape the server writes
+ * (record-check.ts) and names the case of its file. Per attachment a case
+ * names: a complete upload's file exists with exactly the announced length
+ * and, with `hashes` and where the record keeps one, the SHA-256 recorded
+ * when the upload completed; an upload in progress has at most its
+ * length. Attachments no case names are orphans (not damage: a crash
+ * between two writes leaves them, retention removes them).
+ *
+ * Without a recorded hash a flipped byte inside an attachment cannot be
+ * seen: it is ciphertext the server cannot authenticate. The counsellor's
+ * client finds it (the stream does not open).
+ */
+
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno, isTempName } from '../store/durable-fs.js';
+import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
+import { blobPath, DEMO_DIR, listBlobs, listRecords, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, type Strays } from './layout.js';
+import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
+import type { StoredUpload } from '../records.js';
+
+export interface CheckOptions {
+  /** Also read every complete attachment and compare it with its recorded SHA-256 (reads every byte). */
+  readonly hashes?: boolean;
+  /**
+   * The records as the server's open just read and validated them (at start, with nothing else
+   * writing): the check then does not read them again, only the attachments.
+   */
+  readonly loaded?: LoadedRecords;
+}
+
+/** What opening the store found (see CheckOptions.loaded). */
+export interface LoadedRecords {
+  /** Healthy cases loaded. */
+  readonly cases: number;
+  /** The uploads of each healthy case that has any. */
+  readonly uploads: ReadonlyMap<string, readonly StoredUpload[]>;
+  /** Records set aside, with why, and the blob ids their text names. */
+  readonly damaged: Iterable<{ readonly id: string; readonly problems: readonly string[]; readonly blobIds: readonly string[] }>;
+}
+
+/** One damaged case. */
+export interface DamagedCase {
+  readonly case: string;
+  /** The record file, relative to the data directory. */
+  readonly path: string;
+  /**
+   * 'record': the record itself is damaged; the server sets it aside (does not serve it).
+   * 'attachments': the record is sound but an attachment is missing, cut or altered; the case
+   * is served, that attachment does not download or does not open.
+   */
+  readonly kind: 'record' | 'attachments';
+  readonly problems: readonly string[];
+}
+
+export interface StoreCheckReport {
+  readonly dir: string;
+  /** The FORMAT version found, if any. */
+  readonly format: number | undefined;
+  /** Whether the records and attachments were checked (only in the current format). */
+  readonly checked: boolean;
+  readonly cases: number;
+  readonly damaged: readonly DamagedCase[];
+  /** Complete attachments checked. */
+  readonly attachments: number;
+  /** Attachments whose bytes were compared with their recorded SHA-256. */
+  readonly hashed: number;
+  /** Complete attachments without a recorded SHA-256 (completed before Kluis kept one). */
+  readonly unhashed: number;
+  readonly blobFiles: number;
+  readonly blobBytes: number;
+  /** Blob files no case names. */
+  readonly orphans: readonly string[];
+  /** Damage to the store as a whole (FORMAT, server-secret). */
+  readonly problems: readonly string[];
+  /** Worth knowing, not damage (files that do not belong, fields this version does not know). */
+  readonly notes: readonly string[];
+}
+
+/** True if the check found damage of any kind. */
+export function hasDamage(report: StoreCheckReport): boolean {
+  return report.damaged.length > 0 || report.problems.length > 0;
+}
+
+// Small files are read synchronously: for thousands of records that is several times faster than
+// fs.promises (as the store's own open does), and the check yields to the event loop now and then.
+const YIELD_EVERY = 500;
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+}
+
+async function sha256Of(path: string): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  try {
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    let position = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A read error that is damage (the disk), not a mistake of the one running the check (EACCES). */
+function isMediaError(error: unknown): boolean {
+  return isErrno(error, 'EIO') || isErrno(error, 'EBADMSG') || isErrno(error, 'EUCLEAN');
+}
+
+function readText(path: string): { text?: string; tooLarge?: number; unreadable?: string } | undefined {
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_RECORD_BYTES) return { tooLarge: size };
+    return { text: readFileSync(path, 'utf8') };
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    if (isMediaError(error)) return { unreadable: (error as NodeJS.ErrnoException).code ?? 'EIO' };
+    throw error;
+  }
+}
+
+/** Problems with one upload's file, or none. */
+async function checkUpload(dir: string, upload: StoredUpload, hashes: boolean, counts: { hashed: number; unhashed: number }): Promise<string[]> {
+  try {
+    return await checkUploadFile(dir, upload, hashes, counts);
+  } catch (error) {
+    if (!isMediaError(error)) throw error;
+    return [`attachment ${upload.id} cannot be read (${(error as NodeJS.ErrnoException).code}: is the disk failing?)`];
+  }
+}
+
+async function checkUploadFile(dir: string, upload: StoredUpload, hashes: boolean, counts: { hashed: number; unhashed: number }): Promise<string[]> {
+  const path = join(dir, blobPath(upload.id));
+  const size = sizeOf(path);
+  if (!upload.complete) {
+    // An upload in progress may have no file yet (it is made when the upload is announced).
+    if (size !== undefined && size > upload.length) return [`attachment ${upload.id} (in progress) has ${size} bytes, more than the ${upload.length} announced`];
+    return [];
+  }
+  if (size === undefined) return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
+  if (size !== upload.length) return [`attachment ${upload.id} has ${size} bytes instead of ${upload.length}`];
+  if (upload.sha256 === undefined) {
+    counts.unhashed += 1;
+    return [];
+  }
+  if (!hashes) return [];
+  const digest = await sha256Of(path);
+  counts.hashed += 1;
+  if (digest === undefined) return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
+  if (digest !== upload.sha256) return [`attachment ${upload.id} does not match the SHA-256 recorded when it was uploaded (a byte in it changed on disk)`];
+  return [];
+}
+
+/** Checks the store in `dir`; reports damage (an I/O error reading a file included), throws only when it cannot look (EACCES). */
+export async function checkStore(dir: string, options: CheckOptions = {}): Promise<StoreCheckReport> {
+  const hashes = options.hashes === true;
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const empty = { dir, checked: false, cases: 0, damaged: [], attachments: 0, hashed: 0, unhashed: 0, blobFiles: 0, blobBytes: 0, orphans: [], notes };
+
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+    return { ...empty, format: undefined, problems: [`${dir} does not exist`] };
+  }
+  if (!info.isDirectory()) return { ...empty, format: undefined, problems: [`${dir} is not a directory`] };
+
+  let format: number | undefined;
+  try {
+    const text = await readFile(join(dir, FORMAT_FILE), 'utf8');
+    format = parseFormatVersion(text);
+    if (format === undefined) problems.push(`${FORMAT_FILE} is damaged: it holds no version number`);
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+    problems.push(`${FORMAT_FILE} is missing: this is not a Kluis data directory, or its FORMAT file was lost (a store in format ${FORMAT_VERSION} has records/ and blobs/)`);
+  }
+  if (format !== undefined && format !== FORMAT_VERSION) {
+    problems.push(
+      format > FORMAT_VERSION
+        ? `store format ${format} was written by a newer Kluis than this one (format ${FORMAT_VERSION}); check it with that Kluis`
+        : `store format ${format} is older than ${FORMAT_VERSION}: start this Kluis once to migrate it (it writes a backup first)`,
+    );
+    return { ...empty, format, problems };
+  }
+
+  try {
+    const secret = await readFile(join(dir, SECRET_FILE));
+    if (secret.length !== SECRET_BYTES) {
+      problems.push(`${SECRET_FILE} has ${secret.length} bytes instead of ${SECRET_BYTES}: delete it and restart (a new one is made; tickets handed out in the last hour stop working)`);
+    }
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+  }
+  for (const name of await readdir(dir)) {
+    if (![FORMAT_FILE, SECRET_FILE, RECORDS_DIR, BLOBS_DIR, DEMO_DIR, 'lost+found'].includes(name) && !isTempName(name)) {
+      notes.push(`${name} does not belong to a Kluis store (left alone)`);
+    }
+  }
+
+  const strays: Strays = { strays: [] };
+  const damaged: DamagedCase[] = [];
+  const named = new Set<string>();
+  const counts = { hashed: 0, unhashed: 0 };
+  let cases = 0;
+  let attachments = 0;
+  let sinceYield = 0;
+  const breathe = async () => {
+    if (++sinceYield >= YIELD_EVERY) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  if (options.loaded) {
+    cases = options.loaded.cases;
+    for (const damage of options.loaded.damaged) {
+      cases += 1;
+      damaged.push({ case: damage.id, path: recordPath(damage.id), kind: 'record', problems: [...damage.problems] });
+      for (const blobId of damage.blobIds) named.add(blobId);
+    }
+    for (const [id, uploads] of options.loaded.uploads) {
+      await breathe();
+      const found: string[] = [];
+      for (const upload of uploads) {
+        named.add(upload.id);
+        if (upload.complete) attachments += 1;
+        found.push(...(await checkUpload(dir, upload, hashes, counts)));
+      }
+      if (found.length > 0) damaged.push({ case: id, path: recordPath(id), kind: 'attachments', problems: found });
+    }
+  }
+  for await (const id of options.loaded ? [] : listRecords(dir, strays)) {
+    await breathe();
+    const path = recordPath(id);
+    // A record names its attachments only once it is on disk, and a complete one never changes: read the
+    // record, then look at the files. If one is missing or short, the case may have been deleted or changed
+    // meanwhile (the server runs): read the record again before calling it damage.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const read = readText(join(dir, path));
+      if (read === undefined) break;
+      if (read.text === undefined) {
+        cases += 1;
+        const problem = read.unreadable ? `the file cannot be read (${read.unreadable}: is the disk failing?)` : `the file has ${read.tooLarge} bytes, more than any case can have`;
+        damaged.push({ case: id, path, kind: 'record', problems: [problem] });
+        break;
+      }
+      const checked = checkRecordText(read.text, id);
+      for (const note of checked.notes) notes.push(`case ${id}: ${note}`);
+      if (!checked.record) {
+        cases += 1;
+        damaged.push({ case: id, path, kind: 'record', problems: checked.problems });
+        for (const blobId of blobIdsIn(read.text)) named.add(blobId);
+        break;
+      }
+      const found: string[] = [];
+      const before = { ...counts };
+      let complete = 0;
+      for (const upload of checked.record.uploads) {
+        if (upload.complete) complete += 1;
+        found.push(...(await checkUpload(dir, upload, hashes, counts)));
+      }
+      if (found.length > 0 && attempt < 2) {
+        const again = readText(join(dir, path));
+        if (again?.text !== read.text) {
+          Object.assign(counts, before);
+          continue;
+        }
+      }
+      cases += 1;
+      attachments += complete;
+      for (const upload of checked.record.uploads) named.add(upload.id);
+      if (found.length > 0) damaged.push({ case: id, path, kind: 'attachments', problems: found });
+      break;
+    }
+  }
+
+  let blobFiles = 0;
+  let blobBytes = 0;
+  const orphans: string[] = [];
+  for await (const id of listBlobs(dir, strays)) {
+    await breathe();
+    const size = sizeOf(join(dir, blobPath(id)));
+    if (size === undefined) continue;
+    blobFiles += 1;
+    blobBytes += size;
+    if (!named.has(id)) orphans.push(id);
+  }
+  for (const stray of strays.strays) notes.push(`${stray} does not belong to a Kluis store (left alone)`);
+  return { dir, format, checked: true, cases, damaged, attachments, hashed: counts.hashed, unhashed: counts.unhashed, blobFiles, blobBytes, orphans, problems, notes };
+}
+
+/** "1 case", "2 cases". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function megabytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** One line: what was checked and whether there is damage. */
+export function summaryLine(report: StoreCheckReport): string {
+  if (!report.checked) return `store check: ${report.problems.join('; ')}`;
+  const what = `${count(report.cases, 'case')}, ${count(report.attachments, 'attachment')} (${megabytes(report.blobBytes)} in ${count(report.blobFiles, 'file')})`;
+  const hashed = report.hashed > 0 ? `, ${report.hashed} compared with their SHA-256` : '';
+  if (!hasDamage(report)) return `store check: ${what}${hashed}: no damage found`;
+  const parts = [];
+  if (report.problems.length > 0) parts.push(report.problems.join('; '));
+  if (report.damaged.length > 0) parts.push(`${count(report.damaged.length, 'damaged case')}`);
+  return `store check: ${what}${hashed}: DAMAGE: ${parts.join('; ')}`;
+}
+
+/** One line per damaged case, saying whether the server serves it. */
+export function damageLines(report: StoreCheckReport): string[] {
+  return report.damaged.map((d) =>
+    d.kind === 'record'
+      ? `damaged case ${d.case} (${d.path}): ${describeProblems(d.problems)}. Not served until repaired.`
+      : `damaged case ${d.case}: ${describeProblems(d.problems)}. The case is served; this attachment will not open.`,
+  );
+}
