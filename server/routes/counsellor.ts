@@ -11,7 +11,7 @@ import { type Caller, caseParam, checkForwarded, counsellorCaller, currentHour, 
 import { InvalidBodyError, NotFoundError, TooLargeError } from '../errors.js';
 import type { CaseRecord, StoredNote } from '../records.js';
 import { RecordNotFoundError } from '../store/index.js';
-import { caseView, envelopeField, loadCase, MAX_MESSAGES, MESSAGE_BODY_LIMIT } from './cases.js';
+import { caseView, envelopeField, loadCase, MAX_CONVERSATION_BYTES, MAX_MESSAGES, MESSAGE_BODY_LIMIT } from './cases.js';
 
 /** Most notes on one case. */
 export const MAX_NOTES = 1000;
@@ -113,6 +113,9 @@ export function counsellorRoutes(deps: Deps): Hono {
     let seq = 0;
     await mutateCase(deps, caseNumber, (record) => {
       if (record.notes.length >= MAX_NOTES) throw new TooLargeError('this case has too many notes');
+      let bytes = envelope.ct.length;
+      for (const note of record.notes) bytes += note.envelope.ct.length;
+      if (bytes > MAX_CONVERSATION_BYTES) throw new TooLargeError('the notes of this case are full');
       seq = record.notes.length;
       const note: StoredNote = { seq, hour, envelope };
       return { ...record, notes: [...record.notes, note] };
