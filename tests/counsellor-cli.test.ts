@@ -107,6 +107,23 @@ async function startMitm(
       else view.messages.pop();
       bytes = Buffer.from(JSON.stringify(view));
     }
+    if (
+      mode?.drop &&
+      req.method === 'GET' &&
+      req.url?.startsWith('/api/v1/counsellor/case-details') &&
+      response.status === 200
+    ) {
+      // The same drop in the inbox's pages of whole cases.
+      const page = JSON.parse(bytes.toString('utf8')) as {
+        cases: { case: string; messages: unknown[] }[];
+      };
+      for (const view of page.cases) {
+        if (view.case !== mode.case) continue;
+        if (mode.drop === 'middle') view.messages.splice(1, 1);
+        else view.messages.pop();
+      }
+      bytes = Buffer.from(JSON.stringify(page));
+    }
     res.writeHead(response.status, {
       'content-type': response.headers.get('content-type') ?? 'application/octet-stream',
     });

@@ -174,8 +174,11 @@ function parseUpload(s: Shape, value: unknown, field: string): UploadView {
   };
 }
 
-function parseCase(value: unknown, caseNumber: string): CaseDetail {
-  const s = new Shape(`GET /api/v1/counsellor/cases/${caseNumber}`);
+function parseCase(
+  value: unknown,
+  caseNumber: string,
+  s = new Shape(`GET /api/v1/counsellor/cases/${caseNumber}`),
+): CaseDetail {
   const o = s.object(value, 'body');
   if (o.case !== caseNumber) s.fail('case');
   return {
@@ -209,6 +212,45 @@ function parseCase(value: unknown, caseNumber: string): CaseDetail {
       .map((fp) => s.string(fp, 'forwardedTo', FINGERPRINT)),
     ackHour: o.ackHour === undefined ? null : s.countOrNull(o.ackHour, 'ackHour'),
   };
+}
+
+/** One page of GET /api/v1/counsellor/case-details. */
+export interface CaseDetailsPage {
+  readonly cases: readonly CaseDetail[];
+  /** The `after` of the following page, or null at the end. */
+  readonly next: string | null;
+}
+
+/** Most cases the server returns in one case-details page (docs/API.md). */
+export const MAX_CASE_DETAILS = 500;
+
+/**
+ * A case-details page, checked: every case shaped as GET …/cases/:case,
+ * case numbers strictly ascending and after `after`, `next` (if any) the
+ * last of them, so that paging always moves forward and ends.
+ */
+function parseCaseDetails(
+  value: unknown,
+  after: string | undefined,
+  limit: number,
+): CaseDetailsPage {
+  const s = new Shape('GET /api/v1/counsellor/case-details');
+  const o = s.object(value, 'body');
+  const items = s.array(o.cases, 'cases');
+  if (items.length > limit) s.fail('cases (more than the limit)');
+  let last = after;
+  const cases = items.map((item, i) => {
+    const caseNumber = s.string(s.object(item, `cases[${i}]`).case, `cases[${i}].case`, CASE);
+    if (last !== undefined && caseNumber <= last) s.fail(`cases[${i}].case (out of order)`);
+    last = caseNumber;
+    return parseCase(item, caseNumber, s);
+  });
+  if (o.next !== null) {
+    const next = s.string(o.next, 'next', CASE);
+    if (cases.length === 0 || next !== last) s.fail('next');
+    return { cases, next };
+  }
+  return { cases, next: null };
 }
 
 function written(value: unknown, what: string): { seq: number; hour: number } {
@@ -352,6 +394,19 @@ export class CounsellorApi {
 
   async getCase(caseNumber: string): Promise<CaseDetail> {
     return parseCase(await this.json('GET', `/api/v1/counsellor/cases/${caseNumber}`), caseNumber);
+  }
+
+  /** One page of whole cases (GET /api/v1/counsellor/case-details), in case-number order. */
+  async caseDetails(after: string | undefined, limit: number): Promise<CaseDetailsPage> {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_CASE_DETAILS)
+      throw new RangeError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
+    if (after !== undefined && !CASE.test(after)) throw new RangeError('after must be a case number');
+    const query = `${after === undefined ? '' : `after=${after}&`}limit=${limit}`;
+    return parseCaseDetails(
+      await this.json('GET', `/api/v1/counsellor/case-details?${query}`),
+      after,
+      limit,
+    );
   }
 
   async postMessage(

@@ -31,7 +31,14 @@ import {
   verifyBundle,
   wrapContentKey,
 } from '../../../crypto/index.js';
-import { type CaseDetail, type CaseListing, CounsellorApi, type ServerInfo } from './api.js';
+import {
+  type CaseDetail,
+  type CaseDetailsPage,
+  type CaseListing,
+  CounsellorApi,
+  MAX_CASE_DETAILS,
+  type ServerInfo,
+} from './api.js';
 import { prepareDirectory, type SavedFile, saveAttachment, uploadFile } from './attachments.js';
 import { caseDeadlines, dayOfHour, type Deadline } from './deadlines.js';
 import {
@@ -333,11 +340,15 @@ export class CounsellorSession {
   }
 
   /**
-   * The inbox: every case listed, fetched, opened and checked. With many
-   * cases, opening runs in worker threads (`workers`, default: one fewer
-   * than the cores, see open-pool.ts) while this thread fetches.
+   * The inbox: every case listed, fetched, opened and checked. The cases
+   * come in pages of whole cases (GET …/case-details, a few signed requests
+   * instead of one per case; the next page is fetched while this one is
+   * opened); a listed case missing from the pages (it changed in between),
+   * or a server without that route, falls back to one request per case.
+   * With many cases, opening runs in worker threads (`workers`, default:
+   * one fewer than the cores, see open-pool.ts).
    */
-  async inbox(options: { workers?: number } = {}): Promise<Inbox> {
+  async inbox(options: { workers?: number; pageSize?: number } = {}): Promise<Inbox> {
     const info = await this.serverInfo();
     const listing = await this.api.listCases();
     const size = listing.length >= MIN_CASES_FOR_WORKERS ? (options.workers ?? this.#workers) : 0;
@@ -368,11 +379,24 @@ export class CounsellorSession {
         }
         return openCaseDetail(detail, context);
       };
+      const listed = new Set(listing.map((item) => item.case));
+      const views = new Map<string, Promise<CaseView>>();
+      if (listing.length > 0) {
+        for await (const page of this.#detailPages(listing.length, options.pageSize)) {
+          for (const detail of page) {
+            // Cases that arrived after the listing wait for the next inbox.
+            if (!listed.has(detail.case)) continue;
+            const view = open(detail);
+            view.catch(() => {}); // awaited below
+            views.set(detail.case, view);
+          }
+        }
+      }
       const entries = await mapConcurrent(
         listing,
         pool ? 2 * this.#concurrency : this.#concurrency,
         async (item): Promise<InboxEntry> => {
-          const view = await open(await this.api.getCase(item.case));
+          const view = await (views.get(item.case) ?? open(await this.api.getCase(item.case)));
           await this.#remember(view, false, false);
           const closed = item.status === 'closed';
           return {
@@ -401,6 +425,49 @@ export class CounsellorSession {
       return await this.#finishInbox(listing, entries);
     } finally {
       await pool?.close();
+    }
+  }
+
+  /**
+   * Whole cases, page by page, the following page requested as soon as this
+   * one arrived. Ends early (the caller falls back to one request per case)
+   * when the server does not have the case-details route. At most enough
+   * pages for `expected` cases and a margin: a server cannot keep the
+   * client paging for ever.
+   */
+  async *#detailPages(
+    expected: number,
+    pageSize = MAX_CASE_DETAILS,
+  ): AsyncGenerator<readonly CaseDetail[]> {
+    const maxPages = Math.ceil(expected / pageSize) + 16;
+    const fetchPage = (after: string | undefined) => {
+      const promise = this.api.caseDetails(after, pageSize);
+      promise.catch(() => {}); // awaited below; not an unhandled rejection if the caller stops early
+      return promise;
+    };
+    let pending = fetchPage(undefined);
+    for (let pages = 1; ; pages++) {
+      let page: CaseDetailsPage;
+      try {
+        page = await pending;
+      } catch (error) {
+        // An older server without the route: 404 (not-found) or 405 on the first page.
+        if (
+          pages === 1 &&
+          error instanceof ServerRefusedError &&
+          (error.status === 404 || error.status === 405)
+        )
+          return;
+        throw error;
+      }
+      const next = page.next !== null && pages < maxPages ? page.next : null;
+      if (next !== null) {
+        pending = fetchPage(next);
+        // Let the request go out before this page is opened (in place, that keeps this thread busy).
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      yield page.cases;
+      if (next === null) return;
     }
   }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * `npm run counsellor:app [-- --server <url>] [--key <path>] [--proxy <url>] [--rebuild]`:
+ * starts the counsellor's local app on 127.0.0.1 (a random port) and prints
+ * its URL with a one-time token. Same defaults as the CLI: the key file in
+ * $KLUIS_COUNSELLOR_DIR (or ~/.config/kluis-counsellor), server and proxy
+ * from config.json beside it. Builds the UI first if it is not built.
+ * KLUIS_COUNSELLOR_APP_DIR serves another build (tests).
+ * @module
+ */
+
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultKeyPath, loadConfig, readKeyFile } from '../lib/keys.js';
+import { buildApp, DEFAULT_APP_DIR } from './build.js';
+import { startApp } from './server.js';
+
+const { values } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    key: { type: 'string' },
+    proxy: { type: 'string' },
+    rebuild: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const keyPath = resolve(values.key ?? defaultKeyPath());
+try {
+  await readKeyFile(keyPath);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(3);
+}
+const config = await loadConfig(dirname(keyPath));
+const staticDir = resolve(process.env.KLUIS_COUNSELLOR_APP_DIR ?? DEFAULT_APP_DIR);
+if (values.rebuild || !existsSync(join(staticDir, 'index.html'))) await buildApp(staticDir);
+
+const app = await startApp({
+  keyPath,
+  server: values.server ?? config.server ?? 'http://127.0.0.1:8080',
+  proxy: values.proxy ?? config.proxy,
+  staticDir,
+});
+console.log(`Kluis counsellor app for ${keyPath}`);
+console.log(`Open in your browser (keep this address to yourself): ${app.url}`);
+console.log('Stop with Ctrl-C: the unlocked key is forgotten when this process ends.');
+const stop = () => {
+  void app.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

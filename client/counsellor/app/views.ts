@@ -1,0 +1,192 @@
+/**
+ * What the local app's JSON API sends to the page: the library's inbox and
+ * case views, with every text from a reporter or the server passed through
+ * sanitize.ts (control and bidi characters made visible) and no key
+ * material (attachment keys stay in the local process). Shared by the
+ * server (app/server.ts) and, as types, the UI.
+ * @module
+ */
+
+import type { Content } from '../../../crypto/index.js';
+import type { Deadline } from '../lib/deadlines.js';
+import { displayCase } from '../lib/format.js';
+import { safeLine, safeText } from '../lib/sanitize.js';
+import type { CaseView, Inbox, MessageAuthor } from '../lib/session.js';
+
+export interface DeadlineJson {
+  readonly due: string;
+  readonly done: boolean;
+  readonly overdue: boolean;
+  readonly daysLeft: number;
+}
+
+export interface InboxEntryJson {
+  readonly case: string;
+  readonly display: string;
+  readonly received: string;
+  readonly status: string;
+  readonly messages: number;
+  readonly unread: number;
+  readonly consent: string | null;
+  readonly addressAs: string | null;
+  readonly acknowledge: DeadlineJson;
+  readonly feedback: DeadlineJson;
+  readonly intact: boolean;
+  readonly problems: readonly string[];
+}
+
+export interface InboxJson {
+  readonly entries: readonly InboxEntryJson[];
+  readonly vanished: readonly string[];
+}
+
+export interface AuthorJson {
+  readonly kind: 'reporter' | 'counsellor';
+  readonly name?: string;
+  readonly fingerprint?: string;
+  readonly me?: boolean;
+}
+
+export interface AttachmentJson {
+  readonly name: string;
+  readonly type: string;
+  readonly size: number;
+}
+
+export interface MessageJson {
+  readonly index: number;
+  readonly hour: number;
+  readonly ok: boolean;
+  readonly shared: boolean;
+  readonly author: AuthorJson | null;
+  readonly problem: string | null;
+  /** report, message, status, ack, forwarded; null when it could not be opened. */
+  readonly type: string | null;
+  readonly time: string | null;
+  readonly text: string | null;
+  readonly status: string | null;
+  readonly consent: string | null;
+  readonly to: string | null;
+  readonly receivedDate: string | null;
+  readonly attachments: readonly AttachmentJson[];
+}
+
+export interface NoteJson {
+  readonly index: number;
+  readonly hour: number;
+  readonly author: AuthorJson | null;
+  readonly problem: string | null;
+  readonly time: string | null;
+  readonly text: string | null;
+}
+
+export interface CaseJson {
+  readonly case: string;
+  readonly display: string;
+  readonly status: string;
+  readonly statusHour: number;
+  readonly intact: boolean;
+  readonly problems: readonly string[];
+  readonly consent: string | null;
+  readonly addressAs: string | null;
+  readonly language: string | null;
+  readonly acknowledged: boolean;
+  readonly forwardedTo: readonly string[];
+  readonly messages: readonly MessageJson[];
+  readonly notes: readonly NoteJson[];
+  readonly attachments: number;
+  readonly hiddenMessages: number;
+}
+
+const text = (value: string) => safeText(value, { multiline: true });
+
+function deadline(d: Deadline): DeadlineJson {
+  return { due: d.due.toISOString(), done: d.done, overdue: d.overdue, daysLeft: d.daysLeft };
+}
+
+export function inboxJson(inbox: Inbox): InboxJson {
+  return {
+    entries: inbox.entries.map((e) => ({
+      case: e.caseNumber,
+      display: displayCase(e.caseNumber),
+      received: e.receivedDay,
+      status: e.status,
+      messages: e.messages,
+      unread: e.unread,
+      consent: e.consent ?? null,
+      addressAs: e.addressAs === undefined ? null : safeLine(e.addressAs),
+      acknowledge: deadline(e.deadlines.acknowledge),
+      feedback: deadline(e.deadlines.feedback),
+      intact: e.intact,
+      problems: e.problems.map(safeLine),
+    })),
+    vanished: inbox.vanished,
+  };
+}
+
+function author(a: MessageAuthor | undefined): AuthorJson | null {
+  if (a === undefined) return null;
+  if (a.kind === 'reporter') return { kind: 'reporter' };
+  return { kind: 'counsellor', name: safeLine(a.name), fingerprint: a.fingerprint, me: a.me };
+}
+
+function contentFields(content: Content | undefined) {
+  const c = content as (Content & Record<string, unknown>) | undefined;
+  const str = (key: string) => (c && typeof c[key] === 'string' ? (c[key] as string) : null);
+  const attachments =
+    c && Array.isArray(c.attachments)
+      ? (c.attachments as { name: string; type: string; size: number }[]).map((a) => ({
+          name: safeLine(a.name),
+          type: safeLine(a.type),
+          size: a.size,
+        }))
+      : [];
+  const textValue = str('text');
+  return {
+    type: c?.type ?? null,
+    time: str('time'),
+    text: textValue === null ? null : text(textValue),
+    status: str('status'),
+    consent: str('consent'),
+    to: c?.type === 'forwarded' ? `${safeLine(c.name)} (${c.to})` : null,
+    receivedDate: str('receivedDate'),
+    attachments,
+  };
+}
+
+export function caseViewJson(view: CaseView, options: { notes: boolean }): CaseJson {
+  return {
+    case: view.caseNumber,
+    display: displayCase(view.caseNumber),
+    status: view.detail.status,
+    statusHour: view.detail.statusHour,
+    intact: view.intact,
+    problems: view.problems.map(safeLine),
+    consent: view.consent ?? null,
+    addressAs: view.report ? safeLine(view.report.addressAs) : null,
+    language: view.report?.language ?? null,
+    acknowledged: view.ack !== undefined,
+    forwardedTo: view.detail.forwardedTo,
+    messages: view.messages.map((m) => ({
+      index: m.index,
+      hour: m.hour,
+      ok: m.ok,
+      shared: m.shared,
+      author: author(m.author),
+      problem: m.problem === undefined ? null : safeLine(m.problem),
+      ...contentFields(m.content),
+    })),
+    notes: options.notes
+      ? view.notes.map((n) => ({
+          index: n.index,
+          hour: n.hour,
+          author: author(n.author),
+          problem: n.problem === undefined ? null : safeLine(n.problem),
+          time: n.content?.time ?? null,
+          text: n.content ? text(n.content.text) : null,
+        }))
+      : [],
+    attachments: view.attachments.length,
+    hiddenMessages: view.messages.filter((m) => !m.shared).length,
+  };
+}
