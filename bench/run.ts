@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   crypto: () => import('./crypto.js'),
   server: () => import('./server.js'),
   counsellor: () => import('./counsellor.js'),
+  page: () => import('./page.js'),
 };
 
 const name = process.argv[2];

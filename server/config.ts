@@ -38,7 +38,7 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8080,
   dataDir: './data',
-  powBits: 13,
+  powBits: 12,
   retentionDays: 180,
   maxFileMb: 100,
   maxCaseMb: 500,

@@ -1,0 +1,244 @@
+/**
+ * The HTTP API of docs/API.md, as the reporter page uses it. Every request
+ * goes to this page's own origin (relative URLs under `api/v1/`), without
+ * cookies or referrer. The server is not trusted with anything secret, but
+ * its answers are checked for the shape the page relies on.
+ * @module
+ */
+
+import type { PublicBundle } from '../../../crypto/index.js';
+import { toBase64 } from '../../../crypto/index.js';
+
+/** The server could not be reached (offline, a broken Tor circuit, a dropped connection). */
+export class NetworkError extends Error {
+  constructor() {
+    super('network error');
+    this.name = 'NetworkError';
+  }
+}
+
+/** The server answered with an error (`code` from docs/API.md), or with something the page cannot use. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly body: Record<string, unknown>;
+  constructor(status: number, code: string, body: Record<string, unknown> = {}) {
+    super(`server error ${status} ${code}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** GET /api/v1/info. */
+export interface Info {
+  readonly demo: boolean;
+  readonly powBits: number;
+  readonly maxFileBytes: number;
+  readonly maxCaseBytes: number;
+  readonly counsellors: readonly unknown[];
+  readonly escalation: readonly unknown[];
+}
+
+/** POST /api/v1/tickets. */
+export interface Ticket {
+  readonly ticket: string;
+  readonly bits: number;
+  readonly case: string;
+  readonly expires: number;
+}
+
+/** One stored message of a case. */
+export interface StoredMessage {
+  readonly seq: number;
+  readonly hour: number;
+  readonly author: string;
+  readonly envelope: unknown;
+}
+
+/** GET /api/v1/cases/:case. */
+export interface CaseView {
+  readonly case: string;
+  readonly status: string;
+  readonly messages: readonly StoredMessage[];
+}
+
+/** An upload's state on the server. */
+export interface UploadState {
+  readonly id: string;
+  readonly offset: number;
+  readonly complete: boolean;
+}
+
+export type { PublicBundle };
+
+const BASE = 'api/v1/';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function bad(what: string): never {
+  throw new ApiError(0, `bad-response:${what}`);
+}
+
+function int(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) bad(what);
+  return value;
+}
+
+function str(value: unknown, what: string): string {
+  if (typeof value !== 'string') bad(what);
+  return value;
+}
+
+interface RequestOptions {
+  readonly json?: unknown;
+  readonly bytes?: Uint8Array;
+  readonly authKey?: Uint8Array;
+  readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal;
+}
+
+async function send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.bytes !== undefined) {
+    headers['Content-Type'] = 'application/octet-stream';
+    body = options.bytes as Uint8Array<ArrayBuffer>;
+  }
+  if (options.authKey) headers['Kluis-Auth'] = toBase64(options.authKey);
+  let response: Response;
+  try {
+    response = await fetch(BASE + path, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      cache: 'no-store',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+      redirect: 'error',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new NetworkError();
+  }
+  if (!response.ok) {
+    let parsed: unknown;
+    try {
+      parsed = await response.json();
+    } catch {
+      parsed = undefined;
+    }
+    const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+    const code = typeof error?.code === 'string' ? error.code : response.status >= 500 ? 'internal' : `http-${response.status}`;
+    throw new ApiError(response.status, code, isRecord(parsed) ? parsed : {});
+  }
+  return response;
+}
+
+async function json(method: string, path: string, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+  const response = await send(method, path, options);
+  let value: unknown;
+  try {
+    value = await response.json();
+  } catch {
+    // A connection cut while the body arrives looks the same as a broken body.
+    throw new NetworkError();
+  }
+  if (!isRecord(value)) bad('not an object');
+  return value;
+}
+
+/** GET /api/v1/info. */
+export async function getInfo(): Promise<Info> {
+  const value = await json('GET', 'info');
+  if (!Array.isArray(value.counsellors)) bad('counsellors');
+  return {
+    demo: value.demo === true,
+    powBits: int(value.powBits, 'powBits'),
+    maxFileBytes: int(value.maxFileBytes, 'maxFileBytes'),
+    maxCaseBytes: int(value.maxCaseBytes, 'maxCaseBytes'),
+    counsellors: value.counsellors,
+    escalation: Array.isArray(value.escalation) ? value.escalation : [],
+  };
+}
+
+/** POST /api/v1/tickets. */
+export async function getTicket(request: { kind: 'case' } | { kind: 'message'; case: string }): Promise<Ticket> {
+  const value = await json('POST', 'tickets', { json: request });
+  return {
+    ticket: str(value.ticket, 'ticket'),
+    bits: int(value.bits, 'bits'),
+    case: str(value.case, 'case'),
+    expires: int(value.expires, 'expires'),
+  };
+}
+
+/** POST /api/v1/cases, with the report (message 0) when it has no attachments. */
+export async function createCase(body: { ticket: string; nonce: number; verifier: string; report?: unknown }): Promise<void> {
+  await json('POST', 'cases', { json: body });
+}
+
+/** GET /api/v1/cases/:case with the reporter's key. */
+export async function getCase(caseNumber: string, authKey: Uint8Array): Promise<CaseView> {
+  const value = await json('GET', `cases/${caseNumber}`, { authKey });
+  if (!Array.isArray(value.messages)) bad('messages');
+  const messages = value.messages.map((m: unknown): StoredMessage => {
+    if (!isRecord(m)) bad('message');
+    return { seq: int(m.seq, 'seq'), hour: int(m.hour, 'hour'), author: str(m.author, 'author'), envelope: m.envelope };
+  });
+  return { case: str(value.case, 'case'), status: str(value.status, 'status'), messages };
+}
+
+/** POST /api/v1/cases/:case/messages. */
+export async function postMessage(
+  caseNumber: string,
+  authKey: Uint8Array,
+  body: { seq: number; envelope: unknown; ticket?: string; nonce?: number },
+): Promise<void> {
+  await json('POST', `cases/${caseNumber}/messages`, { json: body, authKey });
+}
+
+/** POST /api/v1/cases/:case/uploads. */
+export async function createUpload(caseNumber: string, authKey: Uint8Array, length: number): Promise<UploadState> {
+  const value = await json('POST', `cases/${caseNumber}/uploads`, { json: { length }, authKey });
+  return { id: checkId(value.id), offset: int(value.offset, 'offset'), complete: false };
+}
+
+function checkId(value: unknown): string {
+  if (typeof value !== 'string' || !/^[0-9a-f]{32}$/.test(value)) bad('id');
+  return value;
+}
+
+/** PATCH /api/v1/cases/:case/uploads/:id. */
+export async function appendUpload(
+  caseNumber: string,
+  authKey: Uint8Array,
+  id: string,
+  offset: number,
+  bytes: Uint8Array,
+): Promise<UploadState> {
+  const value = await json('PATCH', `cases/${caseNumber}/uploads/${id}`, {
+    bytes,
+    authKey,
+    headers: { 'Upload-Offset': String(offset) },
+  });
+  return { id, offset: int(value.offset, 'offset'), complete: value.complete === true };
+}
+
+/** GET /api/v1/cases/:case/uploads/:id. */
+export async function getUpload(caseNumber: string, authKey: Uint8Array, id: string): Promise<UploadState> {
+  const value = await json('GET', `cases/${caseNumber}/uploads/${id}`, { authKey });
+  return { id, offset: int(value.offset, 'offset'), complete: value.complete === true };
+}
+
+/** GET /api/v1/cases/:case/blobs/:id: the response, to be read as a stream. */
+export async function getBlob(caseNumber: string, authKey: Uint8Array, id: string): Promise<Response> {
+  return send('GET', `cases/${caseNumber}/blobs/${checkId(id)}`, { authKey, headers: { Accept: 'application/octet-stream' } });
+}

@@ -1,0 +1,276 @@
+/**
+ * The reporter page: a header with "leave quickly" and the language switch
+ * on every screen, and the screens of the issue (welcome, write, sending,
+ * receipt, come back, case). All state is in memory; nothing is stored in
+ * the browser, and no screen adds a history entry.
+ * @module
+ */
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ReceiptCode, VerifiedBundle } from '../../../crypto/index.js';
+import { deriveReporterKeys, verifyBundle } from '../../../crypto/index.js';
+import type { Info } from './api.js';
+import { ApiError, getInfo } from './api.js';
+import type { CaseData, Session } from './conversation.js';
+import { loadCase } from './conversation.js';
+import type { Lang } from './i18n.js';
+import { dict, siteText } from './i18n.js';
+import type { Problem } from './problems.js';
+import { toProblem } from './problems.js';
+import type { ReportDraft, SendProgress } from './send.js';
+import { ReportSender } from './send.js';
+import { CaseScreen } from './screens/case.js';
+import type { LoginFailure } from './screens/login.js';
+import { Login } from './screens/login.js';
+import { Receipt } from './screens/receipt.js';
+import { Sending } from './screens/sending.js';
+import type { Keys } from './screens/welcome.js';
+import { Welcome } from './screens/welcome.js';
+import { Write } from './screens/write.js';
+import { LangContext, leaving } from './ui.js';
+
+type Screen =
+  | { readonly name: 'welcome' }
+  | { readonly name: 'write' }
+  | { readonly name: 'sending' }
+  | { readonly name: 'receipt'; readonly code: string; readonly session: Session }
+  | { readonly name: 'login' }
+  | { readonly name: 'case'; readonly session: Session; readonly data: CaseData | null };
+
+const EMPTY_DRAFT: ReportDraft = { text: '', consent: 'ask', addressAs: '', files: [] };
+
+/**
+ * Where "leave quickly" goes: about:blank, a page that makes no request to
+ * anyone (a search engine or news site would be a request to a third party,
+ * and would tell it when someone left this page). `location.replace` puts
+ * it in place of this page in the tab's history, so Back does not return here.
+ */
+export const QUICK_EXIT_URL = 'about:blank';
+
+function verifyCounsellors(info: Info): Keys {
+  const counsellors: VerifiedBundle[] = [];
+  let rejected = 0;
+  for (const bundle of info.counsellors) {
+    try {
+      const verified = verifyBundle(bundle);
+      if (verified.role !== 'counsellor' || counsellors.some((c) => c.fingerprint === verified.fingerprint)) rejected++;
+      else counsellors.push(verified);
+    } catch {
+      rejected++;
+    }
+  }
+  return { status: 'ready', counsellors, rejected };
+}
+
+export function App() {
+  const [lang, setLang] = useState<Lang>('nl');
+  const t = dict(lang);
+  const [info, setInfo] = useState<Info | null>(null);
+  const [keys, setKeys] = useState<Keys>({ status: 'loading' });
+  const [screen, setScreen] = useState<Screen>({ name: 'welcome' });
+  const [draft, setDraft] = useState<ReportDraft>(EMPTY_DRAFT);
+  const [writeProblem, setWriteProblem] = useState<Problem | null>(null);
+  const [progress, setProgress] = useState<SendProgress | null>(null);
+  const [sendProblem, setSendProblem] = useState<Problem | null>(null);
+  const [loginBusy, setLoginBusy] = useState(false);
+  const [loginFailure, setLoginFailure] = useState<LoginFailure | null>(null);
+  const sender = useRef<ReportSender | null>(null);
+  const copied = useRef(false);
+  // Refs, not state: a double click must not start a second send or login before the screen re-renders.
+  const busy = useRef(false);
+
+  useEffect(() => {
+    document.documentElement.lang = lang;
+    document.title = siteText(lang).supportPoint;
+  }, [lang]);
+
+  const fetchInfo = async () => {
+    setKeys({ status: 'loading' });
+    try {
+      const fetched = await getInfo();
+      setInfo(fetched);
+      setKeys(verifyCounsellors(fetched));
+    } catch (error) {
+      setKeys({ status: 'error', problem: toProblem(error) });
+    }
+  };
+
+  useEffect(() => {
+    void fetchInfo();
+  }, []);
+
+  const counsellors = keys.status === 'ready' ? keys.counsellors : [];
+  const limits = { maxFileBytes: info?.maxFileBytes ?? 0, maxCaseBytes: info?.maxCaseBytes ?? 0 };
+
+  const quickExit = () => {
+    // Wipe what is in memory, empty the page, and replace it in the tab's history.
+    leaving.now = true;
+    sender.current = null;
+    setDraft(EMPTY_DRAFT);
+    setScreen({ name: 'welcome' });
+    if (copied.current) navigator.clipboard?.writeText(' ').catch(() => {});
+    window.onbeforeunload = null;
+    document.title = '';
+    document.body.replaceChildren();
+    window.location.replace(QUICK_EXIT_URL);
+  };
+
+  const send = async () => {
+    if (busy.current) return;
+    busy.current = true;
+    try {
+      await sendReport();
+    } finally {
+      busy.current = false;
+    }
+  };
+
+  const sendReport = async () => {
+    setWriteProblem(null);
+    sender.current ??= new ReportSender(counsellors);
+    try {
+      sender.current.preflight(draft, lang);
+    } catch (error) {
+      setWriteProblem(toProblem(error));
+      return;
+    }
+    setSendProblem(null);
+    setProgress(null);
+    setScreen({ name: 'sending' });
+    try {
+      const sent = await sender.current.send(draft, lang, setProgress);
+      sender.current = null;
+      setDraft(EMPTY_DRAFT);
+      setScreen({ name: 'receipt', code: sent.code, session: sent.session });
+    } catch (error) {
+      setSendProblem(toProblem(error));
+    }
+  };
+
+  const open = async (code: ReceiptCode) => {
+    if (busy.current) return;
+    busy.current = true;
+    setLoginBusy(true);
+    setLoginFailure(null);
+    try {
+      const session: Session = { caseNumber: code.caseNumber, keys: deriveReporterKeys(code) };
+      const data = await loadCase(session, counsellors);
+      setScreen({ name: 'case', session, data });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) setLoginFailure({ kind: 'unknown' });
+      else if (error instanceof ApiError && error.status === 429) setLoginFailure({ kind: 'attempts' });
+      else setLoginFailure({ kind: 'other', problem: toProblem(error) });
+    } finally {
+      busy.current = false;
+      setLoginBusy(false);
+    }
+  };
+
+  let body = null;
+  switch (screen.name) {
+    case 'welcome':
+      body = (
+        <Welcome
+          keys={keys}
+          onWrite={() => setScreen({ name: 'write' })}
+          onLogin={() => {
+            setLoginFailure(null);
+            setScreen({ name: 'login' });
+          }}
+          onRetry={() => void fetchInfo()}
+        />
+      );
+      break;
+    case 'write':
+      body = (
+        <Write
+          draft={draft}
+          onChange={setDraft}
+          limits={limits}
+          problem={writeProblem}
+          onSend={() => void send()}
+          onBack={() => setScreen({ name: 'welcome' })}
+        />
+      );
+      break;
+    case 'sending':
+      body = (
+        <Sending
+          progress={progress}
+          problem={sendProblem}
+          onRetry={() => void send()}
+          onBack={() => setScreen({ name: 'write' })}
+        />
+      );
+      break;
+    case 'receipt':
+      body = (
+        <Receipt
+          code={screen.code}
+          onCopied={() => {
+            copied.current = true;
+          }}
+          onContinue={() => setScreen({ name: 'case', session: screen.session, data: null })}
+        />
+      );
+      break;
+    case 'login':
+      body = (
+        <Login
+          busy={loginBusy}
+          failure={loginFailure}
+          onOpen={(code) => void open(code)}
+          onTypo={setLoginFailure}
+          onBack={() => setScreen({ name: 'welcome' })}
+        />
+      );
+      break;
+    case 'case':
+      body = (
+        <CaseScreen
+          session={screen.session}
+          initial={screen.data}
+          counsellors={counsellors}
+          limits={limits}
+          onClose={() => setScreen({ name: 'welcome' })}
+        />
+      );
+      break;
+  }
+
+  // A button, not a #fragment link: no fragment in the address bar or in the tab's history.
+  const skip = () => document.getElementById('main')?.focus();
+
+  return (
+    <LangContext.Provider value={{ lang, t }}>
+      <header class="top">
+        <div class="top-inner">
+          <button type="button" class="exit" aria-describedby="exit-hint" onClick={quickExit} data-testid="quick-exit">
+            {t.quickExit}
+          </button>
+          <span id="exit-hint" class="visually-hidden">
+            {t.quickExitHint}
+          </span>
+          <button type="button" class="skip" onClick={skip}>
+            {t.skip}
+          </button>
+          <span class="brand">{siteText(lang).supportPoint}</span>
+          <button type="button" class="lang" lang={t.otherLanguageCode} onClick={() => setLang(t.otherLanguageCode)}>
+            {t.otherLanguage}
+          </button>
+        </div>
+      </header>
+      {info?.demo ? (
+        <div class="demo" role="note" data-testid="demo-banner">
+          <strong>{t.demoTitle}:</strong> {t.demoText}
+        </div>
+      ) : null}
+      <main id="main" tabIndex={-1}>
+        {body}
+      </main>
+      <footer class="bottom">
+        <p>{t.footer}</p>
+      </footer>
+    </LangContext.Provider>
+  );
+}

@@ -1,0 +1,231 @@
+/**
+ * Encrypting and uploading one attachment (PROTOCOL §8, API uploads).
+ *
+ * The file is read in slices (`file.slice(a, b).arrayBuffer()`), never
+ * whole. Its plaintext stream is the file followed by zero bytes up to
+ * `paddedLength(size)`, cut into 64 KiB chunks and sealed one by one with
+ * `encryptChunk` (the same bytes `AttachmentEncryptor` makes). Because the
+ * encryption is deterministic given key and prefix, a broken upload
+ * resumes at whatever offset the server has, even in the middle of a
+ * chunk: the page asks for the offset, re-encrypts from that chunk and
+ * sends the rest.
+ * @module
+ */
+
+import type { AttachmentKey } from '../../../crypto/index.js';
+import {
+  attachmentCiphertextLength,
+  fromBase64,
+  newAttachmentKey,
+  paddedLength,
+  STREAM_CHUNK_BYTES,
+  STREAM_SEALED_CHUNK_BYTES,
+  streamChunkCount,
+} from '../../../crypto/index.js';
+import { ApiError, appendUpload, createUpload, getUpload } from './api.js';
+import { FileReadError, isTransient } from './problems.js';
+import type { ChunkSealer } from './workers.js';
+import { sealChunk } from './workers.js';
+
+/**
+ * Sealed chunks per request. The API allows at most 1 MiB per PATCH; 15
+ * sealed chunks (983,280 bytes) stay under it (16 would be 1,048,832).
+ */
+export const CHUNKS_PER_REQUEST = 15;
+/** Automatic resumptions in a row without progress before the page asks the reporter. */
+export const MAX_RESUMES = 4;
+
+/** One attachment on its way to the server; kept across retries so nothing is sent twice. */
+export interface UploadJob {
+  readonly file: File;
+  readonly name: string;
+  readonly type: string;
+  readonly attachment: AttachmentKey;
+  /** Ciphertext bytes the server will hold. */
+  readonly length: number;
+  id: string | undefined;
+  offset: number;
+  complete: boolean;
+  /** True when the last request broke: ask the server for its offset before sending more. */
+  stale: boolean;
+}
+
+/** Longest file name the protocol allows, in UTF-8 bytes. */
+const MAX_NAME_BYTES = 255;
+
+/** A file name the protocol accepts: non-empty, at most 255 UTF-8 bytes (shortened, keeping the extension). */
+export function protocolName(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are removed on purpose
+  let clean = name.replace(/[\u0000-\u001f\u007f]/g, '').trim() || 'file';
+  const encoder = new TextEncoder();
+  if (encoder.encode(clean).length <= MAX_NAME_BYTES) return clean;
+  const dot = clean.lastIndexOf('.');
+  const extension = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
+  const stem = Array.from(clean.slice(0, clean.length - extension.length));
+  while (stem.length > 0 && encoder.encode(stem.join('') + extension).length > MAX_NAME_BYTES) stem.pop();
+  clean = stem.join('') + extension;
+  return clean || 'file';
+}
+
+/** A new job for a chosen file: a fresh key and prefix. */
+export function newUploadJob(file: File): UploadJob {
+  const attachment = newAttachmentKey(file.size);
+  return {
+    file,
+    name: protocolName(file.name),
+    type: file.type.slice(0, 255),
+    attachment,
+    length: attachmentCiphertextLength(file.size),
+    id: undefined,
+    offset: 0,
+    complete: false,
+    stale: false,
+  };
+}
+
+/** Ciphertext bytes of an attachment of `size` bytes (what counts against the server's limits). */
+export function ciphertextBytes(size: number): number {
+  return attachmentCiphertextLength(size);
+}
+
+async function readSlice(job: UploadJob, start: number, end: number): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await job.file.slice(start, end).arrayBuffer());
+  } catch {
+    throw new FileReadError(job.name);
+  }
+}
+
+/** The ciphertext bytes [start, end) of the job, sealing the chunks they fall in (exported for tests). */
+export async function ciphertextRange(job: UploadJob, start: number, end: number, seal: ChunkSealer = sealChunk): Promise<Uint8Array> {
+  const key = fromBase64(job.attachment.key, { expectedLength: 32 });
+  const prefix = fromBase64(job.attachment.prefix);
+  const size = job.attachment.size;
+  const padded = paddedLength(size);
+  const chunks = streamChunkCount(padded);
+  const first = Math.floor(start / STREAM_SEALED_CHUNK_BYTES);
+  const last = Math.floor((end - 1) / STREAM_SEALED_CHUNK_BYTES);
+  const plainStart = first * STREAM_CHUNK_BYTES;
+  const plainEnd = Math.min(padded, (last + 1) * STREAM_CHUNK_BYTES);
+  const plain = new Uint8Array(plainEnd - plainStart); // zero beyond the file: the padding
+  if (plainStart < size) {
+    const bytes = await readSlice(job, plainStart, Math.min(size, plainEnd));
+    if (bytes.length !== Math.min(size, plainEnd) - plainStart) throw new FileReadError(job.name);
+    plain.set(bytes);
+  }
+  const sealing: Promise<Uint8Array>[] = [];
+  for (let index = first; index <= last; index++) {
+    const offset = (index - first) * STREAM_CHUNK_BYTES;
+    const chunk = plain.subarray(offset, Math.min(plain.length, offset + STREAM_CHUNK_BYTES));
+    sealing.push(seal(key, prefix, index, chunk, index === chunks - 1));
+  }
+  const out = new Uint8Array((last - first + 1) * STREAM_SEALED_CHUNK_BYTES);
+  let written = 0;
+  for (const sealed of await Promise.all(sealing)) {
+    out.set(sealed, written);
+    written += sealed.length;
+  }
+  const base = first * STREAM_SEALED_CHUNK_BYTES;
+  return out.subarray(start - base, end - base);
+}
+
+/** The end of the request that starts at `start`: at most CHUNKS_PER_REQUEST chunk boundaries further. */
+function requestEnd(job: UploadJob, start: number): number {
+  const first = Math.floor(start / STREAM_SEALED_CHUNK_BYTES);
+  return Math.min(job.length, (first + CHUNKS_PER_REQUEST) * STREAM_SEALED_CHUNK_BYTES);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What an upload tells its screen. */
+export interface UploadEvents {
+  /** Bytes the server holds, of `length`. */
+  readonly onProgress: (sent: number, length: number) => void;
+  /** The connection broke; the page is about to ask for the offset and resume. */
+  readonly onResume: () => void;
+}
+
+/**
+ * Sends one job until the server holds all of it. Encrypts the next
+ * request while the current one travels. Resumes by itself after a lost
+ * connection (up to MAX_RESUMES times in a row without progress), then
+ * throws; calling it again resumes where the server stands.
+ */
+export async function uploadJob(caseNumber: string, authKey: Uint8Array, job: UploadJob, events: UploadEvents): Promise<void> {
+  let failures = 0;
+  for (;;) {
+    try {
+      if (job.id === undefined) {
+        const created = await createUpload(caseNumber, authKey, job.length);
+        job.id = created.id;
+        job.offset = created.offset;
+        job.stale = false;
+      }
+      if (job.stale) {
+        const state = await getUpload(caseNumber, authKey, job.id);
+        job.offset = state.offset;
+        job.complete = state.complete || state.offset === job.length;
+        job.stale = false;
+      }
+      events.onProgress(job.offset, job.length);
+      if (job.complete) return;
+      await pump(caseNumber, authKey, job, events, () => {
+        failures = 0;
+      });
+      return;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404 && job.id !== undefined && failures < MAX_RESUMES) {
+        // The server no longer has this upload (an unfinished upload is removed after a while): start it again.
+        failures++;
+        job.id = undefined;
+        job.offset = 0;
+        job.stale = false;
+        continue;
+      }
+      const mismatch = error instanceof ApiError && error.code === 'offset-mismatch';
+      if (!(isTransient(error) || mismatch) || failures >= MAX_RESUMES) {
+        if (job.id !== undefined) job.stale = true;
+        throw error;
+      }
+      failures++;
+      if (job.id !== undefined) job.stale = true;
+      events.onResume();
+      if (!mismatch) await delay(500 * 2 ** (failures - 1));
+    }
+  }
+}
+
+async function pump(
+  caseNumber: string,
+  authKey: Uint8Array,
+  job: UploadJob,
+  events: UploadEvents,
+  onAdvance: () => void,
+): Promise<void> {
+  const id = job.id!;
+  const prepare = (start: number) => {
+    const end = requestEnd(job, start);
+    const bytes = ciphertextRange(job, start, end);
+    bytes.catch(() => {}); // handled where it is awaited; a dropped one must not be reported as unhandled
+    return { start, end, bytes };
+  };
+  let next: ReturnType<typeof prepare> | undefined = prepare(job.offset);
+  while (next) {
+    const body: { start: number; end: number; bytes: Promise<Uint8Array> } = next;
+    const bytes = await body.bytes;
+    const request = appendUpload(caseNumber, authKey, id, body.start, bytes);
+    // Encrypt the next request while this one travels.
+    next = body.end < job.length ? prepare(body.end) : undefined;
+    const state = await request;
+    if (state.offset <= body.start || state.offset > job.length) throw new ApiError(0, 'bad-response:offset');
+    job.offset = state.offset;
+    job.complete = state.complete || state.offset === job.length;
+    onAdvance();
+    events.onProgress(job.offset, job.length);
+    if (job.complete) return;
+    if (state.offset !== body.end) next = prepare(state.offset);
+    if (!next) next = prepare(job.offset);
+  }
+}

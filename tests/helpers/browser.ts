@@ -1,0 +1,236 @@
+/**
+ * Browser tests of the reporter page: Debian's Chromium driven by
+ * playwright-core (which downloads no browser), without JIT as Tor
+ * Browser runs at its Safer level. Also: building the page, recording
+ * every request a page makes, axe-core, and the counsellor's side of a
+ * case done with crypto/ directly (signed requests, opening, replying).
+ */
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page, Request } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import {
+  type Content,
+  decodeContent,
+  type Envelope,
+  encodeContent,
+  exportBundle,
+  fingerprintOf,
+  fromBase64,
+  generateIdentity,
+  type Identity,
+  openConversation,
+  type Recipient,
+  sealEnvelope,
+  signRequest,
+} from '../../crypto/index.js';
+
+/** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it. */
+export const CHROMIUM_PATH = process.env.KLUIS_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Flags for a quiet, offline, JIT-less Chromium (drop the last one for JIT). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--js-flags=--jitless',
+];
+
+/** Launches Chromium; `jit: true` leaves the JIT on (the bench compares both). */
+export function launchBrowser(options: { jit?: boolean } = {}): Promise<Browser> {
+  const args = options.jit ? CHROMIUM_ARGS.filter((arg) => arg !== '--js-flags=--jitless') : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args });
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * Builds the reporter page with the project's vite.config.ts into `outDir`
+ * (a fresh temporary directory by default) and returns the directory. Tests
+ * point the server at it with KLUIS_STATIC_DIR, so they never race another
+ * suite that reads dist/reporter/.
+ */
+export async function buildReporter(outDir = mkdtempSync(join(tmpdir(), 'kluis-page-'))): Promise<string> {
+  const { build } = await import('vite');
+  await build({
+    configFile: join(ROOT, 'vite.config.ts'),
+    logLevel: 'silent',
+    build: { outDir, emptyOutDir: true },
+  });
+  return outDir;
+}
+
+/** One request a page made, with its body. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: Buffer | null;
+}
+
+/** Records every request the page makes from now on (including ones that fail or are routed). */
+export function recordRequests(page: Page): RecordedRequest[] {
+  const requests: RecordedRequest[] = [];
+  page.on('request', (request: Request) => {
+    requests.push({ method: request.method(), url: request.url(), headers: request.headers(), body: request.postDataBuffer() });
+  });
+  return requests;
+}
+
+/** Every place in the recorded requests (URL, headers, body) where `needle` occurs. */
+export function requestsContaining(requests: readonly RecordedRequest[], needle: string | Uint8Array): string[] {
+  const bytes = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : Buffer.from(needle);
+  const text = bytes.toString('latin1');
+  const found: string[] = [];
+  for (const r of requests) {
+    if (r.url.includes(text) || decodeURIComponent(r.url).includes(text)) found.push(`${r.method} ${r.url} (url)`);
+    if (Object.values(r.headers).some((value) => value.includes(text))) found.push(`${r.method} ${r.url} (header)`);
+    if (r.body?.includes(bytes)) found.push(`${r.method} ${r.url} (body)`);
+  }
+  return found;
+}
+
+/** An axe violation, reduced to what a failing test should print. */
+export interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly targets: string[];
+}
+
+const AXE_SOURCE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is and
+ * returns the serious and critical violations. axe is evaluated through
+ * the DevTools protocol, which the page's CSP does not govern, so the page
+ * keeps its real policy.
+ */
+export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: unknown[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    return result.violations as { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+  });
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+}
+
+/** The counsellor of a test: an identity generated here, its bundle given to the server. */
+export interface TestCounsellor {
+  readonly identity: Identity;
+  readonly fingerprint: string;
+  /** The JSON array for KLUIS_COUNSELLORS. */
+  readonly bundlesJson: string;
+}
+
+/** Makes a counsellor identity and its bundle file content. */
+export function makeCounsellor(name = 'Test counsellor'): TestCounsellor {
+  const identity = generateIdentity('counsellor', name);
+  return {
+    identity,
+    fingerprint: fingerprintOf(identity.sign.publicKey),
+    bundlesJson: JSON.stringify([exportBundle(identity)]),
+  };
+}
+
+/** A request signed by the counsellor (PROTOCOL §10), over real HTTP. */
+export async function counsellorFetch(
+  base: string,
+  counsellor: TestCounsellor,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const headers: Record<string, string> = {
+    ...signRequest(
+      { method, path, time: Math.floor(Date.now() / 1000), body: new TextEncoder().encode(text) },
+      counsellor.identity.sign.secretKey,
+    ),
+  };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return fetch(base + path, { method, headers, ...(body === undefined ? {} : { body: text }) });
+}
+
+/** A message of a case as the counsellor reads it. */
+export interface ReadMessage {
+  readonly ok: boolean;
+  readonly author: 'reporter' | 'counsellor' | undefined;
+  readonly content: Content | undefined;
+  readonly error: string | undefined;
+}
+
+/** What the counsellor knows after reading a case. */
+export interface CounsellorView {
+  readonly messages: ReadMessage[];
+  readonly intact: boolean;
+  readonly reporter: Recipient;
+  readonly count: number;
+  readonly lastHash: Uint8Array;
+}
+
+/** Reads and opens a case as the counsellor. */
+export async function counsellorRead(base: string, counsellor: TestCounsellor, caseNumber: string): Promise<CounsellorView> {
+  const response = await counsellorFetch(base, counsellor, 'GET', `/api/v1/counsellor/cases/${caseNumber}`);
+  if (response.status !== 200) throw new Error(`counsellor read: ${response.status} ${await response.text()}`);
+  const view = (await response.json()) as { messages: { envelope: Envelope }[] };
+  const conversation = openConversation(
+    view.messages.map((m) => m.envelope),
+    { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey, boxSecretKey: counsellor.identity.box.secretKey },
+    { caseNumber, counsellorSignKeys: [counsellor.identity.sign.publicKey] },
+  );
+  const messages = conversation.entries.map((entry): ReadMessage => {
+    if (!entry.ok) return { ok: false, author: undefined, content: undefined, error: entry.error.code };
+    return { ok: true, author: entry.author.kind, content: decodeContent(entry.opened.content), error: undefined };
+  });
+  const report = messages[0]?.content;
+  if (!conversation.reporterSignKey || report?.type !== 'report') throw new Error('no readable report');
+  const last = conversation.entries[conversation.entries.length - 1]!;
+  return {
+    messages,
+    intact: conversation.intact,
+    reporter: { fingerprint: fingerprintOf(conversation.reporterSignKey), boxPublicKey: fromBase64(report.reporterBox) },
+    count: conversation.entries.length,
+    lastHash: last.ok ? last.opened.hash : last.hash!,
+  };
+}
+
+/** Seals content as the counsellor, for the reporter and the counsellor, and posts it at the end of the chain. */
+export async function counsellorPost(
+  base: string,
+  counsellor: TestCounsellor,
+  caseNumber: string,
+  view: CounsellorView,
+  content: Content,
+  extra: { status?: string; ack?: boolean } = {},
+): Promise<void> {
+  const sealed = sealEnvelope({
+    caseNumber,
+    seq: view.count,
+    prev: view.lastHash,
+    author: counsellor.identity.sign,
+    content: encodeContent(content),
+    recipients: [view.reporter, { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey }],
+  });
+  const response = await counsellorFetch(base, counsellor, 'POST', `/api/v1/cases/${caseNumber}/messages`, {
+    seq: view.count,
+    envelope: sealed.envelope,
+    ...extra,
+  });
+  if (response.status !== 201) throw new Error(`counsellor post: ${response.status} ${await response.text()}`);
+}
+
+/** Downloads an attachment's ciphertext as the counsellor. */
+export async function counsellorBlob(base: string, counsellor: TestCounsellor, caseNumber: string, id: string): Promise<Uint8Array> {
+  const response = await counsellorFetch(base, counsellor, 'GET', `/api/v1/cases/${caseNumber}/blobs/${id}`);
+  if (response.status !== 200) throw new Error(`counsellor blob: ${response.status} ${await response.text()}`);
+  return new Uint8Array(await response.arrayBuffer());
+}

@@ -1,0 +1,112 @@
+/**
+ * The built reporter page itself: reproducible, within its JavaScript
+ * budget, nothing a strict CSP or Tor Browser's Safer level would block,
+ * a <noscript> explanation when JavaScript is off, and the demo banner
+ * when the server runs without configured counsellors.
+ */
+
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildReporter, launchBrowser, recordRequests } from './helpers/browser.js';
+import { type ServerProcess, startServer } from './helpers/server-process.js';
+
+const site = JSON.parse(readFileSync('client/reporter/site.config.json', 'utf8')) as {
+  otherWays: { nl: string[]; en: string[] };
+};
+
+function files(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? files(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+  );
+}
+
+let first: string;
+let second: string;
+let server: ServerProcess;
+let browser: Browser;
+
+beforeAll(async () => {
+  first = await buildReporter();
+  second = await buildReporter();
+  // No KLUIS_COUNSELLORS: demo mode.
+  server = await startServer({ env: { KLUIS_STATIC_DIR: first } });
+  browser = await launchBrowser();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const dir of [first, second]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the built reporter page', () => {
+  it('is byte-identical across two clean builds, with relative, content-named assets', () => {
+    const names = files(first).sort();
+    expect(files(second).sort()).toEqual(names);
+    for (const name of names) expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(true);
+    // The page, and the worker that encrypts attachments on every core.
+    expect(names.filter((n) => n.endsWith('.js')).map((n) => n.replace(/-[\w-]{8}\.js$/, ''))).toEqual(['assets/reporter', 'assets/worker']);
+    expect(names.filter((n) => n.endsWith('.css'))).toHaveLength(1);
+    // The manifest names every other file with its SHA-256, for verify-page.
+    const manifest = JSON.parse(readFileSync(join(first, 'manifest.json'), 'utf8')) as { v: number; sha256: Record<string, string> };
+    expect(Object.keys(manifest.sha256).sort()).toEqual(names.filter((n) => n !== 'manifest.json'));
+    for (const [name, hash] of Object.entries(manifest.sha256)) expect(createHash('sha256').update(readFileSync(join(first, name))).digest('hex')).toBe(hash);
+    const html = readFileSync(join(first, 'index.html'), 'utf8');
+    expect(html).toMatch(/<script type="module" crossorigin src="\.\/assets\/reporter-[\w-]+\.js"><\/script>/);
+    expect(html).toMatch(/<link rel="stylesheet" crossorigin href="\.\/assets\/reporter-[\w-]+\.css">/);
+  });
+
+  it('ships at most 60 KB of JavaScript (gzip) and nothing Safer level or the CSP would refuse', () => {
+    const js = files(first).filter((n) => n.endsWith('.js'));
+    const gzip = js.reduce((sum, n) => sum + gzipSync(readFileSync(join(first, n)), { level: 9 }).length, 0);
+    expect(gzip).toBeLessThanOrEqual(60 * 1024);
+    const html = readFileSync(join(first, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(html).not.toMatch(/\sstyle=|<style/); // no inline style
+    expect(html).not.toMatch(/\bon[a-z]+=/); // no inline handlers
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing from elsewhere
+    const code = js.map((n) => readFileSync(join(first, n), 'utf8')).join('\n');
+    for (const banned of [/\beval\(/, /new Function\(/, /WebAssembly/, /localStorage/, /sessionStorage/, /indexedDB/, /document\.cookie/]) {
+      expect(code).not.toMatch(banned);
+    }
+    const css = files(first)
+      .filter((n) => n.endsWith('.css'))
+      .map((n) => readFileSync(join(first, n), 'utf8'))
+      .join('\n');
+    expect(css).not.toMatch(/@font-face|@import|url\(/);
+  });
+
+  it('explains itself without JavaScript: why it is needed, Safest to Safer, and other ways to reach the counsellor', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const requests = recordRequests(page);
+    await page.goto(server.url);
+    // innerText on purpose: only what is rendered counts (with JavaScript on, <noscript> is not).
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is being tested
+    const text = await page.locator('body').innerText();
+    expect(text).toContain('Deze pagina heeft JavaScript nodig');
+    expect(text).toContain('Zet het dan op ‘Veiliger’ (Safer)');
+    expect(text).toContain('This page needs JavaScript');
+    expect(text).toContain('Choose ‘Safer’. If Tor Browser asks to restart, do so.');
+    for (const way of [...site.otherWays.nl, ...site.otherWays.en]) expect(text).toContain(way);
+    expect(text.indexOf('Deze pagina heeft JavaScript nodig')).toBeLessThan(text.indexOf('This page needs JavaScript'));
+    expect(requests.every((r) => new URL(r.url).origin === server.url)).toBe(true);
+    await context.close();
+  });
+
+  it('shows a clear banner in demo mode', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    const banner = page.getByTestId('demo-banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Stuur hier geen echte melding');
+    await page.getByRole('button', { name: 'English' }).click();
+    expect(await banner.textContent()).toContain('Do not send a real report here');
+    await context.close();
+  });
+});
