@@ -5,7 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { isValidAttachmentLength, toHex } from '../../crypto/index.js';
 import { exactObject, expectContentType, int, parseJson, readBody } from '../body.js';
 import { anyCaller, caseParam, checkForwarded, currentHour, idParam, refuseEscalation, type Deps } from '../deps.js';
@@ -107,24 +107,25 @@ export function uploadRoutes(deps: Deps): Hono {
     return c.json({ offset: size, complete });
   });
 
-  app.get('/cases/:case/uploads/:id', async (c) => {
+  /** The upload a GET names, after checking who may read its case. */
+  const readableUpload = async (c: Context): Promise<StoredUpload> => {
     const caseNumber = caseParam(c);
-    const id = idParam(c);
     const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
     const record = await loadCase(deps, caseNumber);
     checkForwarded(caller, record.forwardedTo);
-    const upload = findUpload(record.uploads, id);
+    return findUpload(record.uploads, idParam(c));
+  };
+
+  app.get('/cases/:case/uploads/:id', async (c) => {
+    const upload = await readableUpload(c);
+    const id = upload.id;
     const offset = upload.complete ? upload.length : ((await deps.store.blobs.size(id)) ?? 0);
     return c.json({ ...upload, offset });
   });
 
   app.get('/cases/:case/blobs/:id', async (c) => {
-    const caseNumber = caseParam(c);
-    const id = idParam(c);
-    const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
-    const record = await loadCase(deps, caseNumber);
-    checkForwarded(caller, record.forwardedTo);
-    const upload = findUpload(record.uploads, id);
+    const upload = await readableUpload(c);
+    const id = upload.id;
     if (!upload.complete) throw new NotFoundError('this upload is not complete');
     const chunks = deps.store.blobs.read(id)[Symbol.asyncIterator]();
     // Read the first piece before answering, so a missing blob is a 404 rather than a broken stream.
