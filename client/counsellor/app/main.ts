@@ -4,7 +4,7 @@
  * starts the counsellor's local app on 127.0.0.1 (a random port) and prints
  * its URL with a one-time token. Same defaults as the CLI: the key file in
  * $KLUIS_COUNSELLOR_DIR (or ~/.config/kluis-counsellor), server and proxy
- * from config.json beside it. Builds the UI first if it is not built.
+ * from config.json beside it. Builds the UI first, so it matches the code.
  * KLUIS_COUNSELLOR_APP_DIR serves another build (tests).
  * @module
  */
@@ -35,7 +35,9 @@ try {
 }
 const config = await loadConfig(dirname(keyPath));
 const staticDir = resolve(process.env.KLUIS_COUNSELLOR_APP_DIR ?? DEFAULT_APP_DIR);
-if (values.rebuild || !existsSync(join(staticDir, 'index.html'))) await buildApp(staticDir);
+// Built on every start (under a second) so the UI always matches this checkout's code; a
+// directory given by KLUIS_COUNSELLOR_APP_DIR (tests) is built only when empty or with --rebuild.
+if (values.rebuild || !process.env.KLUIS_COUNSELLOR_APP_DIR || !existsSync(join(staticDir, 'index.html'))) await buildApp(staticDir);
 
 const app = await startApp({
   keyPath,

@@ -11,6 +11,8 @@ import type { CaseJson, InboxJson, MessageJson } from '../views.js';
 import { type Lang, TEXTS, type Texts } from './i18n.js';
 
 const TOKEN = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+// The token stays in memory only: off the address bar and out of the browser's history.
+if (TOKEN) history.replaceState(null, '', location.pathname + location.search);
 
 class ApiError extends Error {
   constructor(
