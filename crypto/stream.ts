@@ -68,34 +68,33 @@ export function streamPlaintextLength(length: number): number {
 }
 
 /**
- * Encrypts a stream incrementally. `push` returns the chunks it completed;
- * a full chunk is held back until more data arrives, because only then is
- * it known not to be the last. `finish` returns the last chunk.
+ * Cuts a byte stream into chunks of `size` and hands each to `handle`
+ * with its index. A full chunk is held back until more data arrives,
+ * because only then is it known not to be the last; `finish` hands
+ * on the rest as the last chunk. Memory stays at one chunk.
  */
-export class StreamEncryptor {
-  readonly #key: Uint8Array;
-  readonly #prefix: Uint8Array;
-  readonly #buffer = new Uint8Array(STREAM_CHUNK_BYTES);
+class Chunker {
+  readonly #buffer: Uint8Array;
+  readonly #handle: (index: number, chunk: Uint8Array, last: boolean) => Uint8Array;
   #filled = 0;
   #index = 0;
   #finished = false;
 
-  constructor(key: Uint8Array, prefix: Uint8Array) {
-    this.#key = expectBytes(key, 32, 'stream key');
-    this.#prefix = expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
+  constructor(size: number, handle: (index: number, chunk: Uint8Array, last: boolean) => Uint8Array) {
+    this.#buffer = new Uint8Array(size);
+    this.#handle = handle;
   }
 
-  /** Adds plaintext; returns the sealed chunks now complete (possibly none). */
   push(data: Uint8Array): Uint8Array[] {
     if (this.#finished) throw new MalformedError('stream already finished');
     const out: Uint8Array[] = [];
     let offset = 0;
     while (offset < data.length) {
-      if (this.#filled === STREAM_CHUNK_BYTES) {
-        out.push(encryptChunk(this.#key, this.#prefix, this.#index++, this.#buffer, false));
+      if (this.#filled === this.#buffer.length) {
+        out.push(this.#handle(this.#index++, this.#buffer, false));
         this.#filled = 0;
       }
-      const take = Math.min(STREAM_CHUNK_BYTES - this.#filled, data.length - offset);
+      const take = Math.min(this.#buffer.length - this.#filled, data.length - offset);
       this.#buffer.set(data.subarray(offset, offset + take), this.#filled);
       this.#filled += take;
       offset += take;
@@ -103,11 +102,35 @@ export class StreamEncryptor {
     return out;
   }
 
-  /** Seals and returns the last chunk. */
   finish(): Uint8Array {
     if (this.#finished) throw new MalformedError('stream already finished');
     this.#finished = true;
-    return encryptChunk(this.#key, this.#prefix, this.#index, this.#buffer.subarray(0, this.#filled), true);
+    return this.#handle(this.#index, this.#buffer.subarray(0, this.#filled), true);
+  }
+}
+
+/**
+ * Encrypts a stream incrementally. `push` returns the chunks it completed;
+ * a full chunk is held back until more data arrives, because only then is
+ * it known not to be the last. `finish` returns the last chunk.
+ */
+export class StreamEncryptor {
+  readonly #chunks: Chunker;
+
+  constructor(key: Uint8Array, prefix: Uint8Array) {
+    expectBytes(key, 32, 'stream key');
+    expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
+    this.#chunks = new Chunker(STREAM_CHUNK_BYTES, (index, chunk, last) => encryptChunk(key, prefix, index, chunk, last));
+  }
+
+  /** Adds plaintext; returns the sealed chunks now complete (possibly none). */
+  push(data: Uint8Array): Uint8Array[] {
+    return this.#chunks.push(data);
+  }
+
+  /** Seals and returns the last chunk. */
+  finish(): Uint8Array {
+    return this.#chunks.finish();
   }
 }
 
@@ -117,41 +140,24 @@ export class StreamEncryptor {
  * last chunk, so a truncated stream fails there.
  */
 export class StreamDecryptor {
-  readonly #key: Uint8Array;
-  readonly #prefix: Uint8Array;
-  readonly #buffer = new Uint8Array(STREAM_SEALED_CHUNK_BYTES);
-  #filled = 0;
-  #index = 0;
-  #finished = false;
+  readonly #chunks: Chunker;
 
   constructor(key: Uint8Array, prefix: Uint8Array) {
-    this.#key = expectBytes(key, 32, 'stream key');
-    this.#prefix = expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
+    expectBytes(key, 32, 'stream key');
+    expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
+    this.#chunks = new Chunker(STREAM_SEALED_CHUNK_BYTES, (index, sealed, last) => {
+      if (last && sealed.length < SECRETBOX_OVERHEAD) throw new AuthenticationError('stream is truncated');
+      return decryptChunk(key, prefix, index, sealed, last);
+    });
   }
 
   /** Adds ciphertext; returns the plaintext now proven (possibly none). Throws AuthenticationError on tampering. */
   push(data: Uint8Array): Uint8Array[] {
-    if (this.#finished) throw new MalformedError('stream already finished');
-    const out: Uint8Array[] = [];
-    let offset = 0;
-    while (offset < data.length) {
-      if (this.#filled === STREAM_SEALED_CHUNK_BYTES) {
-        out.push(decryptChunk(this.#key, this.#prefix, this.#index++, this.#buffer, false));
-        this.#filled = 0;
-      }
-      const take = Math.min(STREAM_SEALED_CHUNK_BYTES - this.#filled, data.length - offset);
-      this.#buffer.set(data.subarray(offset, offset + take), this.#filled);
-      this.#filled += take;
-      offset += take;
-    }
-    return out;
+    return this.#chunks.push(data);
   }
 
   /** Authenticates the last chunk and returns its plaintext. Throws if the stream is truncated or tampered with. */
   finish(): Uint8Array {
-    if (this.#finished) throw new MalformedError('stream already finished');
-    this.#finished = true;
-    if (this.#filled < SECRETBOX_OVERHEAD) throw new AuthenticationError('stream is truncated');
-    return decryptChunk(this.#key, this.#prefix, this.#index, this.#buffer.subarray(0, this.#filled), true);
+    return this.#chunks.finish();
   }
 }
