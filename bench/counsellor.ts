@@ -28,10 +28,11 @@ import { defaultWorkerCount } from '../client/counsellor/lib/open-pool.js';
 import { CounsellorSession, mapConcurrent } from '../client/counsellor/lib/session.js';
 import {
   type Content,
-  concatBytes,
   DEFAULT_SCRYPT_PARAMS,
   deriveReporterKeys,
+  ENVELOPE_VERSION,
   encodeContent,
+  encodePayload,
   type Envelope,
   exportBundle,
   fingerprintOf,
@@ -47,8 +48,8 @@ import {
   type Recipient,
   sealKeyFile,
   sealSecretbox,
+  sortedFingerprints,
   toBase64,
-  u32be,
 } from '../crypto/index.js';
 import { nodeScrypt } from '../crypto-node/scrypt.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
@@ -87,21 +88,22 @@ function fastSeal(input: {
     format: 'der',
     type: 'pkcs8',
   });
+  const recipients = sortedFingerprints(input.recipients.map((r) => r.fingerprint));
   const signature = nodeSign(
     null,
-    messageSignedBytes(input.caseNumber, input.seq, input.prev, input.author.publicKey, content),
+    messageSignedBytes(input.caseNumber, input.seq, input.prev, input.author.publicKey, content, recipients),
     key,
   );
   const payload = pad(
-    concatBytes(
-      new Uint8Array([1]),
-      u32be(input.seq),
-      input.prev,
-      input.author.publicKey,
+    encodePayload({
+      version: ENVELOPE_VERSION,
+      seq: input.seq,
+      prev: input.prev,
+      author: input.author.publicKey,
       signature,
-      u32be(content.length),
+      recipients,
       content,
-    ),
+    }),
   );
   const contentKey = nacl.randomBytes(32);
   const nonce = nacl.randomBytes(24);

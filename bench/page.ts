@@ -118,8 +118,8 @@ function summary(runs: readonly Run[]) {
 }
 
 export async function run(): Promise<void> {
-  const staticDir = await buildReporter();
   const counsellor = makeCounsellor('Bench counsellor');
+  const staticDir = await buildReporter({ counsellors: [counsellor.bundle] });
   const bundles = join(staticDir, '..', `kluis-bench-bundles-${process.pid}.json`);
   writeFileSync(bundles, counsellor.bundlesJson);
   const server = await startServer({

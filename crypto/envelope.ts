@@ -2,15 +2,17 @@
  * Envelopes: every report and message. A signed, padded payload is sealed
  * with a fresh content key (XSalsa20-Poly1305, `secretbox`); the content key
  * is wrapped for each recipient with an ephemeral X25519 key (`box`).
- * The signature binds the case number, the position in the conversation
- * and the hash of the previous message, so a message moved to another case
- * or position, altered or forged is refused.
+ * The signature binds the case number, the position in the conversation,
+ * the hash of the previous message and (payload version 2) the sorted
+ * fingerprints of the recipients the author sealed for, so a message moved
+ * to another case or position, altered, forged, or sealed for a key its
+ * author did not choose is refused or named.
  * @module
  */
 
 import nacl from 'tweetnacl';
 import { fromBase64, toBase64 } from './base64.js';
-import { concatBytes, expectBytes, readU32be, u32be, utf8 } from './bytes.js';
+import { concatBytes, expectBytes, fromUtf8, readU32be, u32be, utf8 } from './bytes.js';
 import { AuthenticationError, BadSignatureError, MalformedError, WrongKeyError } from './errors.js';
 import { openSecretbox, SECRETBOX_OVERHEAD, sealSecretbox } from './secretbox.js';
 import { isFingerprint } from './fingerprint.js';
@@ -22,18 +24,26 @@ import { isCaseNumber } from './receipt.js';
 import type { SignatureVerifier } from './verify.js';
 import { sign, verifySignature } from './verify.js';
 
-/** Payload format version. */
-export const ENVELOPE_VERSION = 1;
+/** Payload format version written now: 2, whose signature covers the recipients. */
+export const ENVELOPE_VERSION = 2;
+/** Payload versions a reader accepts: 1 (recipients not signed; cases written before) and 2. */
+export type PayloadVersion = 1 | 2;
 /** Largest content (the signed application bytes) in one envelope. */
 export const MAX_CONTENT_BYTES = 1024 * 1024;
 /** Most recipients one envelope may name. */
 export const MAX_RECIPIENTS = 16;
-/** Bytes before the content in a payload: version, seq, prev, author, signature, length. */
+/** Bytes of a fingerprint inside a payload: its 24 ASCII symbols. */
+const FINGERPRINT_FIELD_BYTES = 24;
+/** Bytes before the content in a version 1 payload (version, seq, prev, author, signature, length): the smallest header of any version. */
 export const PAYLOAD_HEADER_BYTES = 1 + 4 + 32 + 32 + 64 + 4;
+/** Bytes before the content in a version 2 payload sealed for `recipients` recipients. */
+export function payloadHeaderBytes(version: PayloadVersion, recipients: number): number {
+  return version === 1 ? PAYLOAD_HEADER_BYTES : PAYLOAD_HEADER_BYTES + 1 + FINGERPRINT_FIELD_BYTES * recipients;
+}
 /** The predecessor of the first message of a case: 32 zero bytes. (Readers compare against a fresh copy, so a caller that mutates this cannot change what the chain accepts.) */
 export const GENESIS_HASH: Uint8Array = new Uint8Array(32);
 /** Largest ciphertext an envelope can carry. */
-export const MAX_CIPHERTEXT_BYTES = paddedLength(PAYLOAD_HEADER_BYTES + MAX_CONTENT_BYTES) + 16;
+export const MAX_CIPHERTEXT_BYTES = paddedLength(payloadHeaderBytes(2, MAX_RECIPIENTS) + MAX_CONTENT_BYTES) + 16;
 
 /** One recipient's copy of the content key. */
 export interface WrappedKey {
@@ -78,6 +88,11 @@ export interface SealInput {
   /** Application bytes (at most MAX_CONTENT_BYTES). */
   readonly content: Uint8Array;
   readonly recipients: readonly Recipient[];
+  /**
+   * Payload version to write: 2 (the default) signs the recipients. 1 exists
+   * only so that tests and vectors can make the cases older clients wrote.
+   */
+  readonly version?: PayloadVersion;
 }
 
 /** A sealed envelope with what its author may want to keep. */
@@ -90,33 +105,91 @@ export interface Sealed {
 
 /** An envelope opened and its signature checked. */
 export interface OpenedEnvelope {
+  readonly version: PayloadVersion;
   readonly seq: number;
   readonly prev: Uint8Array;
   /** The author's Ed25519 public key (who may author is the caller's rule). */
   readonly author: Uint8Array;
+  /**
+   * The fingerprints the author sealed for, sorted, as signed (version 2);
+   * undefined for a version 1 payload, whose recipients are not signed.
+   * Whether each may read this case is the conversation's rule.
+   */
+  readonly recipients: readonly string[] | undefined;
   readonly content: Uint8Array;
   readonly hash: Uint8Array;
   readonly contentKey: Uint8Array;
 }
 
-/** The bytes the author signs. */
+/** Recipient fingerprints in their signed order: sorted by their ASCII bytes, distinct. */
+export function sortedFingerprints(fingerprints: readonly string[]): string[] {
+  for (const fingerprint of fingerprints) if (!isFingerprint(fingerprint)) throw new MalformedError('recipient fingerprint is malformed');
+  const sorted = [...fingerprints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (sorted.some((fingerprint, i) => i > 0 && fingerprint === sorted[i - 1])) throw new MalformedError('duplicate recipient');
+  return sorted;
+}
+
+function recipientField(sorted: readonly string[]): Uint8Array {
+  if (sorted.length === 0 || sorted.length > MAX_RECIPIENTS) throw new MalformedError('wrong number of recipients');
+  return concatBytes(new Uint8Array([sorted.length]), ...sorted.map((fingerprint) => utf8(fingerprint)));
+}
+
+/**
+ * The bytes the author signs. Version 2 (the default) adds the sorted
+ * recipient fingerprints, under its own label; version 1 is read only.
+ */
 export function messageSignedBytes(
   caseNumber: string,
   seq: number,
   prev: Uint8Array,
   author: Uint8Array,
   content: Uint8Array,
+  recipients: readonly string[] | undefined,
 ): Uint8Array {
   if (!isCaseNumber(caseNumber)) throw new MalformedError('not a case number');
+  const head = [utf8(caseNumber), u32be(seq), expectBytes(prev, 32, 'prev'), expectBytes(author, 32, 'author')];
+  if (recipients === undefined) {
+    return concatBytes(utf8('kluis/v1/message'), new Uint8Array([0]), ...head, u32be(content.length), content);
+  }
   return concatBytes(
-    utf8('kluis/v1/message'),
+    utf8('kluis/v2/message'),
     new Uint8Array([0]),
-    utf8(caseNumber),
-    u32be(seq),
-    expectBytes(prev, 32, 'prev'),
-    expectBytes(author, 32, 'author'),
+    ...head,
+    recipientField(sortedFingerprints(recipients)),
     u32be(content.length),
     content,
+  );
+}
+
+/** The parts of a payload (PROTOCOL §5.1), before padding. */
+export interface PayloadParts {
+  readonly version: PayloadVersion;
+  readonly seq: number;
+  readonly prev: Uint8Array;
+  /** The author's Ed25519 public key. */
+  readonly author: Uint8Array;
+  /** Sign(author, messageSignedBytes(…)). */
+  readonly signature: Uint8Array;
+  /** Version 2: the recipient fingerprints as signed (sorted, distinct). Ignored for version 1. */
+  readonly recipients: readonly string[];
+  readonly content: Uint8Array;
+}
+
+/**
+ * Lays out a payload, unpadded. sealEnvelope uses it; it is exported for
+ * platforms that sign with a faster Ed25519 and then seal (the bench).
+ */
+export function encodePayload(parts: PayloadParts): Uint8Array {
+  if (parts.content.length > MAX_CONTENT_BYTES) throw new MalformedError('content is too large');
+  return concatBytes(
+    new Uint8Array([parts.version]),
+    u32be(parts.seq),
+    expectBytes(parts.prev, 32, 'prev'),
+    expectBytes(parts.author, 32, 'author'),
+    expectBytes(parts.signature, 64, 'signature'),
+    parts.version === 1 ? new Uint8Array(0) : recipientField(sortedFingerprints(parts.recipients)),
+    u32be(parts.content.length),
+    parts.content,
   );
 }
 
@@ -151,16 +224,16 @@ function hashOf(nonce: Uint8Array, ciphertext: Uint8Array): Uint8Array {
 /** Seals a message. */
 export function sealEnvelope(input: SealInput, random: RandomSource = secureRandom): Sealed {
   const { caseNumber, seq, prev, author, content, recipients } = input;
+  const version = input.version ?? ENVELOPE_VERSION;
   if (content.length > MAX_CONTENT_BYTES) throw new MalformedError('content is too large');
   if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS) throw new MalformedError('wrong number of recipients');
+  const signed = version === 1 ? undefined : sortedFingerprints(recipients.map((r) => r.fingerprint));
   if (new Set(recipients.map((r) => r.fingerprint)).size !== recipients.length) {
     throw new MalformedError('duplicate recipient');
   }
   expectBytes(author.secretKey, 64, 'author secret key');
-  const signature = sign(messageSignedBytes(caseNumber, seq, prev, author.publicKey, content), author.secretKey);
-  const payload = pad(
-    concatBytes(new Uint8Array([ENVELOPE_VERSION]), u32be(seq), prev, author.publicKey, signature, u32be(content.length), content),
-  );
+  const signature = sign(messageSignedBytes(caseNumber, seq, prev, author.publicKey, content, signed), author.secretKey);
+  const payload = pad(encodePayload({ version, seq, prev, author: author.publicKey, signature, recipients: signed ?? [], content }));
   const contentKey = expectBytes(random(32), 32, 'random').slice();
   const nonce = expectBytes(random(24), 24, 'random').slice();
   const ciphertext = sealSecretbox(contentKey, nonce, payload);
@@ -276,19 +349,39 @@ function openDecoded(
   options: { caseNumber: string; verifier?: SignatureVerifier },
 ): OpenedEnvelope {
   const payload = openSecretbox(contentKey, nonce, ciphertext, 'envelope');
-  if (payload.length < PAYLOAD_HEADER_BYTES || payload[0] !== ENVELOPE_VERSION) {
+  const version = payload[0];
+  if (payload.length < PAYLOAD_HEADER_BYTES || (version !== 1 && version !== 2)) {
     throw new MalformedError('unsupported payload version');
   }
   const seq = readU32be(payload, 1);
   const prev = payload.slice(5, 37);
   const author = payload.slice(37, 69);
   const signature = payload.slice(69, 133);
-  const contentLength = readU32be(payload, 133);
+  let offset = 133;
+  let recipients: string[] | undefined;
+  if (version === 2) {
+    const count = payload[offset]!;
+    if (count === 0 || count > MAX_RECIPIENTS || payload.length < payloadHeaderBytes(2, count)) {
+      throw new MalformedError('recipient count out of range');
+    }
+    recipients = [];
+    for (let i = 0; i < count; i++) {
+      const start = offset + 1 + FINGERPRINT_FIELD_BYTES * i;
+      recipients.push(fromUtf8(payload.subarray(start, start + FINGERPRINT_FIELD_BYTES)));
+    }
+    // Exactly one spelling: sorted, distinct, canonical (sortedFingerprints throws otherwise).
+    if (sortedFingerprints(recipients).some((fingerprint, i) => fingerprint !== recipients![i])) {
+      throw new MalformedError('recipients are not in their signed order');
+    }
+    offset += 1 + FINGERPRINT_FIELD_BYTES * count;
+  }
+  const contentLength = readU32be(payload, offset);
   if (contentLength > MAX_CONTENT_BYTES) throw new MalformedError('content length out of range');
-  const content = unpad(payload, PAYLOAD_HEADER_BYTES + contentLength).subarray(PAYLOAD_HEADER_BYTES);
-  const signed = messageSignedBytes(options.caseNumber, seq, prev, author, content);
+  const header = offset + 4;
+  const content = unpad(payload, header + contentLength).subarray(header);
+  const signed = messageSignedBytes(options.caseNumber, seq, prev, author, content, recipients);
   if (!verifySignature(signed, signature, author, options.verifier)) {
     throw new BadSignatureError('message signature does not verify for this case');
   }
-  return { seq, prev, author, content, hash: hashOf(nonce, ciphertext), contentKey };
+  return { version, seq, prev, author, recipients, content, hash: hashOf(nonce, ciphertext), contentKey };
 }

@@ -11,6 +11,7 @@ export type KluisErrorCode =
   | 'wrong-key'
   | 'bad-signature'
   | 'out-of-order'
+  | 'misplaced'
   | 'expired'
   | 'insufficient-work';
 
@@ -60,6 +61,20 @@ export class BadSignatureError extends KluisError {
 /** A message does not follow its predecessor: a gap, a reorder, a replay or a fork. */
 export class OutOfOrderError extends KluisError {
   readonly code = 'out-of-order';
+}
+
+/** Why a message that opened may not stand where it is (PROTOCOL §7, "written by"). */
+export type MisplacedReason = 'first-not-report' | 'second-report' | 'note-in-conversation' | 'counsellor-only' | 'not-a-note';
+
+/** A well-signed message whose content may not stand where it is: a second report, a note in the conversation, a status by the reporter. */
+export class MisplacedError extends KluisError {
+  readonly code = 'misplaced';
+  /** Which rule it breaks, so a client can say it in its own words. */
+  readonly reason: MisplacedReason;
+  constructor(reason: MisplacedReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
 }
 
 /** A signed request's time lies outside the accepted window. */

@@ -10,6 +10,7 @@ export * from './base64.js';
 export * from './bytes.js';
 export * from './chain.js';
 export * from './content.js';
+export * from './conversation.js';
 export * from './envelope.js';
 export * from './errors.js';
 export * from './fingerprint.js';

@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { displayFingerprint, type VerifiedBundle } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
@@ -17,6 +18,7 @@ import { demoCounsellor } from './demo.js';
 import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
 import { sweep } from './retention.js';
 import { loadOrCreateSecret } from './secret.js';
+import { pageKeyWarnings } from './page-keys.js';
 import { loadStaticFiles } from './static.js';
 import { StoreError } from './store/index.js';
 
@@ -27,7 +29,18 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function main(): Promise<void> {
+/** Ways for the command that starts the server to take part (scripts/start.ts builds the page). */
+export interface MainHooks {
+  /**
+   * Runs once the keys are known (the configured ones, or the demo
+   * counsellor's) and before the page is loaded: `npm start` builds the
+   * page there, so that in demo mode it holds the demo key.
+   */
+  readonly preparePage?: (keys: { counsellors: readonly VerifiedBundle[]; escalation: readonly VerifiedBundle[]; demo: boolean }) => Promise<void>;
+}
+
+/** Reads the configuration, opens the store and serves until SIGTERM or SIGINT. */
+export async function main(hooks: MainHooks = {}): Promise<void> {
   let config: ReturnType<typeof configFromEnv>;
   let counsellors: VerifiedBundle[];
   let escalation: VerifiedBundle[] = [];
@@ -69,7 +82,9 @@ async function main(): Promise<void> {
     fail(`data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  await hooks.preparePage?.({ counsellors, escalation, demo: demo !== undefined });
   const page = loadStaticFiles(config.staticDir);
+  const keyWarnings = pageKeyWarnings(page, counsellors, escalation);
   const app = createApp({
     store,
     settings: { powBits: config.powBits, maxFileBytes: config.maxFileBytes, maxCaseBytes: config.maxCaseBytes, demo: demo !== undefined, onion: config.onion, version },
@@ -98,6 +113,7 @@ async function main(): Promise<void> {
     for (const bundle of counsellors) console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build`);
+    for (const line of keyWarnings) console.log(`kluis: WARNING: ${line}`);
     if (demo) {
       console.log('DEMO MODE: KLUIS_COUNSELLORS is not set, so a demo counsellor key was made. Do not use this for real reports.');
       console.log(`  demo key file:   ${demo.keyFile}`);
@@ -139,4 +155,5 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-await main();
+// Run directly (node --import tsx server/main.ts); scripts/start.ts imports it and calls main itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -7,7 +7,7 @@
  * text.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -33,6 +33,14 @@ let app: AppProcess;
 let browser: Browser;
 let reporter: ReporterCase;
 
+/** A small reporter-page build: what the server serves, and the counsellor's own build of it. */
+function makePage(path: string, script: string): string {
+  mkdirSync(join(path, 'assets'), { recursive: true });
+  writeFileSync(join(path, 'index.html'), '<!doctype html><title>Kluis</title><script type="module" src="./assets/page.js"></script>');
+  writeFileSync(join(path, 'assets', 'page.js'), `console.log(${JSON.stringify(script)});\n`);
+  return path;
+}
+
 beforeAll(async () => {
   const keyPath = join(dir, 'keys', 'key.json');
   const identity = generateIdentity('counsellor', 'Test counsellor');
@@ -49,12 +57,22 @@ beforeAll(async () => {
         JSON.stringify([exportBundle(generateIdentity('escalation', 'Secretaris-generaal'))]),
       );
       server = await startServer({
-        env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles, KLUIS_ESCALATION: escalation },
+        env: {
+          KLUIS_POW_BITS: '0',
+          KLUIS_COUNSELLORS: bundles,
+          KLUIS_ESCALATION: escalation,
+          KLUIS_STATIC_DIR: makePage(join(dir, 'served-page'), 'the published page'),
+        },
       });
     })(),
   ]);
   reporter = await submitReport(server.url, { text: REPORT, consent: 'no', language: 'nl' });
-  app = await startAppProcess({ keyPath, server: server.url, appDir });
+  app = await startAppProcess({
+    keyPath,
+    server: server.url,
+    appDir,
+    pageBuild: makePage(join(dir, 'own-build'), 'the published page'),
+  });
   browser = await launchBrowser({ jit: true });
 });
 
@@ -139,6 +157,8 @@ describe('in Chromium', () => {
     await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Unlock' }).click();
+    // Every unlock compares the live reporter page with the counsellor's own build.
+    await page.getByText('The reporter page is the same as your own build (2 files checked).').waitFor();
     const caseButton = page.getByRole('button', { name: displayCase(reporter.caseNumber) });
     await caseButton.waitFor({ timeout: 60_000 });
     expect(await page.getByRole('table').textContent()).toContain('Acknowledge by');
@@ -178,5 +198,32 @@ describe('in Chromium', () => {
     const reply = seen.contents[1];
     expect(reply?.type).toBe('message');
     expect(reply && 'text' in reply ? reply.text : undefined).toBe(REPLY);
+  });
+});
+
+describe('the page check on unlock', () => {
+  it('raises an alarm when the live page is not the counsellor’s own build', async () => {
+    const keyPath = join(dir, 'keys', 'key.json');
+    const other = await startAppProcess({
+      keyPath,
+      server: server.url,
+      appDir: join(dir, 'app'),
+      pageBuild: makePage(join(dir, 'trusted-build'), 'the page the counsellors published'),
+    });
+    const context = await browser.newContext({ locale: 'en-US' });
+    try {
+      const page = await context.newPage();
+      await page.goto(other.url);
+      await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+      await page.getByRole('button', { name: 'Unlock' }).click();
+      const alarm = page.getByTestId('page-check');
+      await alarm.getByText('ALARM: the reporter page on the server is NOT the same as your own build.').waitFor({ timeout: 30_000 });
+      expect(await alarm.getAttribute('role')).toBe('alert');
+      expect(await alarm.textContent()).toContain('different: assets/page.js');
+      expect(await seriousViolations(page)).toEqual([]);
+    } finally {
+      await context.close();
+      await other.stop();
+    }
   });
 });

@@ -601,6 +601,24 @@ describe('kluis-counsellor', () => {
     expect(differs.stdout).toMatch(/!! {2}different +assets\/page\.js/);
   });
 
+  it('watches the live page at random intervals, and stops with an alarm when it differs', async () => {
+    const quick = ['--min-minutes', '0', '--max-minutes', '0.02'];
+    const same = await runCli(['watch-page', `${server.url}/`, '--build', pageDir, ...quick, '--checks', '3']);
+    expect(same.code, same.stdout + same.stderr).toBe(0);
+    expect(same.stdout.match(/^check \d: the page matches your build \(3 files\)$/gm)).toHaveLength(3);
+    const build = join(dir, 'watched-build');
+    mkdirSync(join(build, 'assets'), { recursive: true });
+    writeFileSync(join(build, 'index.html'), readFileSync(join(pageDir, 'index.html')));
+    writeFileSync(join(build, 'assets', 'page.js'), 'console.log("the page the counsellors published");\n');
+    writeFileSync(join(build, 'assets', 'page.css'), readFileSync(join(pageDir, 'assets', 'page.css')));
+    const differs = await runCli(['watch-page', `${server.url}/`, '--build', build, ...quick, '--checks', '5']);
+    expect(differs.code).toBe(8);
+    expect(differs.stdout).toContain('ALARM: check 1: the page at');
+    expect(differs.stdout).toContain('different: assets/page.js');
+    const bad = await runCli(['watch-page', `${server.url}/`, '--build', pageDir, '--min-minutes', '5', '--max-minutes', '1']);
+    expect(bad.code).toBe(2);
+  });
+
   it('deletes a case', async () => {
     const c = await submitReport(server.url, { text: 'Weg ermee.', consent: 'no' });
     const del = await cli(['delete', c.caseNumber, '--yes']);

@@ -283,6 +283,7 @@ describe('native fast paths give crypto/’s answers', () => {
         fingerprint: fingerprintOf(i.sign.publicKey),
         signPublicKey: i.sign.publicKey,
       })),
+      escalation: [],
       names: [[key.fingerprint, 'A'] as const],
       memory: { count: 4, lastHash: toBase64(new Uint8Array(32)), seen: 2 },
     };

@@ -188,7 +188,8 @@ describe('identities and bundles', () => {
 });
 
 describe('envelopes', () => {
-  const { caseNumber, report, reply } = vectors.envelopes;
+  const { caseNumber, report, reply, reportV1 } = vectors.envelopes;
+  const counsellorFingerprints = ['counsellor-1', 'counsellor-2'].map((seed) => vectors.identities.find((i) => i.seed === seed)!.fingerprint).sort();
   const reporterCode = parseReceiptCode(vectors.receipts[0]!.code);
   const reporter = deriveReporterKeys(reporterCode);
   const reporterKey: RecipientKey = { fingerprint: reporter.fingerprint, boxPublicKey: reporter.box.publicKey, boxSecretKey: reporter.box.secretKey };
@@ -201,6 +202,18 @@ describe('envelopes', () => {
       expect(toHex(opened.author)).toBe(vectors.receipts[0]!.signPublicKey);
       expect(toHex(opened.hash)).toBe(report.hash);
       expect(decodeContent(opened.content)).toEqual(report.content);
+      expect(opened.version).toBe(2);
+      expect(opened.recipients).toEqual(counsellorFingerprints);
+    }
+  });
+
+  it('the version 1 report (recipients not signed) still opens, and says its recipients are unsigned', () => {
+    for (const reader of ['counsellor-1', 'counsellor-2']) {
+      const opened = openEnvelope(reportV1.envelope, recipientKey(reader), { caseNumber });
+      expect(opened.version).toBe(1);
+      expect(opened.recipients).toBeUndefined();
+      expect(toHex(opened.hash)).toBe(reportV1.hash);
+      expect(decodeContent(opened.content)).toEqual(reportV1.content);
     }
   });
 
@@ -210,6 +223,7 @@ describe('envelopes', () => {
     expect(toHex(opened.prev)).toBe(report.hash);
     expect(toHex(opened.author)).toBe(vectors.identities[0]!.signPublicKey);
     expect(decodeContent(opened.content)).toEqual(reply.content);
+    expect(opened.recipients).toEqual([reporter.fingerprint, ...counsellorFingerprints].sort());
   });
 
   it('failure vectors fail with their error', () => {

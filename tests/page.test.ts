@@ -51,7 +51,7 @@ let bundlesFile: string;
 const counsellor: TestCounsellor = makeCounsellor('A. de Vries (test)');
 
 beforeAll(async () => {
-  staticDir = await buildReporter();
+  staticDir = await buildReporter({ counsellors: [counsellor.bundle] });
   bundlesFile = join(staticDir, '..', `kluis-test-bundles-${process.pid}.json`);
   writeFileSync(bundlesFile, counsellor.bundlesJson);
   server = await startServer({

@@ -23,12 +23,10 @@ import {
   parseCaseNumber,
   verifyBundle,
 } from '../../crypto/index.js';
-import { CounsellorApi } from './lib/api.js';
 import {
   CounsellorError,
   EXIT,
   IntegrityError,
-  PageMismatchError,
   ServerRefusedError,
   UsageError,
 } from './lib/errors.js';
@@ -45,7 +43,7 @@ import {
 import { askNewPassphrase, askPassphrase, confirm, editText, readStdin } from './lib/prompt.js';
 import { safeLine } from './lib/sanitize.js';
 import { CounsellorSession } from './lib/session.js';
-import { verifyPage } from './lib/verify-page.js';
+import { addPageCommands } from './page-commands.js';
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 const STATUSES: readonly CaseStatus[] = ['received', 'in-conversation', 'forwarded', 'closed'];
@@ -152,7 +150,7 @@ Exit codes:
   6  INTEGRITY: a message failed its signature or chain checks, or the server rolled a case back,
      or publishes keys you have not trusted (run \`trust\` after comparing fingerprints)
   7  refused by policy: no consent to forward, already acknowledged, not allowed for this role
-  8  verify-page: the live page differs from the local build
+  8  verify-page, watch-page: the live page differs from the local build (ALARM)
   9  a local file problem: exists already, cannot be written
 
 The passphrase is asked on the terminal and never echoed. For scripts, pass it on a
@@ -570,38 +568,7 @@ export function buildProgram(): Command {
       });
     });
 
-  program
-    .command('verify-page')
-    .description(
-      'compare the live reporter page and its files with your local build (SHA-256 of dist/reporter/)',
-    )
-    .argument('<url>', 'the page, e.g. http://xyz….onion/')
-    .option('--build <dir>', 'the local build to compare with', 'dist/reporter')
-    .action(async (url: string, options: { build: string }, command: Command) => {
-      const { proxy } = await connection(command);
-      let page: URL;
-      try {
-        page = new URL(url);
-      } catch {
-        throw new UsageError(`${JSON.stringify(url)} is not a URL`);
-      }
-      const api = new CounsellorApi({ server: page.origin, proxy });
-      try {
-        const check = await verifyPage(api, page, resolve(options.build));
-        for (const file of check.files) {
-          const mark = file.result === 'same' ? 'ok  ' : '!!  ';
-          out(
-            `${mark}${file.result.padEnd(18)} ${safeLine(file.path)}${file.liveSha256 && file.result !== 'same' ? `  live ${file.liveSha256}` : ''}`,
-          );
-        }
-        out(`Content-Security-Policy: ${check.csp ? safeLine(check.csp) : '(none)'}`);
-        if (!check.ok)
-          throw new PageMismatchError(`the page at ${check.url} differs from the local build`);
-        out(`The page at ${check.url} matches the local build (${check.files.length} files).`);
-      } finally {
-        api.close();
-      }
-    });
+  addPageCommands(program, { out, proxyOf: async (command) => (await connection(command)).proxy });
 
   for (const command of program.commands) command.addHelpText('after', EXIT_HELP);
   return program;

@@ -6,9 +6,9 @@
  * case done with crypto/ directly (signed requests, opening, replying).
  */
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import {
@@ -22,6 +22,7 @@ import {
   generateIdentity,
   type Identity,
   openConversation,
+  type PublicBundle,
   type Recipient,
   sealEnvelope,
   signRequest,
@@ -49,19 +50,39 @@ export function launchBrowser(options: { jit?: boolean } = {}): Promise<Browser>
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** What a test page is built with besides the project's site texts. */
+export interface PageKeys {
+  /** The counsellors' public bundles: the only keys the page seals for. */
+  readonly counsellors?: readonly PublicBundle[];
+  readonly escalation?: readonly PublicBundle[];
+}
+
 /**
  * Builds the reporter page with the project's vite.config.ts into `outDir`
- * (a fresh temporary directory by default) and returns the directory. Tests
- * point the server at it with KLUIS_STATIC_DIR, so they never race another
- * suite that reads dist/reporter/.
+ * (a fresh temporary directory by default) and returns the directory. The
+ * site config is the project's, with `keys` built in (as an operator's
+ * site config holds its counsellors' bundles). Tests point the server at it
+ * with KLUIS_STATIC_DIR, so they never race another suite that reads
+ * dist/reporter/.
  */
-export async function buildReporter(outDir = mkdtempSync(join(tmpdir(), 'kluis-page-'))): Promise<string> {
+export async function buildReporter(keys: PageKeys = {}, outDir = mkdtempSync(join(tmpdir(), 'kluis-page-'))): Promise<string> {
   const { build } = await import('vite');
-  await build({
-    configFile: join(ROOT, 'vite.config.ts'),
-    logLevel: 'silent',
-    build: { outDir, emptyOutDir: true },
-  });
+  const site = JSON.parse(readFileSync(join(ROOT, 'client/reporter/site.config.json'), 'utf8')) as Record<string, unknown>;
+  const config = join(mkdtempSync(join(tmpdir(), 'kluis-site-')), 'site.config.json');
+  writeFileSync(config, JSON.stringify({ ...site, counsellors: keys.counsellors ?? [], escalationRecipients: keys.escalation ?? [] }));
+  const before = process.env.KLUIS_SITE_CONFIG;
+  process.env.KLUIS_SITE_CONFIG = config;
+  try {
+    await build({
+      configFile: join(ROOT, 'vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    if (before === undefined) delete process.env.KLUIS_SITE_CONFIG;
+    else process.env.KLUIS_SITE_CONFIG = before;
+    rmSync(dirname(config), { recursive: true, force: true });
+  }
   return outDir;
 }
 
@@ -127,6 +148,7 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 export interface TestCounsellor {
   readonly identity: Identity;
   readonly fingerprint: string;
+  readonly bundle: PublicBundle;
   /** The JSON array for KLUIS_COUNSELLORS. */
   readonly bundlesJson: string;
 }
@@ -137,6 +159,7 @@ export function makeCounsellor(name = 'Test counsellor'): TestCounsellor {
   return {
     identity,
     fingerprint: fingerprintOf(identity.sign.publicKey),
+    bundle: exportBundle(identity),
     bundlesJson: JSON.stringify([exportBundle(identity)]),
   };
 }
@@ -211,6 +234,8 @@ export async function counsellorPost(
   view: CounsellorView,
   content: Content,
   extra: { status?: string; ack?: boolean } = {},
+  /** More keys to seal for: a hostile or broken client's extra reader. */
+  alsoFor: readonly Recipient[] = [],
 ): Promise<void> {
   const sealed = sealEnvelope({
     caseNumber,
@@ -218,7 +243,7 @@ export async function counsellorPost(
     prev: view.lastHash,
     author: counsellor.identity.sign,
     content: encodeContent(content),
-    recipients: [view.reporter, { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey }],
+    recipients: [view.reporter, { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey }, ...alsoFor],
   });
   const response = await counsellorFetch(base, counsellor, 'POST', `/api/v1/cases/${caseNumber}/messages`, {
     seq: view.count,

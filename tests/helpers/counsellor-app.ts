@@ -21,6 +21,8 @@ export async function startAppProcess(options: {
   keyPath: string;
   server: string;
   appDir: string;
+  /** The counsellor's own reporter-page build, checked on every unlock. */
+  pageBuild?: string;
 }): Promise<AppProcess> {
   const child = spawn(
     process.execPath,
@@ -32,6 +34,7 @@ export async function startAppProcess(options: {
       options.keyPath,
       '--server',
       options.server,
+      ...(options.pageBuild ? ['--page-build', options.pageBuild] : []),
     ],
     {
       env: { PATH: process.env.PATH ?? '', KLUIS_COUNSELLOR_APP_DIR: options.appDir },

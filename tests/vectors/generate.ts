@@ -27,6 +27,7 @@ import {
   signRequest,
   canonicalRequest,
   solvePow,
+  sortedFingerprints,
   StreamEncryptor,
   toBase64,
   toCrockford,
@@ -197,25 +198,51 @@ export async function generateVectors() {
     },
     seededRandom('envelope-reply'),
   );
-  // A payload with a valid signature and a non-zero padding byte, sealed by hand.
-  const badPaddingKey = seededRandom('envelope-bad-padding')(32);
-  const badPaddingNonce = seededRandom('envelope-bad-padding-nonce')(24);
-  const badContent = encodeContent(replyContent);
-  const badSignature = sign(messageSignedBytes(caseNumber, 1, report.hash, counsellor.sign.publicKey, badContent), counsellor.sign.secretKey);
-  const badPayload = pad(concatBytes(new Uint8Array([1]), u32be(1), report.hash, counsellor.sign.publicKey, badSignature, u32be(badContent.length), badContent));
-  badPayload[badPayload.length - 1] = 1;
-  const badPadding: Envelope = {
-    v: 1,
-    nonce: toBase64(badPaddingNonce),
-    ct: toBase64(sealSecretbox(badPaddingKey, badPaddingNonce, badPayload)),
-    keys: [wrapContentKey(badPaddingKey, recipientOf(counsellor), seededRandom('envelope-bad-padding-wrap'))],
+  // The same report as a version 1 payload (recipients not signed): what cases written before v2 hold.
+  const reportV1 = sealEnvelope(
+    {
+      caseNumber,
+      seq: 0,
+      prev: GENESIS_HASH,
+      author: reporter.sign,
+      content: encodeContent(reportContent),
+      recipients: [recipientOf(counsellor), recipientOf(deputy)],
+      version: 1,
+    },
+    seededRandom('envelope-report-v1'),
+  );
+  // Payloads sealed by hand (version 2 layout, PROTOCOL §5.1), each wrong in one way.
+  const handSealed = (seed: string, payload: Uint8Array): Envelope => {
+    const key = seededRandom(seed)(32);
+    const nonce = seededRandom(`${seed}-nonce`)(24);
+    return {
+      v: 1,
+      nonce: toBase64(nonce),
+      ct: toBase64(sealSecretbox(key, nonce, payload)),
+      keys: [wrapContentKey(key, recipientOf(counsellor), seededRandom(`${seed}-wrap`))],
+    };
   };
+  const replyBytes = encodeContent(replyContent);
+  // Signed for `signedFor`, listing `listed` (written byte by byte, so it can be out of order).
+  const payloadV2 = (signedFor: readonly string[], listed: readonly string[]) => {
+    const signature = sign(messageSignedBytes(caseNumber, 1, report.hash, counsellor.sign.publicKey, replyBytes, signedFor), counsellor.sign.secretKey);
+    const field = concatBytes(new Uint8Array([listed.length]), ...listed.map((fp) => new TextEncoder().encode(fp)));
+    return concatBytes(new Uint8Array([2]), u32be(1), report.hash, counsellor.sign.publicKey, signature, field, u32be(replyBytes.length), replyBytes);
+  };
+  const sealedFor = sortedFingerprints([fingerprintOf(counsellor.sign.publicKey), fingerprintOf(deputy.sign.publicKey)]);
+  const intruder = fingerprintOf(generateIdentity('counsellor', 'Operator', seededRandom('envelope-intruder')).sign.publicKey);
+  const badPaddingPayload = pad(payloadV2(sealedFor, sealedFor));
+  badPaddingPayload[badPaddingPayload.length - 1] = 1;
+  const badPadding = handSealed('envelope-bad-padding', badPaddingPayload);
+  const recipientAdded = handSealed('envelope-recipient-added', pad(payloadV2(sealedFor, sortedFingerprints([...sealedFor, intruder]))));
+  const recipientsUnsorted = handSealed('envelope-recipients-unsorted', pad(payloadV2([...sealedFor].reverse(), [...sealedFor].reverse())));
 
   const otherCase = receipts[1]!.caseNumber;
   const envelopes = {
     caseNumber,
     report: { seed: 'envelope-report', content: reportContent, envelope: report.envelope, hash: toHex(report.hash) },
     reply: { seed: 'envelope-reply', content: replyContent, envelope: reply.envelope, hash: toHex(reply.hash) },
+    reportV1: { seed: 'envelope-report-v1', content: reportContent, envelope: reportV1.envelope, hash: toHex(reportV1.hash) },
     failures: [
       { why: 'opened as if in another case', reader: 'counsellor-1', caseNumber: otherCase, envelope: report.envelope, error: 'bad-signature' },
       { why: 'one ciphertext bit flipped', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, ct: flipBase64Byte(report.envelope.ct, 40) }, error: 'auth-failure' },
@@ -227,6 +254,8 @@ export async function generateVectors() {
       { why: 'extra field', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, seq: 0 }, error: 'malformed' },
       { why: 'ciphertext length not a padded length', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, ct: toBase64(new Uint8Array(600)) }, error: 'malformed' },
       { why: 'signed payload with non-zero padding', reader: 'counsellor-1', caseNumber, envelope: badPadding, error: 'malformed' },
+      { why: 'a recipient added to the signed list after signing', reader: 'counsellor-1', caseNumber, envelope: recipientAdded, error: 'bad-signature' },
+      { why: 'signed recipients not in sorted order', reader: 'counsellor-1', caseNumber, envelope: recipientsUnsorted, error: 'malformed' },
     ],
     chain: [
       { why: 'report then reply', order: ['report', 'reply'], problems: [] },

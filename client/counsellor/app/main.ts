@@ -21,10 +21,18 @@ const { values } = parseArgs({
     server: { type: 'string' },
     key: { type: 'string' },
     proxy: { type: 'string' },
+    'page-build': { type: 'string' },
     rebuild: { type: 'boolean', default: false },
   },
   strict: true,
 });
+
+/** The page build to check on unlock: as configured, or this checkout's own build if there is one. */
+function resolvePageBuild(configured: string | undefined): string | undefined {
+  if (configured !== undefined) return resolve(dirname(keyPath), configured);
+  const local = resolve('dist/reporter');
+  return existsSync(join(local, 'index.html')) ? local : undefined;
+}
 
 const keyPath = resolve(values.key ?? defaultKeyPath());
 try {
@@ -43,6 +51,7 @@ const app = await startApp({
   keyPath,
   server: values.server ?? config.server ?? 'http://127.0.0.1:8080',
   proxy: values.proxy ?? config.proxy,
+  pageBuild: resolvePageBuild(values['page-build'] ?? config.pageBuild),
   staticDir,
 });
 console.log(`Kluis counsellor app for ${keyPath}`);

@@ -37,6 +37,7 @@ import {
 import { CounsellorError, IntegrityError, UsageError } from '../lib/errors.js';
 import { exportCase } from '../lib/export.js';
 import { readKeyFile, unlockKeyFile } from '../lib/keys.js';
+import { checkPageOnUnlock, type PageCheckReport } from '../lib/verify-page.js';
 import { safeLine } from '../lib/sanitize.js';
 import { CounsellorSession } from '../lib/session.js';
 import { caseViewJson, inboxJson } from './views.js';
@@ -72,6 +73,8 @@ export interface AppOptions {
   /** The drop-box server. */
   readonly server: string;
   readonly proxy?: string | undefined;
+  /** The counsellor's own build of the reporter page, checked against the live page on every unlock. */
+  readonly pageBuild?: string | undefined;
   /** The built UI (index.html and assets/). */
   readonly staticDir: string;
   /** 0 (default) for a random free port. */
@@ -86,6 +89,18 @@ export interface RunningApp {
   readonly port: number;
   readonly token: string;
   close(): Promise<void>;
+}
+
+/** The page check with every server-supplied or local text made safe to show. */
+function safePageCheck(report: PageCheckReport): PageCheckReport {
+  switch (report.state) {
+    case 'different':
+      return { ...report, url: safeLine(report.url), differences: report.differences.map(safeLine) };
+    case 'failed':
+      return { ...report, url: safeLine(report.url), reason: safeLine(report.reason) };
+    default:
+      return report;
+  }
 }
 
 class HttpError extends Error {
@@ -233,6 +248,8 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     });
     session?.close();
     session = opened;
+    // Every unlock compares the live reporter page with the counsellor's own build, through the proxy.
+    const pageCheck = await checkPageOnUnlock(opened.api, new URL('/', opened.api.base), options.pageBuild);
     let newlyTrusted: { role: string; fingerprint: string; name: string }[] = [];
     let untrusted: string[] = [];
     let demo = false;
@@ -255,6 +272,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
       demo,
       newlyTrusted,
       untrusted,
+      pageCheck: safePageCheck(pageCheck),
     });
   });
 

@@ -49,7 +49,11 @@ export const MIN_PASSPHRASE_LENGTH = 12;
 export interface ClientConfig {
   readonly server?: string;
   readonly proxy?: string;
+  /** Your own build of the reporter page (from the organisation's published site config): the app checks the live page against it on every unlock. */
+  readonly pageBuild?: string;
 }
+
+const CONFIG_KEYS = ['server', 'proxy', 'pageBuild'] as const;
 
 /** Reads `<dir>/config.json`; missing means empty. Throws UsageError if it is not valid. */
 export async function loadConfig(dir: string): Promise<ClientConfig> {
@@ -69,13 +73,13 @@ export async function loadConfig(dir: string): Promise<ClientConfig> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new UsageError(`${join(dir, 'config.json')} must be an object`);
   const record = value as Record<string, unknown>;
-  const config: { server?: string; proxy?: string } = {};
+  const config: { -readonly [K in keyof ClientConfig]: ClientConfig[K] } = {};
   for (const key of Object.keys(record)) {
-    if (key !== 'server' && key !== 'proxy')
+    if (!(CONFIG_KEYS as readonly string[]).includes(key))
       throw new UsageError(`${join(dir, 'config.json')}: unknown setting ${JSON.stringify(key)}`);
     if (typeof record[key] !== 'string')
       throw new UsageError(`${join(dir, 'config.json')}: ${key} must be a string`);
-    config[key] = record[key] as string;
+    config[key as (typeof CONFIG_KEYS)[number]] = record[key] as string;
   }
   return config;
 }

@@ -8,18 +8,21 @@
 import {
   type AckContent,
   type AttachmentRef,
+  type Author,
   type Consent,
   type Content,
-  type Conversation,
-  decodeContent,
+  displayFingerprint,
   fingerprintOf,
   fromBase64,
   type KluisError,
+  MisplacedError,
   type NoteContent,
-  openConversation,
-  openNotes as openNoteChain,
+  type Parties,
   type Recipient,
+  type RecipientFindings,
   type ReportContent,
+  readConversation,
+  readNotes,
   type SignatureVerifier,
   toBase64,
 } from '../../../crypto/index.js';
@@ -77,6 +80,8 @@ export interface CaseView {
   readonly reporter?: Recipient;
   /** The reporter's latest word on forwarding. */
   readonly consent?: Consent;
+  /** Escalation recipients the conversation records a consented forward to. */
+  readonly forwardedTo: readonly string[];
   /** The signed acknowledgement, if any. */
   readonly ack?: { readonly index: number; readonly hour: number; readonly content: AckContent };
   readonly feedbackGiven: boolean;
@@ -102,6 +107,8 @@ export interface OpenContext {
     readonly fingerprint: string;
     readonly signPublicKey: Uint8Array;
   }[];
+  /** Fingerprints of the escalation recipients this client trusts: readers of a case forwarded to them with consent. */
+  readonly escalation: readonly string[];
   /** Display names by fingerprint (counsellors and escalation recipients). */
   readonly names: readonly (readonly [string, string])[];
   /** What this client verified of the case before, if anything. */
@@ -129,24 +136,56 @@ const CHAIN_WORDS = {
   fork: 'fork: it follows a message you were not shown',
 } as const;
 
+function recipientProblems(what: string, findings: RecipientFindings, names: ReadonlyMap<string, string>): string[] {
+  const named = (fingerprint: string) => `${displayFingerprint(fingerprint)}${names.has(fingerprint) ? ` (${names.get(fingerprint)})` : ''}`;
+  return [
+    ...findings.unexpected.map(
+      (fingerprint) =>
+        `${what}: UNEXPECTED RECIPIENT ${named(fingerprint)} can read it: not the reporter, not a counsellor you trust, not an escalation recipient the case was forwarded to with consent (a key the server or a modified page added)`,
+    ),
+    ...findings.removed.map((fingerprint) => `${what}: the copy for ${named(fingerprint)} was removed from the envelope`),
+  ];
+}
+
+/** Words for a message that opened but may not stand where it is (crypto's MisplacedError). */
+function misplacedWords(error: MisplacedError): string {
+  switch (error.reason) {
+    case 'first-not-report':
+      return 'the first message is not a report';
+    case 'second-report':
+      return 'a second report';
+    case 'note-in-conversation':
+      return 'a private note inside the conversation';
+    case 'counsellor-only':
+      return `${error.message}`;
+    case 'not-a-note':
+      return `its content is not a note (${error.message})`;
+  }
+}
+
+function problemWords(error: KluisError): string {
+  if (error instanceof MisplacedError) return misplacedWords(error);
+  if (error.code === 'malformed') return `its content is malformed (${error.message})`;
+  return describeError(error);
+}
+
 /**
  * Opens and checks a case as the server returned it: every message and
- * note, authors, chain, content rules, and the memory of what this client
- * verified before. Pure (no I/O), so it runs in a worker thread as well.
+ * note by the protocol's rules (crypto/conversation.ts: authors, placement,
+ * consent, recipients, chain), and the memory of what this client verified
+ * before. Pure (no I/O), so it runs in a worker thread as well.
  */
 export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
   const caseNumber = detail.case;
   const names = new Map(ctx.names);
-  const counsellorSignKeys = ctx.counsellors.map((b) => b.signPublicKey);
-  const conversation: Conversation = openConversation(
+  const parties = { caseNumber, counsellors: ctx.counsellors, escalation: ctx.escalation, verifier: ctx.verifier };
+  const read = readConversation(
     detail.messages.map((m) => m.envelope),
     ctx.unwrap,
-    { caseNumber, counsellorSignKeys, verifier: ctx.verifier },
+    parties,
   );
   const problems: string[] = [];
-  const author = (
-    a: { kind: 'reporter' } | { kind: 'counsellor'; fingerprint: string },
-  ): MessageAuthor =>
+  const author = (a: Author): MessageAuthor =>
     a.kind === 'reporter'
       ? a
       : {
@@ -155,84 +194,55 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
           name: names.get(a.fingerprint) ?? '?',
           me: a.fingerprint === ctx.fingerprint,
         };
-  let report: ReportContent | undefined;
-  let consent: Consent | undefined;
   let ack: CaseView['ack'];
   let feedbackGiven = false;
   const attachments: { index: number; ref: AttachmentRef }[] = [];
   const contentKeys: (Uint8Array | undefined)[] = [];
-  const messages: MessageView[] = conversation.entries.map((entry, index): MessageView => {
+  const messages: MessageView[] = read.messages.map((message): MessageView => {
+    const index = message.index;
     const hour = detail.messages[index]!.hour;
-    if (!entry.ok) {
+    if (!message.ok) {
       contentKeys.push(undefined);
-      const hash = entry.hash ? toBase64(entry.hash) : undefined;
-      if (entry.error.code === 'wrong-key' && ctx.role === 'escalation' && entry.hash) {
-        return {
-          index,
-          hour,
-          ok: false,
-          shared: false,
-          problem: 'not forwarded to you',
-          ...(hash ? { hash } : {}),
-        };
+      const hash = message.hash ? toBase64(message.hash) : undefined;
+      if (message.error.code === 'wrong-key' && ctx.role === 'escalation' && message.hash) {
+        return { index, hour, ok: false, shared: false, problem: 'not forwarded to you', ...(hash ? { hash } : {}) };
       }
-      const problem = describeError(entry.error);
+      const problem = problemWords(message.error);
       problems.push(`message ${index}: ${problem}`);
-      return { index, hour, ok: false, shared: true, problem, ...(hash ? { hash } : {}) };
-    }
-    contentKeys.push(entry.opened.contentKey);
-    const who = author(entry.author);
-    const hash = toBase64(entry.opened.hash);
-    let content: Content;
-    try {
-      content = decodeContent(entry.opened.content);
-    } catch (error) {
-      const problem = `its content is malformed (${(error as Error).message})`;
-      problems.push(`message ${index}: ${problem}`);
-      return { index, hour, ok: false, shared: true, author: who, problem, hash };
-    }
-    const misplaced = (() => {
-      if (index === 0)
-        return content.type === 'report' ? undefined : 'the first message is not a report';
-      if (content.type === 'report') return 'a second report';
-      if (content.type === 'note') return 'a private note inside the conversation';
-      if (
-        who.kind === 'reporter' &&
-        (content.type === 'status' || content.type === 'ack' || content.type === 'forwarded')
-      ) {
-        return `a ${content.type} message by the reporter (only counsellors write those)`;
-      }
-      return undefined;
-    })();
-    if (misplaced) {
-      problems.push(`message ${index}: ${misplaced}`);
       return {
         index,
         hour,
         ok: false,
         shared: true,
-        author: who,
-        content,
-        problem: misplaced,
-        hash,
+        ...(message.author ? { author: author(message.author) } : {}),
+        ...(message.content ? { content: message.content } : {}),
+        problem,
+        ...(hash ? { hash } : {}),
       };
     }
-    if (content.type === 'report') {
-      report = content;
-      consent = content.consent;
-    }
-    if (content.type === 'message' && who.kind === 'reporter' && content.consent)
-      consent = content.consent;
+    contentKeys.push(message.opened.contentKey);
+    const who = author(message.author);
+    const hash = toBase64(message.opened.hash);
+    const content = message.content;
+    const recipientWords = recipientProblems(`message ${index}`, message.recipients, names);
+    problems.push(...recipientWords);
     if (content.type === 'ack' && !ack) ack = { index, hour, content };
-    if (ack && index > ack.index && who.kind === 'counsellor' && content.type !== 'ack')
-      feedbackGiven = true;
+    if (ack && index > ack.index && who.kind === 'counsellor' && content.type !== 'ack') feedbackGiven = true;
     if (content.type === 'report' || content.type === 'message') {
       for (const ref of content.attachments) attachments.push({ index, ref });
     }
-    return { index, hour, ok: true, shared: true, author: who, content, hash };
+    return {
+      index,
+      hour,
+      ok: true,
+      shared: true,
+      author: who,
+      content,
+      hash,
+      ...(recipientWords.length > 0 ? { problem: recipientWords.join('; ') } : {}),
+    };
   });
-  for (const problem of conversation.problems)
-    problems.push(`message ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
+  for (const problem of read.problems) problems.push(`message ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
   if (detail.messages.length === 0) problems.push('the case has no report');
 
   // What this client verified before: a shorter or different history is a rollback.
@@ -243,83 +253,73 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
         `the server now shows ${messages.length} message(s) where this client verified ${memory.count} before: messages were removed (rollback)`,
       );
     } else if (messages[memory.count - 1]?.hash !== memory.lastHash) {
-      problems.push(
-        `message ${memory.count - 1} differs from the one this client verified before: the history was rewritten`,
-      );
+      problems.push(`message ${memory.count - 1} differs from the one this client verified before: the history was rewritten`);
     }
   }
 
-  const opened =
-    ctx.role === 'counsellor'
-      ? openNotes(detail, ctx, counsellorSignKeys, problems, author)
-      : undefined;
-  const notes = opened?.notes ?? [];
-  const first = conversation.entries[0];
+  const notes = ctx.role === 'counsellor' ? readCaseNotes(detail, ctx, parties, problems, author, names) : undefined;
+  const first = read.messages[0];
   const reporter =
-    report && conversation.reporterSignKey && first?.ok
+    read.report && read.reporterSignKey && first?.ok
       ? {
-          fingerprint: fingerprintOf(conversation.reporterSignKey),
-          boxPublicKey: fromBase64(report.reporterBox, { expectedLength: 32 }),
+          fingerprint: fingerprintOf(read.reporterSignKey),
+          boxPublicKey: fromBase64(read.report.reporterBox, { expectedLength: 32 }),
         }
       : undefined;
   const seen = memory?.seen ?? 0;
-  const unread = messages.filter(
-    (m) => m.index >= seen && !(m.author?.kind === 'counsellor' && m.author.me),
-  ).length;
-  const last = conversation.entries.at(-1);
-  const lastHash = last ? (last.ok ? last.opened.hash : last.hash) : undefined;
+  const unread = messages.filter((m) => m.index >= seen && !(m.author?.kind === 'counsellor' && m.author.me)).length;
   return {
     caseNumber,
     detail,
     messages,
-    notes,
+    notes: notes?.notes ?? [],
     problems,
     intact: problems.length === 0,
-    ...(report ? { report } : {}),
+    ...(read.report ? { report: read.report } : {}),
     ...(reporter ? { reporter } : {}),
-    ...(consent ? { consent } : {}),
+    ...(read.report ? { consent: read.consent } : {}),
+    forwardedTo: read.forwardedTo,
     ...(ack ? { ack } : {}),
     feedbackGiven,
     attachments,
     unread,
     contentKeys,
-    ...(lastHash ? { lastHash } : {}),
-    ...(opened?.lastHash ? { lastNoteHash: opened.lastHash } : {}),
+    ...(read.lastHash ? { lastHash: read.lastHash } : {}),
+    ...(notes?.lastHash ? { lastNoteHash: notes.lastHash } : {}),
   };
 }
 
-function openNotes(
+function readCaseNotes(
   detail: CaseDetail,
   ctx: OpenContext,
-  counsellorSignKeys: readonly Uint8Array[],
+  parties: Omit<Parties, 'reporterSignKey'>,
   problems: string[],
-  author: (a: { kind: 'counsellor'; fingerprint: string }) => MessageAuthor,
+  author: (a: Author) => MessageAuthor,
+  names: ReadonlyMap<string, string>,
 ): { notes: NoteView[]; lastHash: Uint8Array | undefined } {
-  const opened = openNoteChain(
+  const read = readNotes(
     detail.notes.map((n) => n.envelope),
     ctx.unwrap,
-    { caseNumber: detail.case, counsellorSignKeys, verifier: ctx.verifier },
+    parties,
   );
-  const notes = opened.entries.map((entry, index): NoteView => {
-    const hour = detail.notes[index]!.hour;
+  const notes = read.notes.map((entry): NoteView => {
+    const hour = detail.notes[entry.index]!.hour;
+    const who = entry.fingerprint ? { author: author({ kind: 'counsellor', fingerprint: entry.fingerprint }) } : {};
     if (!entry.ok) {
-      const problem = describeError(entry.error);
-      problems.push(`note ${index}: ${problem}`);
-      return { index, hour, problem };
+      const problem = problemWords(entry.error);
+      problems.push(`note ${entry.index}: ${problem}`);
+      return { index: entry.index, hour, ...who, problem };
     }
-    const who = author({ kind: 'counsellor', fingerprint: entry.fingerprint });
-    try {
-      const content = decodeContent(entry.opened.content);
-      if (content.type !== 'note') throw new Error(`a ${content.type} message in the notes`);
-      return { index, hour, author: who, content };
-    } catch (error) {
-      const problem = `its content is not a note (${(error as Error).message})`;
-      problems.push(`note ${index}: ${problem}`);
-      return { index, hour, author: who, problem };
-    }
+    const recipientWords = recipientProblems(`note ${entry.index}`, entry.recipients, names);
+    problems.push(...recipientWords);
+    return {
+      index: entry.index,
+      hour,
+      ...who,
+      content: entry.content,
+      ...(recipientWords.length > 0 ? { problem: recipientWords.join('; ') } : {}),
+    };
   });
-  for (const problem of opened.problems)
-    problems.push(`note ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
-  const last = opened.entries.at(-1);
-  return { notes, lastHash: last ? (last.ok ? last.opened.hash : last.hash) : undefined };
+  for (const problem of read.problems) problems.push(`note ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
+  return { notes, lastHash: read.lastHash };
 }

@@ -93,6 +93,7 @@ export class OpenPool {
       id,
       detail,
       counsellors: context.counsellors,
+      escalation: context.escalation,
       names: context.names,
       memory: context.memory,
     };

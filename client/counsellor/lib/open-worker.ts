@@ -27,6 +27,7 @@ export interface OpenJob {
     readonly fingerprint: string;
     readonly signPublicKey: Uint8Array;
   }[];
+  readonly escalation: readonly string[];
   readonly names: readonly (readonly [string, string])[];
   readonly memory: CaseMemory | undefined;
 }
@@ -47,6 +48,7 @@ parentPort!.on('message', (job: OpenJob) => {
       unwrap,
       verifier,
       counsellors: job.counsellors,
+      escalation: job.escalation,
       names: job.names,
       memory: job.memory,
     });

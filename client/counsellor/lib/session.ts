@@ -306,6 +306,7 @@ export class CounsellorSession {
         fingerprint: b.fingerprint,
         signPublicKey: b.signPublicKey,
       })),
+      escalation: info.escalation.map((b) => b.fingerprint),
       names: [...info.counsellors, ...info.escalation].map((b) => [b.fingerprint, b.name] as const),
       memory: this.state.memory(caseNumber),
     };
@@ -687,6 +688,28 @@ export class CounsellorSession {
       );
     }
     const target = { fingerprint: recipient.fingerprint, boxPublicKey: recipient.boxPublicKey };
+    // The record comes first: a key wrapped for the recipient before the conversation says the
+    // case was forwarded with consent would be an unexpected recipient to every reader.
+    let seq: number | undefined;
+    const before = await this.openCase(caseNumber);
+    if (!before.forwardedTo.includes(recipient.fingerprint)) {
+      const result = await this.append(caseNumber, (view) => {
+        requireConsent(view);
+        return {
+          content: {
+            v: 1,
+            type: 'forwarded',
+            time: this.#now8601(),
+            to: recipient.fingerprint,
+            name: recipient.name,
+            text,
+          },
+          status: 'forwarded',
+          extraRecipients: [target],
+        };
+      });
+      seq = result.seq;
+    }
     let forwardedTo: readonly string[] = [];
     for (let attempt = 1; ; attempt++) {
       const view = await this.openCase(caseNumber);
@@ -697,14 +720,15 @@ export class CounsellorSession {
         );
       requireConsent(view);
       // Only messages not yet addressed to the recipient (a second forward brings it up to date).
-      const keys = view.contentKeys.flatMap((contentKey, seq) =>
-        parseEnvelope(view.detail.messages[seq]!.envelope).keys.some(
+      const keys = view.contentKeys.flatMap((contentKey, index) =>
+        parseEnvelope(view.detail.messages[index]!.envelope).keys.some(
           (k) => k.to === recipient.fingerprint,
         )
           ? []
-          : [{ seq, key: wrapContentKey(contentKey!, target) }],
+          : [{ seq: index, key: wrapContentKey(contentKey!, target) }],
       );
       if (keys.length === 0) {
+        if (seq !== undefined) break;
         throw new PolicyError(
           `case ${caseNumber} was forwarded to ${recipient.fingerprint} (${recipient.name}) already, with every message`,
         );
@@ -723,19 +747,10 @@ export class CounsellorSession {
         throw error;
       }
     }
-    const result = await this.append(caseNumber, () => ({
-      content: {
-        v: 1,
-        type: 'forwarded',
-        time: this.#now8601(),
-        to: recipient.fingerprint,
-        name: recipient.name,
-        text,
-      },
-      status: 'forwarded',
-      extraRecipients: [target],
-    }));
-    return { to: recipient, forwardedTo, seq: result.seq };
+    seq ??= before.messages.findIndex(
+      (m) => m.ok && m.content?.type === 'forwarded' && m.content.to === recipient.fingerprint,
+    );
+    return { to: recipient, forwardedTo, seq };
   }
 
   /** Saves the attachments of a case (or of one message) into `dir`. */

@@ -177,3 +177,38 @@ export async function verifyPage(
   for (const url of [...foreign].sort()) files.push({ path: url, result: 'other-origin' });
   return { url: base.href, files, ok: files.every((f) => f.result === 'same'), csp };
 }
+
+/** The files of a check that are not the same as the local build, one line each, for people. */
+export function pageDifferences(check: PageCheck): string[] {
+  return check.files
+    .filter((file) => file.result !== 'same')
+    .map((file) => `${file.result}: ${file.path}${file.liveSha256 ? ` (live ${file.liveSha256})` : ''}`);
+}
+
+/** What the counsellor app reports of the page check it runs on every unlock. */
+export type PageCheckReport =
+  | { readonly state: 'not-configured' }
+  | { readonly state: 'same'; readonly url: string; readonly files: number }
+  | { readonly state: 'different'; readonly url: string; readonly differences: readonly string[] }
+  | { readonly state: 'failed'; readonly url: string; readonly reason: string };
+
+/**
+ * Checks the live page against the counsellor's own build, for the app's
+ * unlock: never throws; a difference is `different`, a check that could
+ * not run (no local build, server unreachable) is `failed` with the reason.
+ */
+export async function checkPageOnUnlock(
+  api: CounsellorApi,
+  pageUrl: URL,
+  buildDir: string | undefined,
+): Promise<PageCheckReport> {
+  if (buildDir === undefined) return { state: 'not-configured' };
+  try {
+    const check = await verifyPage(api, pageUrl, buildDir);
+    return check.ok
+      ? { state: 'same', url: check.url, files: check.files.length }
+      : { state: 'different', url: check.url, differences: pageDifferences(check) };
+  } catch (error) {
+    return { state: 'failed', url: pageUrl.href, reason: error instanceof Error ? error.message : String(error) };
+  }
+}

@@ -7,12 +7,13 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ReceiptCode, VerifiedBundle } from '../../../crypto/index.js';
-import { deriveReporterKeys, verifyBundle } from '../../../crypto/index.js';
+import type { ReceiptCode } from '../../../crypto/index.js';
+import { deriveReporterKeys } from '../../../crypto/index.js';
 import type { Info } from './api.js';
 import { ApiError, getInfo } from './api.js';
 import type { CaseData, Session } from './conversation.js';
 import { loadCase } from './conversation.js';
+import { compareWithServer, loadBuiltKeys } from './keys.js';
 import type { Lang } from './i18n.js';
 import { dict, siteText } from './i18n.js';
 import type { Problem } from './problems.js';
@@ -47,19 +48,12 @@ const EMPTY_DRAFT: ReportDraft = { text: '', consent: 'ask', addressAs: '', file
  */
 export const QUICK_EXIT_URL = 'about:blank';
 
-function verifyCounsellors(info: Info): Keys {
-  const counsellors: VerifiedBundle[] = [];
-  let rejected = 0;
-  for (const bundle of info.counsellors) {
-    try {
-      const verified = verifyBundle(bundle);
-      if (verified.role !== 'counsellor' || counsellors.some((c) => c.fingerprint === verified.fingerprint)) rejected++;
-      else counsellors.push(verified);
-    } catch {
-      rejected++;
-    }
-  }
-  return { status: 'ready', counsellors, rejected };
+/** The keys this page was built with: the only ones it seals for and trusts as authors. */
+const BUILT = loadBuiltKeys();
+
+function checkKeys(info: Info): Keys {
+  const { usable, foreign } = compareWithServer(BUILT, info);
+  return { status: 'ready', counsellors: usable, foreign };
 }
 
 export function App() {
@@ -89,7 +83,7 @@ export function App() {
     try {
       const fetched = await getInfo();
       setInfo(fetched);
-      setKeys(verifyCounsellors(fetched));
+      setKeys(checkKeys(fetched));
     } catch (error) {
       setKeys({ status: 'error', problem: toProblem(error) });
     }
@@ -154,7 +148,7 @@ export function App() {
     setLoginFailure(null);
     try {
       const session: Session = { caseNumber: code.caseNumber, keys: deriveReporterKeys(code) };
-      const data = await loadCase(session, counsellors);
+      const data = await loadCase(session, BUILT);
       setScreen({ name: 'case', session, data });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) setLoginFailure({ kind: 'unknown' });
@@ -172,6 +166,7 @@ export function App() {
       body = (
         <Welcome
           keys={keys}
+          built={BUILT.counsellors}
           onWrite={() => setScreen({ name: 'write' })}
           onLogin={() => {
             setLoginFailure(null);
@@ -230,6 +225,7 @@ export function App() {
         <CaseScreen
           session={screen.session}
           initial={screen.data}
+          built={BUILT}
           counsellors={counsellors}
           limits={limits}
           onClose={() => setScreen({ name: 'welcome' })}

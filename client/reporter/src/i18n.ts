@@ -27,12 +27,14 @@ const nl = {
   loading: 'De pagina wordt klaargemaakt…',
   infoFailed: 'De gegevens van de vertrouwenspersoon konden niet worden opgehaald.',
   tryAgain: 'Opnieuw proberen',
+  noBuiltKeys:
+    'Deze pagina bevat geen sleutel van een vertrouwenspersoon. Daarom kunt u hier niets versturen: niemand zou uw melding kunnen lezen. Neem op een andere manier contact op.',
   noCounsellors:
-    'Er is geen geldige sleutel van een vertrouwenspersoon gevonden. Daarom kunt u nu niets versturen: niemand zou uw melding kunnen lezen. Neem op een andere manier contact op.',
-  badBundles: (n: number) =>
+    'De server biedt geen van de sleutels aan waarmee deze pagina is gemaakt. Daarom verstuurt deze pagina niets: wij weten niet zeker wie uw melding zou kunnen lezen. Neem op een andere manier contact op.',
+  foreignKeys: (n: number) =>
     n === 1
-      ? 'Eén sleutel op de server klopte niet. Die wordt niet gebruikt.'
-      : `${n} sleutels op de server klopten niet. Die worden niet gebruikt.`,
+      ? 'Let op: de server biedt één sleutel aan die niet bij deze pagina hoort. Die wordt niet gebruikt: uw melding wordt alleen versleuteld voor de vertrouwenspersonen hieronder.'
+      : `Let op: de server biedt ${n} sleutels aan die niet bij deze pagina horen. Die worden niet gebruikt: uw melding wordt alleen versleuteld voor de vertrouwenspersonen hieronder.`,
   otherWaysTitle: 'Andere manieren om ons te bereiken',
 
   // Welcome
@@ -160,9 +162,14 @@ const nl = {
     'bad-signature': 'De handtekening onder dit bericht klopt niet. Het komt niet van u en niet van de vertrouwenspersoon.',
     'wrong-key': 'Dit bericht is niet voor u versleuteld.',
     malformed: 'Dit bericht is beschadigd en kan niet worden gelezen.',
+    misplaced: 'Dit bericht hoort hier niet: zo’n bericht mag alleen de vertrouwenspersoon schrijven, of het staat op een verkeerde plaats.',
     other: 'Dit bericht kan niet worden gelezen.',
   },
   messageNumber: (i: number) => `Bericht ${i}`,
+  unexpectedRecipient: (fingerprint: string) =>
+    `Waarschuwing: nog iemand kan dit bericht lezen, met de sleutel ${fingerprint}. Dat is niet u, niet een vertrouwenspersoon van deze pagina, en niet iemand aan wie u doorsturen hebt toegestaan. Stuur niets meer en neem op een andere manier contact op.`,
+  removedRecipient: (fingerprint: string) =>
+    `De kopie van dit bericht voor sleutel ${fingerprint} is van de server verwijderd. Die persoon kan het niet meer lezen.`,
   verified: 'Handtekening gecontroleerd',
   notVerified: 'Niet te vertrouwen',
   fromYou: 'U',
@@ -226,10 +233,14 @@ const en: Dict = {
   loading: 'Getting the page ready…',
   infoFailed: 'The counsellor’s details could not be fetched.',
   tryAgain: 'Try again',
+  noBuiltKeys:
+    'This page holds no counsellor key. So you cannot send anything here: nobody would be able to read your report. Please get in touch another way.',
   noCounsellors:
-    'No valid counsellor key was found. So you cannot send anything now: nobody would be able to read your report. Please get in touch another way.',
-  badBundles: (n: number) =>
-    n === 1 ? 'One key on the server was not right. It is not used.' : `${n} keys on the server were not right. They are not used.`,
+    'The server does not offer any of the keys this page was made with. So this page sends nothing: we cannot be sure who could read your report. Please get in touch another way.',
+  foreignKeys: (n: number) =>
+    n === 1
+      ? 'Warning: the server offers one key that does not belong to this page. It is not used: your report is encrypted only for the counsellors below.'
+      : `Warning: the server offers ${n} keys that do not belong to this page. They are not used: your report is encrypted only for the counsellors below.`,
   otherWaysTitle: 'Other ways to reach us',
 
   welcomeTitle: 'Tell us in confidence what happened',
@@ -349,9 +360,14 @@ const en: Dict = {
     'bad-signature': 'The signature on this message is wrong. It does not come from you or from the counsellor.',
     'wrong-key': 'This message was not encrypted for you.',
     malformed: 'This message is damaged and cannot be read.',
+    misplaced: 'This message does not belong here: only the counsellor may write such a message, or it is in the wrong place.',
     other: 'This message cannot be read.',
   },
   messageNumber: (i: number) => `Message ${i}`,
+  unexpectedRecipient: (fingerprint: string) =>
+    `Warning: someone else can read this message, with the key ${fingerprint}. That is not you, not a counsellor of this page, and not someone you agreed the case may be forwarded to. Send nothing more and get in touch another way.`,
+  removedRecipient: (fingerprint: string) =>
+    `The copy of this message for the key ${fingerprint} was removed from the server. That person can no longer read it.`,
   verified: 'Signature checked',
   notVerified: 'Not to be trusted',
   fromYou: 'You',

@@ -10,6 +10,9 @@ declare module 'virtual:kluis-site' {
     readonly escalation: Localised;
     readonly fingerprintsPublishedAt: Localised;
     readonly otherWays: { readonly nl: readonly string[]; readonly en: readonly string[] };
+    /** Public bundles, checked at build time; the page verifies them again before use. */
+    readonly counsellors: readonly unknown[];
+    readonly escalationRecipients: readonly unknown[];
   };
   export default site;
 }

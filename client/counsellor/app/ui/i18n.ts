@@ -17,6 +17,11 @@ const nl = {
   untrusted: 'De server publiceert sleutels die u nog niet vertrouwt. Elk antwoord zou ook voor hen versleuteld worden. Vergelijk de vingerafdrukken met die van uw organisatie voordat u ze vertrouwt.',
   trust: 'Ik heb de vingerafdrukken vergeleken: vertrouwen',
   demo: 'Let op: deze server draait in DEMO-modus.',
+  pageSame: (files: number) => `De meldpagina is dezelfde als uw eigen build (${files} bestanden gecontroleerd).`,
+  pageDifferent:
+    'ALARM: de meldpagina op de server is NIET dezelfde als uw eigen build. Een veranderde pagina kan meldingen laten lezen door anderen voordat ze versleuteld worden. Waarschuw uw organisatie en de beheerder, en vraag melders een andere weg te gebruiken tot dit is opgehelderd.',
+  pageFailed: (reason: string) => `De meldpagina kon niet worden gecontroleerd: ${reason}`,
+  pageNotChecked: 'De meldpagina wordt niet gecontroleerd: zet "pageBuild" in config.json naast uw sleutelbestand (de map van uw eigen build).',
   inbox: 'Postvak',
   refresh: 'Vernieuwen',
   loading: 'Laden…',
@@ -98,6 +103,11 @@ const en: typeof nl = {
   untrusted: 'The server publishes keys you have not trusted yet. Every reply would be sealed for them too. Compare the fingerprints with your organisation’s before trusting them.',
   trust: 'I compared the fingerprints: trust',
   demo: 'Note: this server runs in DEMO mode.',
+  pageSame: (files: number) => `The reporter page is the same as your own build (${files} files checked).`,
+  pageDifferent:
+    'ALARM: the reporter page on the server is NOT the same as your own build. A changed page can let others read reports before they are encrypted. Warn your organisation and the operator, and ask reporters to use another way until this is cleared up.',
+  pageFailed: (reason: string) => `The reporter page could not be checked: ${reason}`,
+  pageNotChecked: 'The reporter page is not checked: set "pageBuild" in the config.json beside your key file (the folder of your own build).',
   inbox: 'Inbox',
   refresh: 'Refresh',
   loading: 'Loading…',

@@ -113,6 +113,49 @@ interface UnlockInfo {
   demo: boolean;
   newlyTrusted: { role: string; fingerprint: string; name: string }[];
   untrusted: string[];
+  pageCheck:
+    | { state: 'not-configured' }
+    | { state: 'same'; url: string; files: number }
+    | { state: 'different'; url: string; differences: string[] }
+    | { state: 'failed'; url: string; reason: string };
+}
+
+/** The result of the page check run on unlock: an alarm when the live page is not the counsellor's build. */
+function PageCheck({ t, check }: { t: Texts; check: UnlockInfo['pageCheck'] }) {
+  switch (check.state) {
+    case 'same':
+      return (
+        <p class="notice" role="status" data-testid="page-check">
+          {t.pageSame(check.files)}
+        </p>
+      );
+    case 'different':
+      return (
+        <div class="alert" role="alert" data-testid="page-check">
+          <p>
+            <strong>{t.pageDifferent}</strong>
+          </p>
+          <p>{check.url}</p>
+          <ul>
+            {check.differences.map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+        </div>
+      );
+    case 'failed':
+      return (
+        <p class="alert" role="alert" data-testid="page-check">
+          {t.pageFailed(check.reason)}
+        </p>
+      );
+    default:
+      return (
+        <p class="notice" data-testid="page-check">
+          {t.pageNotChecked}
+        </p>
+      );
+  }
 }
 
 function Deadline({ t, d }: { t: Texts; d: InboxJson['entries'][number]['acknowledge'] }) {
@@ -625,6 +668,7 @@ function App() {
           </p>
         )}
         {unlockInfo?.demo && <p class="notice">{t.demo}</p>}
+        {unlockInfo && <PageCheck t={t} check={unlockInfo.pageCheck} />}
         {unlockInfo && unlockInfo.newlyTrusted.length > 0 && (
           <div class="notice" role="status">
             <p>{t.firstContact}</p>

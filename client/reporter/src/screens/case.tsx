@@ -7,9 +7,11 @@
 
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { AttachmentRef, ChainProblem, Consent, VerifiedBundle } from '../../../../crypto/index.js';
+import { displayFingerprint } from '../../../../crypto/index.js';
 import type { CaseData, Item, Session } from '../conversation.js';
 import { loadCase } from '../conversation.js';
 import { fetchAttachment, saveBlob } from '../files.js';
+import type { BuiltKeys } from '../keys.js';
 import type { Dict } from '../i18n.js';
 import { formatBytes, formatDay, formatTime } from '../i18n.js';
 import type { Problem } from '../problems.js';
@@ -99,6 +101,20 @@ function MessageItem({ item, session }: { item: Item; session: Session }) {
   }
   const { content, author } = item;
   const who = author.kind === 'reporter' ? t.fromYou : t.fromCounsellor(author.name);
+  // As loud as a forged message: someone the reporter did not choose may read this one.
+  const recipientWarnings = [
+    ...item.unexpectedRecipients.map((fingerprint) => (
+      <p key={`u-${fingerprint}`} class="problem" role="alert">
+        {t.unexpectedRecipient(displayFingerprint(fingerprint))}
+      </p>
+    )),
+    ...item.removedRecipients.map((fingerprint) => (
+      <p key={`r-${fingerprint}`} class="problem">
+        {t.removedRecipient(displayFingerprint(fingerprint))}
+      </p>
+    )),
+  ];
+  const trusted = item.problems.length === 0 && recipientWarnings.length === 0;
   let body = null;
   switch (content.type) {
     case 'report':
@@ -151,16 +167,13 @@ function MessageItem({ item, session }: { item: Item; session: Session }) {
       break;
   }
   return (
-    <li class={`message message-${author.kind}${item.problems.length > 0 ? ' message-warn' : ''}`} data-testid="message">
+    <li class={`message message-${author.kind}${trusted ? '' : ' message-warn'}`} data-testid="message">
       <p class="meta">
         <strong>{who}</strong> · <span>{t.time(formatTime(content.time, lang))}</span> ·{' '}
-        {item.problems.length > 0 ? (
-          <span class="badge badge-bad">{t.notVerified}</span>
-        ) : (
-          <span class="badge badge-ok">{t.verified}</span>
-        )}
+        {trusted ? <span class="badge badge-ok">{t.verified}</span> : <span class="badge badge-bad">{t.notVerified}</span>}
       </p>
       {warnings}
+      {recipientWarnings}
       {body}
     </li>
   );
@@ -271,12 +284,16 @@ function Reply({
 export function CaseScreen({
   session,
   initial,
+  built,
   counsellors,
   limits,
   onClose,
 }: {
   session: Session;
   initial: CaseData | null;
+  /** The keys this page was built with: who may write and read. */
+  built: BuiltKeys;
+  /** The built counsellors the server lists too: whom a reply is sealed for. */
   counsellors: readonly VerifiedBundle[];
   limits: FileLimits;
   onClose: () => void;
@@ -290,7 +307,7 @@ export function CaseScreen({
     setLoading(true);
     setProblem(null);
     try {
-      setData(await loadCase(session, counsellors));
+      setData(await loadCase(session, built));
     } catch (error) {
       setProblem(toProblem(error));
     } finally {

@@ -15,7 +15,13 @@ import { Heading, ProblemBox, useT } from '../ui.js';
 export type Keys =
   | { readonly status: 'loading' }
   | { readonly status: 'error'; readonly problem: Problem }
-  | { readonly status: 'ready'; readonly counsellors: readonly VerifiedBundle[]; readonly rejected: number };
+  | {
+      readonly status: 'ready';
+      /** The built counsellors the server lists too: whom the page seals for. */
+      readonly counsellors: readonly VerifiedBundle[];
+      /** Keys the server lists that this page was not built with (never used). */
+      readonly foreign: number;
+    };
 
 export function OtherWays() {
   const { t, lang } = useT();
@@ -33,11 +39,14 @@ export function OtherWays() {
 
 export function Welcome({
   keys,
+  built,
   onWrite,
   onLogin,
   onRetry,
 }: {
   keys: Keys;
+  /** The counsellors this page was built with: shown at once, whatever the server says. */
+  built: readonly VerifiedBundle[];
   onWrite: () => void;
   onLogin: () => void;
   onRetry: () => void;
@@ -95,29 +104,30 @@ export function Welcome({
             </button>
           </ProblemBox>
         ) : null}
-        {keys.status === 'ready' ? (
-          <>
-            {keys.rejected > 0 ? (
-              <p class="problem" role="alert">
-                {t.badBundles(keys.rejected)}
-              </p>
-            ) : null}
-            {keys.counsellors.length === 0 ? (
-              <p class="problem" role="alert">
-                {t.noCounsellors}
-              </p>
-            ) : (
-              <ul class="keys">
-                {keys.counsellors.map((c) => (
-                  <li key={c.fingerprint}>
-                    <span class="key-name">{c.name}</span>
-                    <br />
-                    {t.fingerprint}: <code class="fingerprint">{displayFingerprint(c.fingerprint)}</code>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </>
+        {keys.status === 'ready' && keys.foreign > 0 ? (
+          <p class="problem" role="alert">
+            {t.foreignKeys(keys.foreign)}
+          </p>
+        ) : null}
+        {built.length === 0 ? (
+          <p class="problem" role="alert">
+            {t.noBuiltKeys}
+          </p>
+        ) : (
+          <ul class="keys">
+            {built.map((c) => (
+              <li key={c.fingerprint}>
+                <span class="key-name">{c.name}</span>
+                <br />
+                {t.fingerprint}: <code class="fingerprint">{displayFingerprint(c.fingerprint)}</code>
+              </li>
+            ))}
+          </ul>
+        )}
+        {built.length > 0 && keys.status === 'ready' && keys.counsellors.length === 0 ? (
+          <p class="problem" role="alert">
+            {t.noCounsellors}
+          </p>
         ) : null}
       </section>
 

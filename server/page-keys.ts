@@ -1,0 +1,50 @@
+/**
+ * The keys the served reporter page was built with (its `keys.json`)
+ * beside the keys this server is configured with. The page seals only for
+ * built keys it also finds in `GET /api/v1/info`, so a difference is not a
+ * leak, but it is a page that cannot reach a counsellor: the operator is
+ * told at start, in plain words.
+ */
+
+import { displayFingerprint, KluisError, type VerifiedBundle, verifyBundle } from '../crypto/index.js';
+import type { StaticFile } from './static.js';
+
+function builtFingerprints(file: StaticFile): { counsellors: string[]; escalation: string[] } | undefined {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(file.body)) as { counsellors?: unknown[]; escalationRecipients?: unknown[] };
+    const prints = (list: unknown[] | undefined) => (list ?? []).map((bundle) => verifyBundle(bundle).fingerprint);
+    return { counsellors: prints(value.counsellors), escalation: prints(value.escalationRecipients) };
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof KluisError) return undefined;
+    throw error;
+  }
+}
+
+/** Warning lines (empty when the page and the configuration agree, or no page is served). */
+export function pageKeyWarnings(
+  page: ReadonlyMap<string, StaticFile>,
+  counsellors: readonly VerifiedBundle[],
+  escalation: readonly VerifiedBundle[],
+): string[] {
+  if (page.size === 0) return [];
+  const file = page.get('/keys.json');
+  const built = file ? builtFingerprints(file) : undefined;
+  if (!built) return ['the reporter page has no readable keys.json: it cannot seal for anyone. Rebuild it (npm run build, docs/DEPLOY.md)'];
+  const lines: string[] = [];
+  if (!counsellors.some((c) => built.counsellors.includes(c.fingerprint))) {
+    lines.push(
+      'the reporter page was built with none of the configured counsellor keys, so it sends nothing. Put the counsellors’ bundles in the site config and rebuild it (docs/DEPLOY.md, "Keys and the page")',
+    );
+  }
+  for (const c of counsellors) {
+    if (!built.counsellors.includes(c.fingerprint)) lines.push(`counsellor ${displayFingerprint(c.fingerprint)} (${c.name}) is not in the reporter page: reports are not sealed for them until the page is rebuilt`);
+  }
+  for (const e of escalation) {
+    if (!built.escalation.includes(e.fingerprint)) lines.push(`escalation recipient ${displayFingerprint(e.fingerprint)} (${e.name}) is not in the reporter page: a forward to them shows as unexpected there until the page is rebuilt`);
+  }
+  const configured = new Set([...counsellors, ...escalation].map((b) => b.fingerprint));
+  for (const fingerprint of [...built.counsellors, ...built.escalation]) {
+    if (!configured.has(fingerprint)) lines.push(`the reporter page holds key ${displayFingerprint(fingerprint)}, which this server does not list: the page does not seal for it`);
+  }
+  return lines;
+}
