@@ -13,16 +13,18 @@
  *
  * Assumes one process per data directory (a second open in the same process is refused).
  */
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { mkdir, open, readdir, realpath, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Low } from 'lowdb';
+import { openQuiet, readFileQuiet, readFileQuietSync, stampHandle, stampPath } from './coarse-time.js';
 import {
   DirSyncer,
   DurableDirs,
   fsyncPath,
   isErrno,
   isTempName,
+  settlePath,
   unlinkDurable,
   writeFileAtomic,
 } from './durable-fs.js';
@@ -244,7 +246,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
   #loadOne(id: string, path: string): void {
     let text: string | undefined;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readFileQuietSync(path).toString('utf8');
       const doc = parseRecord<T>(text, path);
       this.#validate?.(doc, id);
       this.#index.set(id, this.#summarize(doc));
@@ -306,9 +308,9 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
       }
     }
     // Renames that a crashed process had not yet fsynced are made durable now, before their
-    // records are served.
+    // records are served (and the shards' times, changed by the temp files removed, stamped).
     await forEachLimit(shardDirs, 16, async (path) => {
-      await fsyncPath(path);
+      await settlePath(path);
       this.#ctx.dirs.known(path);
     });
   }
@@ -438,7 +440,7 @@ class FileBlobStore implements BlobStore {
       const path = join(this.#root, entry.name);
       if (isTempName(entry.name)) return unlinkIfPresent(path);
       if (!entry.isDirectory() || !BLOB_SHARD.test(entry.name)) return;
-      await fsyncPath(path);
+      await settlePath(path);
       this.#ctx.dirs.known(path);
     });
   }
@@ -447,7 +449,7 @@ class FileBlobStore implements BlobStore {
   async #open(id: string, flags: 'r' | 'r+') {
     let handle: Awaited<ReturnType<typeof open>>;
     try {
-      handle = await open(this.#path(id), flags);
+      handle = await openQuiet(this.#path(id), flags);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
       throw error;
@@ -478,6 +480,7 @@ class FileBlobStore implements BlobStore {
           throw error;
         }
         try {
+          await stampHandle(handle);
           await handle.sync();
         } finally {
           await handle.close();
@@ -511,6 +514,7 @@ class FileBlobStore implements BlobStore {
               );
               written += result.bytesWritten;
             }
+            await stampHandle(handle);
             await handle.sync();
           } catch (error) {
             // Roll back to the acknowledged size: after a failed fsync the written bytes may be
@@ -519,6 +523,7 @@ class FileBlobStore implements BlobStore {
             this.#settled.delete(id);
             try {
               await handle.truncate(size);
+              await stampHandle(handle);
               await handle.sync();
               this.#settled.add(id);
             } catch {
@@ -640,7 +645,7 @@ async function checkFormat(dir: string, syncer: DirSyncer): Promise<void> {
   const path = join(dir, FORMAT_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFileQuiet(path);
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
     if (entries.some((name) => !isTempName(name) && name !== 'lost+found')) {
@@ -693,8 +698,11 @@ export async function openFileStore<T, S>(
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw error;
       }
+      await stampPath(root);
     }
-    await fsyncPath(dir);
+    // The data directory's own times: changed by the entries above, and by whatever a start-up
+    // check wrote and removed in it.
+    await settlePath(dir);
     ctx.dirs.known(recordsRoot);
     ctx.dirs.known(blobsRoot);
 
@@ -703,7 +711,7 @@ export async function openFileStore<T, S>(
     await Promise.all([records.load(), blobs.load()]);
     for (const damage of records.damaged.values()) for (const id of damage.blobIds) blobs.kept.add(id);
     // Entries removed (temp files) or created (shards) during the scan, made durable.
-    await Promise.all([fsyncPath(recordsRoot), fsyncPath(blobsRoot)]);
+    await Promise.all([settlePath(recordsRoot), settlePath(blobsRoot)]);
 
     let closed: Promise<void> | undefined;
     return {
