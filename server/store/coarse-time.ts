@@ -35,59 +35,55 @@ export function stampHandle(handle: FileHandle): Promise<void> {
 }
 
 // O_NOATIME (Linux): reading does not update atime. Allowed only to the file's owner (or with
-// CAP_FOWNER); anyone else gets EPERM and reads without it.
+// CAP_FOWNER); anyone else gets EPERM. Then the open is tried again without it, and only if
+// that succeeds was O_NOATIME the reason (an immutable file gives EPERM either way): from then
+// on this process reads without it.
 const NOATIME = constants.O_NOATIME ?? 0;
 let noatimeAllowed = NOATIME !== 0;
 
 const isEperm = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPERM';
 
-function flagsOf(mode: 'r' | 'r+', noatime: boolean): number {
-  return (mode === 'r' ? constants.O_RDONLY : constants.O_RDWR) | (noatime ? NOATIME : 0);
+/** Runs `attempt` with O_NOATIME where allowed, falling back as described above. */
+async function quietly<R>(attempt: (extra: number) => Promise<R>): Promise<R> {
+  if (!noatimeAllowed) return attempt(0);
+  try {
+    return await attempt(NOATIME);
+  } catch (error) {
+    if (!isEperm(error)) throw error;
+  }
+  const result = await attempt(0);
+  noatimeAllowed = false;
+  return result;
 }
 
 /** Opens a file for reading ('r') or appending in place ('r+') without updating its atime where possible. */
-export async function openQuiet(path: string, mode: 'r' | 'r+'): Promise<FileHandle> {
-  if (noatimeAllowed) {
-    try {
-      return await open(path, flagsOf(mode, true));
-    } catch (error) {
-      if (!isEperm(error)) throw error;
-      noatimeAllowed = false;
-    }
-  }
-  return open(path, flagsOf(mode, false));
+export function openQuiet(path: string, mode: 'r' | 'r+'): Promise<FileHandle> {
+  const base = mode === 'r' ? constants.O_RDONLY : constants.O_RDWR;
+  return quietly((extra) => open(path, base | extra));
 }
 
 /** Reads a whole file as text without updating its atime where possible. */
-export async function readFileQuiet(path: string): Promise<string> {
-  if (noatimeAllowed) {
-    try {
-      return await readFile(path, { encoding: 'utf8', flag: flagsOf('r', true) });
-    } catch (error) {
-      if (!isEperm(error)) throw error;
-      noatimeAllowed = false;
-    }
-  }
-  return readFile(path, 'utf8');
+export function readFileQuiet(path: string): Promise<string> {
+  return quietly((extra) => readFile(path, { encoding: 'utf8', flag: constants.O_RDONLY | extra }));
 }
 
 /** Reads a whole file synchronously without updating its atime where possible. */
 export function readFileQuietSync(path: string): Buffer {
-  if (noatimeAllowed) {
-    let fd: number | undefined;
+  const read = (extra: number): Buffer => {
+    const fd = openSync(path, constants.O_RDONLY | extra);
     try {
-      fd = openSync(path, flagsOf('r', true));
-    } catch (error) {
-      if (!isEperm(error)) throw error;
-      noatimeAllowed = false;
+      return readFileSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    if (fd !== undefined) {
-      try {
-        return readFileSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    }
+  };
+  if (!noatimeAllowed) return read(0);
+  try {
+    return read(NOATIME);
+  } catch (error) {
+    if (!isEperm(error)) throw error;
   }
-  return readFileSync(path);
+  const result = read(0);
+  noatimeAllowed = false;
+  return result;
 }
