@@ -13,6 +13,7 @@ import { createNativeVerifier } from '../crypto-node/verify.js';
 import { createApp } from './app.js';
 import { loadBundles } from './bundles.js';
 import { ConfigError, configFromEnv } from './config.js';
+import { describeFailure } from './errors.js';
 import { demoCounsellor } from './demo.js';
 import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
 import { sweep } from './retention.js';
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
         const removed = report.closedCases + report.abandonedCases + report.incompleteUploads + report.orphanBlobs;
         if (removed > 0) console.log(`retention: removed ${JSON.stringify(report)}`);
       },
-      (error: unknown) => console.error(`kluis: retention sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) => console.error(`kluis: retention sweep failed: ${describeFailure(error)}`),
     );
   };
   runSweep();

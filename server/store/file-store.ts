@@ -29,6 +29,7 @@ import {
   writeFileAtomic,
 } from './durable-fs.js';
 import {
+  asStoreIoError,
   BlobExistsError,
   BlobNotFoundError,
   CorruptRecordError,
@@ -42,6 +43,7 @@ import {
   RecordNotFoundError,
   StoreClosedError,
   StoreInUseError,
+  type StoreOperation,
   UnsupportedFormatError,
 } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -200,13 +202,17 @@ class Lifecycle {
     if (this.#closing !== undefined) throw new StoreClosedError();
   }
 
-  track<R>(operation: Promise<R>): Promise<R> {
-    this.#inFlight.add(operation);
+  /** Tracks `run`; a file system failure in it becomes a StoreIoError of `operation` (no path). */
+  track<R>(operation: StoreOperation, run: Promise<R>): Promise<R> {
+    const tracked = run.catch((error: unknown) => {
+      throw asStoreIoError(error, operation);
+    });
+    this.#inFlight.add(tracked);
     const done = (): void => {
-      this.#inFlight.delete(operation);
+      this.#inFlight.delete(tracked);
     };
-    operation.then(done, done);
-    return operation;
+    tracked.then(done, done);
+    return tracked;
   }
 
   close(): Promise<void> {
@@ -320,6 +326,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     assertRecordId(id);
     const stored = snapshot(doc);
     return this.#ctx.life.track(
+      'creating a record',
       this.#locks.run(id, async () => {
         if (this.#index.has(id) || this.damaged.has(id)) throw new RecordExistsError(id);
         const summary = this.#summarize(stored);
@@ -337,6 +344,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     assertRecordId(id);
     // Under the lock: a get never sees a write that has not been acknowledged yet.
     return this.#ctx.life.track(
+      'reading a record',
       this.#locks.run(id, async () => {
         if (!this.#index.has(id)) return undefined;
         const db = this.#db(id);
@@ -356,6 +364,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     this.#ctx.life.check();
     assertRecordId(id);
     return this.#ctx.life.track(
+      'writing a record',
       this.#locks.run(id, async () => {
         if (!this.#index.has(id)) throw new RecordNotFoundError(id);
         const db = this.#db(id);
@@ -375,6 +384,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     this.#ctx.life.check();
     assertRecordId(id);
     return this.#ctx.life.track(
+      'deleting a record',
       this.#locks.run(id, async () => {
         if (!this.#index.has(id)) return false;
         const path = this.#path(id);
@@ -470,6 +480,7 @@ class FileBlobStore implements BlobStore {
     this.#ctx.life.check();
     assertBlobId(id);
     return this.#ctx.life.track(
+      'creating an attachment',
       this.#locks.run(id, async () => {
         await this.#ctx.dirs.ensure(this.#shardDir(id));
         let handle: Awaited<ReturnType<typeof open>>;
@@ -497,6 +508,7 @@ class FileBlobStore implements BlobStore {
     assertPosition(offset, 'offset');
     if (!(bytes instanceof Uint8Array)) throw new InvalidRangeError('bytes must be a Uint8Array');
     return this.#ctx.life.track(
+      'appending to an attachment',
       this.#locks.run(id, async () => {
         const handle = await this.#open(id, 'r+');
         try {
@@ -543,6 +555,7 @@ class FileBlobStore implements BlobStore {
     this.#ctx.life.check();
     assertBlobId(id);
     return this.#ctx.life.track(
+      'reading an attachment',
       this.#locks.run(id, async () => {
         let handle: Awaited<ReturnType<typeof open>>;
         try {
@@ -561,7 +574,15 @@ class FileBlobStore implements BlobStore {
   }
 
   read(id: string, start = 0, end?: number): AsyncIterable<Uint8Array> {
-    return this.#read(id, start, end);
+    return this.#readSafely(id, start, end);
+  }
+
+  async *#readSafely(id: string, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
+    try {
+      yield* this.#read(id, start, end);
+    } catch (error) {
+      throw asStoreIoError(error, 'reading an attachment');
+    }
   }
 
   async *#read(id: string, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
@@ -602,6 +623,7 @@ class FileBlobStore implements BlobStore {
     this.#ctx.life.check();
     assertBlobId(id);
     return this.#ctx.life.track(
+      'deleting an attachment',
       this.#locks.run(id, async () => {
         const removed = await unlinkDurable(this.#path(id), this.#ctx.syncer);
         this.#settled.delete(id);
@@ -611,6 +633,14 @@ class FileBlobStore implements BlobStore {
   }
 
   async *ids(): AsyncGenerator<string> {
+    try {
+      yield* this.#ids();
+    } catch (error) {
+      throw asStoreIoError(error, 'listing attachments');
+    }
+  }
+
+  async *#ids(): AsyncGenerator<string> {
     this.#ctx.life.check();
     for (const shard of await readdir(this.#root)) {
       if (!BLOB_SHARD.test(shard)) continue;
