@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import { LoginThrottle } from './auth.js';
 import type { Deps, Settings } from './deps.js';
-import { HttpError, MethodNotAllowedError, NotFoundError } from './errors.js';
+import { describeFailure, HttpError, isClientGone, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { ExpiringSet } from './expiring-set.js';
 import type { CaseRecord, CaseSummary } from './records.js';
 import { caseRoutes } from './routes/cases.js';
@@ -139,8 +139,11 @@ export function createApp(options: AppOptions): Hono {
     if (error instanceof HttpError) {
       return c.json({ error: { code: error.code, message: error.message }, ...error.details }, error.status);
     }
-    // A bug. The route pattern is logged, never the path, headers or body: they may identify a reporter.
-    options.logError?.(`internal error on ${c.req.method} ${c.req.routePath}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    // The client went away mid-request (routine over Tor): no one reads the answer, and nothing is logged.
+    if (isClientGone(error, c.req.raw)) return c.body(null, 400);
+    // A bug or a failing disk. The route pattern is logged, never the path, headers or body, and of
+    // the error only what names no case (describeFailure): each log line carries a precise time.
+    options.logError?.(`internal error on ${c.req.method} ${c.req.routePath}: ${describeFailure(error)}`);
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
   });
 

@@ -6,11 +6,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportBundle, generateIdentity, sealKeyFile, verifyBundle, type VerifiedBundle } from '../crypto/index.js';
 import { nodeScrypt } from '../crypto-node/scrypt.js';
-import { DirSyncer, writeFileAtomic } from './store/durable-fs.js';
+import { readFileQuietSync } from './store/coarse-time.js';
+import { DirSyncer, DurableDirs, writeFileAtomic } from './store/durable-fs.js';
 
 /** Where the demo key lives and how to open it. */
 export interface DemoCounsellor {
@@ -25,15 +26,16 @@ export async function demoCounsellor(dataDir: string): Promise<DemoCounsellor> {
   const keyFile = join(dir, 'counsellor.key.json');
   const passphraseFile = join(dir, 'PASSPHRASE.txt');
   if (!existsSync(keyFile)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const syncer = new DirSyncer();
+    // Made, stamped and made durable like the store's own directories (coarse-time.ts).
+    await new DurableDirs(syncer).ensure(dir);
     const passphrase = randomBytes(12).toString('base64url');
     const identity = generateIdentity('counsellor', 'Demo counsellor (not for real reports)');
     const file = await sealKeyFile(identity, passphrase, nodeScrypt);
-    const syncer = new DirSyncer();
     await writeFileAtomic(passphraseFile, `${passphrase}\n`, syncer);
     await writeFileAtomic(join(dir, 'counsellors.json'), `${JSON.stringify([exportBundle(identity)], null, 2)}\n`, syncer);
     await writeFileAtomic(keyFile, `${JSON.stringify(file, null, 2)}\n`, syncer);
   }
-  const file = JSON.parse(readFileSync(keyFile, 'utf8')) as { bundle: unknown };
-  return { keyFile, passphrase: readFileSync(passphraseFile, 'utf8').trim(), bundle: verifyBundle(file.bundle) };
+  const file = JSON.parse(readFileQuietSync(keyFile).toString('utf8')) as { bundle: unknown };
+  return { keyFile, passphrase: readFileQuietSync(passphraseFile).toString('utf8').trim(), bundle: verifyBundle(file.bundle) };
 }

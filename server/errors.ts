@@ -2,8 +2,12 @@
  * The server's typed HTTP errors: one class per failure kind, each with its
  * status and stable code (docs/API.md). The single error handler in app.ts
  * turns them into `{ error: { code, message } }`; anything else is a bug
- * and becomes a bare 500.
+ * and becomes a bare 500, logged by {@link describeFailure} (never a
+ * path, message or stack: they can name a case), unless the client had
+ * gone ({@link isClientGone}), which is no error and logs nothing.
  */
+
+import { isSystemError, StoreError, StoreIoError } from './store/index.js';
 
 /** Base of every error the server answers with on purpose. */
 export abstract class HttpError extends Error {
@@ -101,4 +105,31 @@ export class UnsupportedMediaTypeError extends HttpError {
 export class TooManyAttemptsError extends HttpError {
   readonly status = 429;
   readonly code = 'too-many-attempts';
+}
+
+/**
+ * True if the request failed because the client went away mid-request (a broken Tor circuit,
+ * a closed tab): Node ends the body with ECONNRESET ("aborted"), a stream cut short says
+ * ERR_STREAM_PREMATURE_CLOSE, and the request's signal is aborted once the connection closes.
+ * Classified by code and signal, never by message text.
+ */
+export function isClientGone(error: unknown, request: Request): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || request.signal.aborted;
+}
+
+/**
+ * One line about an unexpected failure that names no case: a store failure as its code and
+ * operation ("ENOSPC writing a record"), another system call failure as its code and call, a
+ * StoreError by class, anything else by class and the code location it was thrown at. Never
+ * the message (a path, an id, a piece of input) and never the whole stack.
+ */
+export function describeFailure(error: unknown): string {
+  if (error instanceof StoreIoError) return error.message;
+  if (error instanceof StoreError) return error.name;
+  if (isSystemError(error)) return `${error.code} in ${error.syscall}`;
+  if (!(error instanceof Error)) return `a thrown ${typeof error}`;
+  // The first frame: where in the code, e.g. "at parseEnvelope (file:///srv/kluis/crypto/envelope.ts:88:11)".
+  const frame = (error.stack ?? '').split('\n').find((line) => line.startsWith('    at '));
+  return frame ? `${error.name} ${frame.trim()}` : error.name;
 }

@@ -14,6 +14,7 @@ import { createNativeVerifier } from '../crypto-node/verify.js';
 import { createApp } from './app.js';
 import { loadBundles } from './bundles.js';
 import { ConfigError, configFromEnv } from './config.js';
+import { describeFailure } from './errors.js';
 import { demoCounsellor } from './demo.js';
 import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
 import { sweep } from './retention.js';
@@ -129,7 +130,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
         const removed = report.closedCases + report.abandonedCases + report.incompleteUploads + report.orphanBlobs;
         if (removed > 0) console.log(`retention: removed ${JSON.stringify(report)}`);
       },
-      (error: unknown) => console.error(`kluis: retention sweep failed: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) => console.error(`kluis: retention sweep failed: ${describeFailure(error)}`),
     );
   };
   runSweep();

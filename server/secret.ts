@@ -1,8 +1,8 @@
 /** The server's own secret (the ticket MAC key), made once and kept in the data directory. */
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileQuietSync } from './store/coarse-time.js';
 import { DirSyncer, writeFileAtomic } from './store/durable-fs.js';
 
 const FILE = 'server-secret';
@@ -11,7 +11,7 @@ const FILE = 'server-secret';
 export async function loadOrCreateSecret(dataDir: string): Promise<Uint8Array> {
   const path = join(dataDir, FILE);
   try {
-    const bytes = readFileSync(path);
+    const bytes = readFileQuietSync(path);
     if (bytes.length !== 32) throw new Error(`${path} is damaged (expected 32 bytes); delete it to make a new one (outstanding tickets become invalid)`);
     return new Uint8Array(bytes);
   } catch (error) {

@@ -27,10 +27,10 @@
  * regular file as it is, in any layout.
  */
 
-import { readFileSync } from 'node:fs';
-import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
+import { type FileHandle, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { openQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
 import { type ArchiveMeta, type ArchiveTotals, ArchiveWriter, isSafeArchivePath } from './archive.js';
@@ -80,11 +80,12 @@ export class BackupError extends Error {
 
 /**
  * Reads a small file whole, synchronously (for thousands of records several times faster than
- * fs.promises; the backup process has nothing else to do meanwhile).
+ * fs.promises; the backup process has nothing else to do meanwhile). Reads leave atime alone
+ * where the kernel allows it (store/coarse-time.ts).
  */
 async function readIfPresent(path: string): Promise<Buffer | undefined> {
   try {
-    return readFileSync(path);
+    return readFileQuietSync(path);
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
@@ -93,7 +94,7 @@ async function readIfPresent(path: string): Promise<Buffer | undefined> {
 
 async function openIfPresent(path: string): Promise<FileHandle | undefined> {
   try {
-    return await open(path, 'r');
+    return await openQuiet(path, 'r');
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
@@ -293,7 +294,7 @@ export async function writeRawCopy(dataDir: string, target: string, options: { v
         warnings.push(`${path}: a name the backup cannot hold; left out`);
         continue;
       }
-      const handle = await open(join(dataDir, path), 'r');
+      const handle = await openQuiet(join(dataDir, path), 'r');
       try {
         const size = (await handle.stat()).size;
         await writer.addStream(path, size, chunksOf(handle, size, path));

@@ -14,17 +14,23 @@
  * Without a recorded hash a flipped byte inside an attachment cannot be
  * seen: it is ciphertext the server cannot authenticate. The counsellor's
  * client finds it (the stream does not open).
+ *
+ * With `times`, it also lists every file and directory whose time is not
+ * the store's fixed time (store-times.ts). It reads files without
+ * updating their atime where the kernel allows it.
  */
 
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openQuiet, readFileQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
 import { blobPath, DEMO_DIR, listBlobs, listRecords, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, type Strays } from './layout.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 import type { StoredUpload } from '../records.js';
+import { findPreciseTimes, type PreciseTime } from './store-times.js';
 
 export interface CheckOptions {
   /** Also read every complete attachment and compare it with its recorded SHA-256 (reads every byte). */
@@ -34,6 +40,8 @@ export interface CheckOptions {
    * writing): the check then does not read them again, only the attachments.
    */
   readonly loaded?: LoadedRecords;
+  /** Also list files and directories whose times are not the store's fixed time (store-times.ts). */
+  readonly times?: boolean;
 }
 
 /** What opening the store found (see CheckOptions.loaded). */
@@ -82,6 +90,8 @@ export interface StoreCheckReport {
   readonly problems: readonly string[];
   /** Worth knowing, not damage (files that do not belong, fields this version does not know). */
   readonly notes: readonly string[];
+  /** Files and directories with a precise time (only with CheckOptions.times; else empty). */
+  readonly preciseTimes: readonly PreciseTime[];
 }
 
 /** True if the check found damage of any kind. */
@@ -103,9 +113,9 @@ function sizeOf(path: string): number | undefined {
 }
 
 async function sha256Of(path: string): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let handle: Awaited<ReturnType<typeof openQuiet>>;
   try {
-    handle = await open(path, 'r');
+    handle = await openQuiet(path, 'r');
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
@@ -135,7 +145,7 @@ function readText(path: string): { text?: string; tooLarge?: number; unreadable?
   try {
     const size = statSync(path).size;
     if (size > MAX_RECORD_BYTES) return { tooLarge: size };
-    return { text: readFileSync(path, 'utf8') };
+    return { text: readFileQuietSync(path).toString('utf8') };
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return undefined;
     if (isMediaError(error)) return { unreadable: (error as NodeJS.ErrnoException).code ?? 'EIO' };
@@ -180,7 +190,7 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
   const hashes = options.hashes === true;
   const problems: string[] = [];
   const notes: string[] = [];
-  const empty = { dir, checked: false, cases: 0, damaged: [], attachments: 0, hashed: 0, unhashed: 0, blobFiles: 0, blobBytes: 0, orphans: [], notes };
+  const empty = { dir, checked: false, cases: 0, damaged: [], attachments: 0, hashed: 0, unhashed: 0, blobFiles: 0, blobBytes: 0, orphans: [], notes, preciseTimes: [] };
 
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -193,7 +203,7 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
 
   let format: number | undefined;
   try {
-    const text = await readFile(join(dir, FORMAT_FILE), 'utf8');
+    const text = await readFileQuiet(join(dir, FORMAT_FILE));
     format = parseFormatVersion(text);
     if (format === undefined) problems.push(`${FORMAT_FILE} is damaged: it holds no version number`);
   } catch (error) {
@@ -210,7 +220,7 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
   }
 
   try {
-    const secret = await readFile(join(dir, SECRET_FILE));
+    const secret = readFileQuietSync(join(dir, SECRET_FILE));
     if (secret.length !== SECRET_BYTES) {
       problems.push(`${SECRET_FILE} has ${secret.length} bytes instead of ${SECRET_BYTES}: delete it and restart (a new one is made; tickets handed out in the last hour stop working)`);
     }
@@ -311,7 +321,8 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
     if (!named.has(id)) orphans.push(id);
   }
   for (const stray of strays.strays) notes.push(`${stray} does not belong to a Kluis store (left alone)`);
-  return { dir, format, checked: true, cases, damaged, attachments, hashed: counts.hashed, unhashed: counts.unhashed, blobFiles, blobBytes, orphans, problems, notes };
+  const preciseTimes = options.times === true ? await findPreciseTimes(dir) : [];
+  return { dir, format, checked: true, cases, damaged, attachments, hashed: counts.hashed, unhashed: counts.unhashed, blobFiles, blobBytes, orphans, problems, notes, preciseTimes };
 }
 
 /** "1 case", "2 cases". */

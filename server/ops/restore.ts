@@ -9,12 +9,15 @@
  * length and recorded SHA-256). Then it is written, file by file, each
  * fsynced, every directory fsynced, and FORMAT last: a restore that stops
  * halfway leaves a directory without FORMAT, on which Kluis refuses to
- * start, never a store that looks whole and is not.
+ * start, never a store that looks whole and is not. Every file and
+ * directory restored carries the store's fixed time (store/coarse-time.ts),
+ * as the server writes them: the archive holds no times to restore.
  */
 
 import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { DirSyncer, fsyncPath, isErrno, writeFileAtomic } from '../store/durable-fs.js';
+import { dirname, join, relative, resolve } from 'node:path';
+import { stampHandle } from '../store/coarse-time.js';
+import { DirSyncer, fsyncPath, isErrno, settlePath, writeFileAtomic } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
 import { ArchiveError, type ArchiveMeta, type ArchiveTotals, type EntrySink, readArchive } from './archive.js';
 import { blobIdOf, DEMO_DIR, MAX_RECORD_BYTES, recordIdOf, SECRET_BYTES, SECRET_FILE } from './layout.js';
@@ -244,6 +247,7 @@ export async function restoreArchive(archive: string, target: string, options: R
           },
           async end() {
             current = undefined;
+            await stampHandle(handle);
             await handle.close();
           },
         };
@@ -253,8 +257,11 @@ export async function restoreArchive(archive: string, target: string, options: R
     // Every file's bytes to disk (several fsyncs in flight let the file system commit them together),
     await forEachLimit(written, 16, fsyncPath);
     if (format === undefined) throw new ArchiveError('damaged: it has no FORMAT file');
-    // then every directory, deepest first, then FORMAT: only now is the store complete.
-    for (const path of [...touched].sort((a, b) => b.length - a.length)) await fsyncPath(path);
+    // then every directory, deepest first (stamped: their times changed with each entry), then
+    // FORMAT: only now is the store complete. Directories above the data directory keep their times.
+    const inside = (path: string) => !relative(dir, path).startsWith('..');
+    const dirs = [...new Set([...touched, ...made])].filter(inside);
+    for (const path of dirs.sort((a, b) => b.length - a.length)) await settlePath(path);
     await writeFileAtomic(join(dir, FORMAT_FILE), format, new DirSyncer());
   } catch (error) {
     await current?.close().catch(() => {});

@@ -6,9 +6,14 @@
  * fsyncs are group-committed by {@link DirSyncer}: one fsync covers every change to that
  * directory that completed before the fsync started, and no caller is released before an fsync
  * that started after its change has completed.
+ *
+ * Every step here also stamps what it changed with the store's fixed time (coarse-time.ts):
+ * a file's times just before its fsync, a directory's just before the directory fsync. So no
+ * writer can forget it, and it costs a utimes call, never an extra fsync.
  */
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { stampHandle, stampPath } from './coarse-time.js';
 
 const noop = (): void => {};
 
@@ -36,6 +41,16 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/**
+ * Stamps a file or directory of the store with the fixed time, then fsyncs it: the step after
+ * any change to a directory's entries (its mtime changed), and after writing a file by path.
+ * Only for paths inside a data directory: a directory above it keeps its own times.
+ */
+export async function settlePath(path: string): Promise<void> {
+  await stampPath(path);
+  await fsyncPath(path);
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -54,7 +69,8 @@ export class DirSyncer {
   /** Number of sync() calls (each would have been one fsync without group commit). */
   requests = 0;
 
-  constructor(fsync: (dir: string) => Promise<void> = fsyncPath) {
+  /** `fsync` defaults to {@link settlePath}: stamp the directory's times, then fsync it. */
+  constructor(fsync: (dir: string) => Promise<void> = settlePath) {
     this.#fsync = fsync;
   }
 
@@ -119,6 +135,7 @@ export async function writeFileAtomic(
   try {
     try {
       await handle.writeFile(data);
+      await stampHandle(handle);
       await handle.sync();
     } finally {
       await handle.close();
@@ -171,6 +188,8 @@ export class DurableDirs {
         } catch (error) {
           if (!isErrno(error, 'EEXIST')) throw error;
         }
+        // Its own times (the parent's are stamped by the sync below, before its fsync).
+        await stampPath(dir);
         // Even if it existed (a previous attempt failed before its fsync), make the entry durable.
         await this.#dirs.sync(dirname(dir));
         this.#ready.add(dir);

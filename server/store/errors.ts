@@ -1,7 +1,10 @@
 /**
  * Typed failures of the storage layer. Callers tell them apart with `instanceof` (never by
- * message text); every class extends {@link StoreError}. Anything that is not a StoreError
- * (EIO, ENOSPC, EACCES, ...) is an unexpected I/O failure and propagates as Node raised it.
+ * message text); every class extends {@link StoreError}. A file system failure during an
+ * operation on records or blobs (EIO, ENOSPC, EACCES, ...) becomes a {@link StoreIoError}, which
+ * carries the code and the operation but not the path: paths name cases and attachments, and
+ * errors end up in logs. (Opening the store still throws Node's errors as they are: the
+ * operator needs the path of a data directory that cannot be used.)
  */
 
 export class StoreError extends Error {
@@ -125,6 +128,48 @@ export class StoreInUseError extends StoreError {
     super(`${path} is already open in this process`);
     this.name = 'StoreInUseError';
   }
+}
+
+/** What the store was doing when the file system failed, in words fit for a log line. */
+export type StoreOperation =
+  | 'creating a record'
+  | 'reading a record'
+  | 'writing a record'
+  | 'deleting a record'
+  | 'creating an attachment'
+  | 'appending to an attachment'
+  | 'reading an attachment'
+  | 'deleting an attachment'
+  | 'listing attachments';
+
+/**
+ * The file system failed during a store operation. The message is the code and the operation
+ * only (e.g. "ENOSPC writing a record"); on purpose there is no `cause`, because Node's error
+ * names the path, and the path names the case.
+ */
+export class StoreIoError extends StoreError {
+  constructor(
+    /** The errno code, e.g. 'ENOSPC', 'EIO', 'EPERM'. */
+    readonly code: string,
+    readonly operation: StoreOperation,
+    /** The system call that failed, e.g. 'open', 'write', 'fsync'. */
+    readonly syscall: string,
+  ) {
+    super(`${code} ${operation}`);
+    this.name = 'StoreIoError';
+  }
+}
+
+/** Node's error of a failed system call: it has a string `code` and `syscall` (and usually a `path`). */
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {
+  const e = error as { code?: unknown; syscall?: unknown } | null;
+  return typeof e === 'object' && e !== null && typeof e.code === 'string' && typeof e.syscall === 'string';
+}
+
+/** A system error as a StoreIoError of `operation`; anything else unchanged (StoreErrors, the caller's own errors). */
+export function asStoreIoError(error: unknown, operation: StoreOperation): unknown {
+  if (error instanceof StoreError || !isSystemError(error)) return error;
+  return new StoreIoError(error.code, operation, error.syscall);
 }
 
 export class StoreClosedError extends StoreError {

@@ -13,20 +13,23 @@
  *
  * Assumes one process per data directory (a second open in the same process is refused).
  */
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { mkdir, open, readdir, realpath, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Low } from 'lowdb';
+import { openQuiet, readFileQuiet, readFileQuietSync, stampHandle, stampPath } from './coarse-time.js';
 import {
   DirSyncer,
   DurableDirs,
   fsyncPath,
   isErrno,
   isTempName,
+  settlePath,
   unlinkDurable,
   writeFileAtomic,
 } from './durable-fs.js';
 import {
+  asStoreIoError,
   BlobExistsError,
   BlobNotFoundError,
   CorruptRecordError,
@@ -40,6 +43,7 @@ import {
   RecordNotFoundError,
   StoreClosedError,
   StoreInUseError,
+  type StoreOperation,
   UnsupportedFormatError,
 } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -198,13 +202,17 @@ class Lifecycle {
     if (this.#closing !== undefined) throw new StoreClosedError();
   }
 
-  track<R>(operation: Promise<R>): Promise<R> {
-    this.#inFlight.add(operation);
+  /** Tracks `run`; a file system failure in it becomes a StoreIoError of `operation` (no path). */
+  track<R>(operation: StoreOperation, run: Promise<R>): Promise<R> {
+    const tracked = run.catch((error: unknown) => {
+      throw asStoreIoError(error, operation);
+    });
+    this.#inFlight.add(tracked);
     const done = (): void => {
-      this.#inFlight.delete(operation);
+      this.#inFlight.delete(tracked);
     };
-    operation.then(done, done);
-    return operation;
+    tracked.then(done, done);
+    return tracked;
   }
 
   close(): Promise<void> {
@@ -244,7 +252,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
   #loadOne(id: string, path: string): void {
     let text: string | undefined;
     try {
-      text = readFileSync(path, 'utf8');
+      text = readFileQuietSync(path).toString('utf8');
       const doc = parseRecord<T>(text, path);
       this.#validate?.(doc, id);
       this.#index.set(id, this.#summarize(doc));
@@ -306,9 +314,9 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
       }
     }
     // Renames that a crashed process had not yet fsynced are made durable now, before their
-    // records are served.
+    // records are served (and the shards' times, changed by the temp files removed, stamped).
     await forEachLimit(shardDirs, 16, async (path) => {
-      await fsyncPath(path);
+      await settlePath(path);
       this.#ctx.dirs.known(path);
     });
   }
@@ -318,6 +326,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     assertRecordId(id);
     const stored = snapshot(doc);
     return this.#ctx.life.track(
+      'creating a record',
       this.#locks.run(id, async () => {
         if (this.#index.has(id) || this.damaged.has(id)) throw new RecordExistsError(id);
         const summary = this.#summarize(stored);
@@ -335,6 +344,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     assertRecordId(id);
     // Under the lock: a get never sees a write that has not been acknowledged yet.
     return this.#ctx.life.track(
+      'reading a record',
       this.#locks.run(id, async () => {
         if (!this.#index.has(id)) return undefined;
         const db = this.#db(id);
@@ -354,6 +364,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     this.#ctx.life.check();
     assertRecordId(id);
     return this.#ctx.life.track(
+      'writing a record',
       this.#locks.run(id, async () => {
         if (!this.#index.has(id)) throw new RecordNotFoundError(id);
         const db = this.#db(id);
@@ -373,6 +384,7 @@ class FileRecordStore<T, S> implements RecordStore<T, S> {
     this.#ctx.life.check();
     assertRecordId(id);
     return this.#ctx.life.track(
+      'deleting a record',
       this.#locks.run(id, async () => {
         if (!this.#index.has(id)) return false;
         const path = this.#path(id);
@@ -438,7 +450,7 @@ class FileBlobStore implements BlobStore {
       const path = join(this.#root, entry.name);
       if (isTempName(entry.name)) return unlinkIfPresent(path);
       if (!entry.isDirectory() || !BLOB_SHARD.test(entry.name)) return;
-      await fsyncPath(path);
+      await settlePath(path);
       this.#ctx.dirs.known(path);
     });
   }
@@ -447,7 +459,7 @@ class FileBlobStore implements BlobStore {
   async #open(id: string, flags: 'r' | 'r+') {
     let handle: Awaited<ReturnType<typeof open>>;
     try {
-      handle = await open(this.#path(id), flags);
+      handle = await openQuiet(this.#path(id), flags);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw new BlobNotFoundError(id);
       throw error;
@@ -468,6 +480,7 @@ class FileBlobStore implements BlobStore {
     this.#ctx.life.check();
     assertBlobId(id);
     return this.#ctx.life.track(
+      'creating an attachment',
       this.#locks.run(id, async () => {
         await this.#ctx.dirs.ensure(this.#shardDir(id));
         let handle: Awaited<ReturnType<typeof open>>;
@@ -478,6 +491,7 @@ class FileBlobStore implements BlobStore {
           throw error;
         }
         try {
+          await stampHandle(handle);
           await handle.sync();
         } finally {
           await handle.close();
@@ -494,6 +508,7 @@ class FileBlobStore implements BlobStore {
     assertPosition(offset, 'offset');
     if (!(bytes instanceof Uint8Array)) throw new InvalidRangeError('bytes must be a Uint8Array');
     return this.#ctx.life.track(
+      'appending to an attachment',
       this.#locks.run(id, async () => {
         const handle = await this.#open(id, 'r+');
         try {
@@ -511,6 +526,7 @@ class FileBlobStore implements BlobStore {
               );
               written += result.bytesWritten;
             }
+            await stampHandle(handle);
             await handle.sync();
           } catch (error) {
             // Roll back to the acknowledged size: after a failed fsync the written bytes may be
@@ -519,6 +535,7 @@ class FileBlobStore implements BlobStore {
             this.#settled.delete(id);
             try {
               await handle.truncate(size);
+              await stampHandle(handle);
               await handle.sync();
               this.#settled.add(id);
             } catch {
@@ -538,6 +555,7 @@ class FileBlobStore implements BlobStore {
     this.#ctx.life.check();
     assertBlobId(id);
     return this.#ctx.life.track(
+      'reading an attachment',
       this.#locks.run(id, async () => {
         let handle: Awaited<ReturnType<typeof open>>;
         try {
@@ -556,7 +574,15 @@ class FileBlobStore implements BlobStore {
   }
 
   read(id: string, start = 0, end?: number): AsyncIterable<Uint8Array> {
-    return this.#read(id, start, end);
+    return this.#readSafely(id, start, end);
+  }
+
+  async *#readSafely(id: string, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
+    try {
+      yield* this.#read(id, start, end);
+    } catch (error) {
+      throw asStoreIoError(error, 'reading an attachment');
+    }
   }
 
   async *#read(id: string, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
@@ -597,6 +623,7 @@ class FileBlobStore implements BlobStore {
     this.#ctx.life.check();
     assertBlobId(id);
     return this.#ctx.life.track(
+      'deleting an attachment',
       this.#locks.run(id, async () => {
         const removed = await unlinkDurable(this.#path(id), this.#ctx.syncer);
         this.#settled.delete(id);
@@ -606,6 +633,14 @@ class FileBlobStore implements BlobStore {
   }
 
   async *ids(): AsyncGenerator<string> {
+    try {
+      yield* this.#ids();
+    } catch (error) {
+      throw asStoreIoError(error, 'listing attachments');
+    }
+  }
+
+  async *#ids(): AsyncGenerator<string> {
     this.#ctx.life.check();
     for (const shard of await readdir(this.#root)) {
       if (!BLOB_SHARD.test(shard)) continue;
@@ -640,7 +675,7 @@ async function checkFormat(dir: string, syncer: DirSyncer): Promise<void> {
   const path = join(dir, FORMAT_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFileQuiet(path);
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
     if (entries.some((name) => !isTempName(name) && name !== 'lost+found')) {
@@ -693,8 +728,11 @@ export async function openFileStore<T, S>(
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw error;
       }
+      await stampPath(root);
     }
-    await fsyncPath(dir);
+    // The data directory's own times: changed by the entries above, and by whatever a start-up
+    // check wrote and removed in it.
+    await settlePath(dir);
     ctx.dirs.known(recordsRoot);
     ctx.dirs.known(blobsRoot);
 
@@ -703,7 +741,7 @@ export async function openFileStore<T, S>(
     await Promise.all([records.load(), blobs.load()]);
     for (const damage of records.damaged.values()) for (const id of damage.blobIds) blobs.kept.add(id);
     // Entries removed (temp files) or created (shards) during the scan, made durable.
-    await Promise.all([fsyncPath(recordsRoot), fsyncPath(blobsRoot)]);
+    await Promise.all([settlePath(recordsRoot), settlePath(blobsRoot)]);
 
     let closed: Promise<void> | undefined;
     return {

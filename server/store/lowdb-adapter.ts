@@ -6,8 +6,8 @@
  * file in the same directory, fsyncs it, renames it over the target and fsyncs the directory
  * (group-committed through the shared DirSyncer).
  */
-import { readFile } from 'node:fs/promises';
 import type { Adapter } from 'lowdb';
+import { readFileQuiet } from './coarse-time.js';
 import { type DirSyncer, isErrno, writeFileAtomic } from './durable-fs.js';
 import { CorruptRecordError } from './errors.js';
 
@@ -23,7 +23,8 @@ export class DurableJsonFile<T> implements Adapter<T> {
   async read(): Promise<T | null> {
     let text: string;
     try {
-      text = await readFile(this.#path, 'utf8');
+      // Without touching atime: a read is a reporter or counsellor coming back.
+      text = await readFileQuiet(this.#path);
     } catch (error) {
       if (isErrno(error, 'ENOENT')) return null;
       throw error;

@@ -20,9 +20,10 @@
  * Kluis wrote format 0.
  */
 
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { readFileQuiet } from './coarse-time.js';
 import { join } from 'node:path';
-import { DirSyncer, fsyncPath, isErrno, isTempName, unlinkDurable, writeFileAtomic } from './durable-fs.js';
+import { DirSyncer, isErrno, isTempName, settlePath, unlinkDurable, writeFileAtomic } from './durable-fs.js';
 import { CorruptStoreError, UnsupportedFormatError } from './errors.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from './file-store.js';
 import { BLOB_ID, RECORD_ID } from './types.js';
@@ -79,11 +80,11 @@ async function shardRecordsAndBlobs(dir: string): Promise<void> {
       if (isTempName(name)) await unlinkDurable(join(root, name), syncer);
       else if (isName(name)) await moveIntoShard(root, name, shardOf(name), made);
     }
-    // The renames are durable once the shards and their parent are fsynced.
-    for (const shard of made) await fsyncPath(shard);
-    await fsyncPath(root);
+    // The renames are durable once the shards and their parent are fsynced (and stamped: coarse-time.ts).
+    for (const shard of made) await settlePath(shard);
+    await settlePath(root);
   }
-  await fsyncPath(dir);
+  await settlePath(dir);
 }
 
 /** Every migration this Kluis knows, in order. */
@@ -113,7 +114,7 @@ export interface MigrationReport {
 /** The store's FORMAT version; undefined if there is no FORMAT file (new, or not a store) or it holds no number. */
 export async function readFormat(dir: string): Promise<number | undefined> {
   try {
-    return parseFormatVersion(await readFile(join(dir, FORMAT_FILE), 'utf8'));
+    return parseFormatVersion(await readFileQuiet(join(dir, FORMAT_FILE)));
   } catch (error) {
     if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return undefined;
     throw error;
