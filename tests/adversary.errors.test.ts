@@ -138,7 +138,12 @@ describe('store failures', () => {
     }
   });
 
-  it.skipIf(!works('which', ['chattr']))('an attachment that cannot be written (chattr +i) logs EPERM appending to an attachment', async () => {
+  // Whether this machine lets us make a file immutable (chattr, CAP_LINUX_IMMUTABLE, a file system that has it).
+  const probe = join(work, 'immutable-probe');
+  writeFileSync(probe, '');
+  const canMakeImmutable = works('chattr', ['+i', probe]) && works('chattr', ['-i', probe]);
+
+  it.skipIf(!canMakeImmutable)('an attachment that cannot be written (chattr +i) logs EPERM appending to an attachment', async () => {
     const server = await startServer({ env });
     const fetcher = httpFetch(server.url);
     const reporter = await submitReport(fetcher, [recipientOf(counsellor)], 'A report.');
@@ -147,7 +152,7 @@ describe('store failures', () => {
     let immutable = false;
     try {
       immutable = works('chattr', ['+i', file]);
-      if (!immutable) return; // Not allowed here (no CAP_LINUX_IMMUTABLE, or a file system without it).
+      expect(immutable).toBe(true);
       const response = await fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads/${upload.id}`, {
         method: 'PATCH',
         headers: { ...reporter.auth, 'content-type': 'application/octet-stream', 'upload-offset': '0' },
