@@ -80,6 +80,21 @@ function streamCiphertext(key: Uint8Array, prefix: Uint8Array, plaintext: Uint8A
   return concatBytes(...encryptor.push(plaintext), encryptor.finish());
 }
 
+/**
+ * Content failures for extra fields named like Object.prototype members (review finding 7): a
+ * check with `key in shape` took them for known fields. Computed keys make `__proto__` an own
+ * field, as JSON.parse does with hostile content.
+ */
+function prototypeNameFailures(message: Content) {
+  const attachment = { name: 'a', type: '', size: 1, blob: '0'.repeat(32), key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) };
+  return [
+    { why: 'extra field named constructor', content: { ...message, constructor: 'x' }, error: 'malformed' },
+    { why: 'extra field named __proto__', content: { ...message, ['__proto__']: { text: 'x' } }, error: 'malformed' },
+    { why: 'extra field named toString', content: { ...message, toString: 'x' }, error: 'malformed' },
+    { why: 'attachment with an extra field named hasOwnProperty', content: { ...message, attachments: [{ ...attachment, hasOwnProperty: 1 }] }, error: 'malformed' },
+  ];
+}
+
 /** Every vector, as the JSON object stored in docs/vectors/kluis-v1.json. */
 export async function generateVectors() {
   // --- Primitives -------------------------------------------------------------------------------
@@ -302,6 +317,7 @@ export async function generateVectors() {
       { why: 'time with fractions', content: { ...replyContent, time: '2026-11-29T09:02:41.5Z' }, error: 'malformed' },
       { why: 'a day that does not exist', content: { ...replyContent, time: '2026-02-29T09:02:41Z' }, error: 'malformed' },
       { why: 'hour 24', content: { ...replyContent, time: '2026-11-29T24:00:00Z' }, error: 'malformed' },
+      ...prototypeNameFailures(replyContent),
       { why: 'blob id with path', content: { ...replyContent, attachments: [{ name: 'a', type: '', size: 1, blob: '../../etc/passwd', key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) }] }, error: 'malformed' },
     ],
   };
