@@ -427,9 +427,9 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="reply-text">{t.replyText}</label>
-                <textarea id="reply-text" name="text" required />
+                <textarea id="reply-text" name="text" required autocomplete="off" spellcheck={false} />
                 <label for="reply-attach">{t.attachPaths}</label>
-                <textarea id="reply-attach" name="attach" rows={2} />
+                <textarea id="reply-attach" name="attach" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && (
@@ -455,7 +455,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                   ))}
                 </select>
                 <label for="status-text">{t.statusText}</label>
-                <textarea id="status-text" name="text" rows={2} />
+                <textarea id="status-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && !view.acknowledged && (
@@ -470,7 +470,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="ack-text">{t.ackText}</label>
-                <textarea id="ack-text" name="text" rows={2} />
+                <textarea id="ack-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && (
@@ -485,7 +485,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="note-text">{t.noteText}</label>
-                <textarea id="note-text" name="text" rows={3} required />
+                <textarea id="note-text" name="text" rows={3} required autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && (
@@ -512,7 +512,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                   ))}
                 </select>
                 <label for="forward-text">{t.forwardText}</label>
-                <textarea id="forward-text" name="text" rows={2} />
+                <textarea id="forward-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             <ActionForm
@@ -526,7 +526,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
               }}
             >
               <label for="save-dir">{t.saveDir}</label>
-              <input id="save-dir" name="dir" type="text" required />
+              <input id="save-dir" name="dir" type="text" required autocomplete="off" spellcheck={false} />
             </ActionForm>
             <ActionForm
               t={t}
@@ -539,7 +539,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
               }}
             >
               <label for="export-dir">{t.exportDir}</label>
-              <input id="export-dir" name="dir" type="text" required />
+              <input id="export-dir" name="dir" type="text" required autocomplete="off" spellcheck={false} />
             </ActionForm>
             {writer && (
               <ActionForm
@@ -555,7 +555,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="delete-confirm">{t.delConfirm}</label>
-                <input id="delete-confirm" name="confirm" type="text" required autocomplete="off" />
+                <input id="delete-confirm" name="confirm" type="text" required autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
           </section>
