@@ -12,11 +12,12 @@ import { displayFingerprint, type VerifiedBundle } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
 import { createApp } from './app.js';
 import { loadBundles } from './bundles.js';
-import { ConfigError, configFromEnv } from './config.js';
+import { ConfigError, configFromEnv, configuredOrigins } from './config.js';
 import { demoCounsellor } from './demo.js';
 import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
 import { sweep } from './retention.js';
 import { loadOrCreateSecret } from './secret.js';
+import { openSpentTickets, type SpentTickets } from './spent-tickets.js';
 import { loadStaticFiles } from './static.js';
 import { StoreError } from './store/index.js';
 
@@ -69,10 +70,30 @@ async function main(): Promise<void> {
     fail(`data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  let spentTickets: SpentTickets;
+  try {
+    spentTickets = await openSpentTickets(config.dataDir, Date.now());
+  } catch (error) {
+    fail(`data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  // Without KLUIS_ORIGINS (or an onion address) only this machine's own address is accepted, once the port is known.
+  const origins = configuredOrigins(config);
+  const defaultOrigins = origins.length === 0;
+
   const page = loadStaticFiles(config.staticDir);
   const app = createApp({
     store,
-    settings: { powBits: config.powBits, maxFileBytes: config.maxFileBytes, maxCaseBytes: config.maxCaseBytes, demo: demo !== undefined, onion: config.onion, version },
+    spentTickets,
+    settings: {
+      powBits: config.powBits,
+      maxFileBytes: config.maxFileBytes,
+      maxCaseBytes: config.maxCaseBytes,
+      demo: demo !== undefined,
+      onion: config.onion,
+      version,
+      origins,
+    },
     counsellors,
     escalation,
     secret,
@@ -89,6 +110,7 @@ async function main(): Promise<void> {
   });
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
+    if (defaultOrigins) origins.push(...loopbackOrigins(config.host, port));
     console.log(`Kluis ${version}: ${store.records.size} cases in ${config.dataDir}`);
     const [summary, ...damage] = checked.lines;
     console.log(`  ${summary}`);
@@ -97,6 +119,8 @@ async function main(): Promise<void> {
     if (checked.damage) console.log('kluis: WARNING: the store has damage; the healthy cases are served. See docs/DEPLOY.md, "Damaged cases", and run npm run check-store');
     for (const bundle of counsellors) console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    console.log(`  counsellors' signed requests accepted for: ${origins.join(' ')}`);
+    if (defaultOrigins) console.log('  (set KLUIS_ORIGINS to the address counsellors use, e.g. the onion address: docs/DEPLOY.md)');
     if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build`);
     if (demo) {
       console.log('DEMO MODE: KLUIS_COUNSELLORS is not set, so a demo counsellor key was made. Do not use this for real reports.');
@@ -137,6 +161,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The origins of this machine's own address, for a server without KLUIS_ORIGINS. */
+function loopbackOrigins(host: string, port: number): string[] {
+  const literal = host.includes(':') ? `[${host}]` : host;
+  const origins = [new URL(`http://${literal}:${port}`).origin];
+  if (host === '127.0.0.1' || host === '::1' || host === 'localhost') origins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
+  return [...new Set(origins)];
 }
 
 await main();

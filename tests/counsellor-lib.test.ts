@@ -315,6 +315,7 @@ describe('native fast paths give crypto/’s answers', () => {
 
   it('signs requests byte for byte as signRequest does', () => {
     const request = {
+      origin: 'http://kluisexample.onion',
       method: 'POST',
       path: '/api/v1/counsellor/cases/K7P49QXM/notes',
       time: 1_795_000_000,

@@ -274,10 +274,17 @@ export async function generateVectors() {
 
   // --- Signed requests --------------------------------------------------------------------------
   const requestBody = new TextEncoder().encode('{"text":"ontvangen"}');
-  const requestParts = { method: 'POST', path: '/api/v1/counsellor/cases/K7P49QXM/messages', time: 1_795_000_000, body: requestBody };
+  const requestParts = {
+    origin: 'http://kluisexampleaddressforthetestvectorsonlyxxxxxxxxxxxxxxxx.onion',
+    method: 'POST',
+    path: '/api/v1/counsellor/cases/K7P49QXM/messages',
+    time: 1_795_000_000,
+    body: requestBody,
+  };
   const requestHeaders = signRequest(requestParts, counsellor.sign.secretKey, seededRandom('request-1'));
   const request = {
     signer: 'counsellor-1',
+    origin: requestParts.origin,
     method: requestParts.method,
     path: requestParts.path,
     time: requestParts.time,
@@ -290,6 +297,9 @@ export async function generateVectors() {
       { why: 'method changed', change: { method: 'PUT' }, error: 'bad-signature' },
       { why: 'time changed', change: { time: 1_795_000_001 }, error: 'bad-signature' },
       { why: 'signed by another counsellor', change: { signer: 'counsellor-2' }, error: 'bad-signature' },
+      // Review #10, finding 6: the same key on two deployments.
+      { why: 'checked by a server at another origin', change: { origin: 'https://kluis.example.org' }, error: 'bad-signature' },
+      { why: 'origin with a path', change: { origin: `${requestParts.origin}/` }, error: 'malformed' },
       { why: 'time 301 s before now with a 300 s window', change: { now: 1_795_000_301 }, error: 'expired' },
     ],
   };
