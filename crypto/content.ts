@@ -179,9 +179,11 @@ const SHAPES: Record<Content['type'], { required: Record<string, Check>; optiona
 function matches(value: unknown, shape: Record<string, Check>, optional: Record<string, Check> = {}): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) if (!(key in shape) && !(key in optional)) return false;
-  for (const [key, check] of Object.entries(shape)) if (!(key in record) || !check(record[key])) return false;
-  for (const [key, check] of Object.entries(optional)) if (key in record && !check(record[key])) return false;
+  // Own properties only: `in` also sees Object.prototype, so "constructor", "toString" or a
+  // JSON "__proto__" key would pass as if the shape named them.
+  for (const key of Object.keys(record)) if (!Object.hasOwn(shape, key) && !Object.hasOwn(optional, key)) return false;
+  for (const [key, check] of Object.entries(shape)) if (!Object.hasOwn(record, key) || !check(record[key])) return false;
+  for (const [key, check] of Object.entries(optional)) if (Object.hasOwn(record, key) && !check(record[key])) return false;
   return true;
 }
 

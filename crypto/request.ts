@@ -1,8 +1,9 @@
 /**
  * Signed counsellor requests. A counsellor's client signs, with its Ed25519
- * identity key, a canonical text naming the method, path, time, a random
- * nonce and the body's hash; the server checks the signature against the
- * published bundle, the time against a window and the nonce against a
+ * identity key, a canonical text naming the server's origin (as the client
+ * addresses it), the method, path, time, a random nonce and the body's
+ * hash; the server checks the signature against the published bundle and
+ * its own origins, the time against a window and the nonce against a
  * replay cache (the last two are the server's, as they need a clock and
  * state).
  * @module
@@ -28,6 +29,13 @@ export const REQUEST_HEADERS = {
 
 /** The parts of a request that are signed. */
 export interface RequestParts {
+  /**
+   * The server's origin as the client addresses it, serialised as a WHATWG URL's `origin`
+   * (`new URL(server).origin`): e.g. "https://kluis.example.org" or "http://…onion". Binds
+   * the request to one deployment, so one key used with two servers cannot be replayed from
+   * one to the other.
+   */
+  readonly origin: string;
   /** Upper-case method, e.g. "POST". */
   readonly method: string;
   /** Path and query exactly as sent, e.g. "/api/v1/cases/K7P49QXM". */
@@ -52,13 +60,30 @@ export function bodyHash(body: Uint8Array): string {
   return toBase64(labelledHash('kluis/v1/request-body', 32, body));
 }
 
+/** Label of the canonical text; v2 added the origin (a v1 signature verifies under no v2 text). */
+export const REQUEST_LABEL = 'kluis/v2/request';
+
+/**
+ * True iff `value` has the shape of a serialised http(s) origin: lower-case scheme and host (a
+ * name, an IPv4 address or a bracketed IPv6 address), an optional port without leading zeros,
+ * nothing else. It does not check that a default port was left out; `URL.origin` does that.
+ */
+export function isRequestOrigin(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= 300 &&
+    /^https?:\/\/([a-z0-9._~-]+|\[[0-9a-f:.]+\])(:[1-9][0-9]{0,4})?$/.test(value)
+  );
+}
+
 /** The canonical text a request signature covers, as UTF-8 bytes. */
 export function canonicalRequest(parts: RequestParts): Uint8Array {
+  if (!isRequestOrigin(parts.origin)) throw new MalformedError('origin must be a serialised http(s) origin such as https://kluis.example.org');
   if (!/^[A-Z]{1,10}$/.test(parts.method)) throw new MalformedError('method must be an upper-case token');
   if (!/^\/[\x21-\x7e]{0,2047}$/.test(parts.path)) throw new MalformedError('path must be printable ASCII starting with /');
   if (!Number.isSafeInteger(parts.time) || parts.time < 0) throw new MalformedError('time out of range');
   fromBase64(parts.nonce, { expectedLength: 16 });
-  return utf8(['kluis/v1/request', parts.method, parts.path, String(parts.time), parts.nonce, bodyHash(parts.body)].join('\n'));
+  return utf8([REQUEST_LABEL, parts.origin, parts.method, parts.path, String(parts.time), parts.nonce, bodyHash(parts.body)].join('\n'));
 }
 
 /** Signs a request; returns the headers to send. */
@@ -112,4 +137,12 @@ export function verifyRequest(
 /** Checks that a request's time lies within `windowSeconds` of `now` (both in seconds). Throws ExpiredError. */
 export function checkRequestTime(time: number, now: number, windowSeconds: number): void {
   if (Math.abs(now - time) > windowSeconds) throw new ExpiredError('request time is outside the accepted window');
+}
+
+/**
+ * The first whole second (of the checking clock) at which `checkRequestTime` refuses a request
+ * timed `time`: a replay cache must remember the request's nonce at least until then.
+ */
+export function requestTimeEnd(time: number, windowSeconds: number): number {
+  return time + windowSeconds + 1;
 }

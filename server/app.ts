@@ -7,11 +7,12 @@
 
 import { Hono } from 'hono';
 import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
-import { LoginThrottle } from './auth.js';
+import { LoginThrottle, signedNotBefore } from './auth.js';
 import type { Deps, Settings } from './deps.js';
 import { describeFailure, HttpError, isClientGone, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { ExpiringSet } from './expiring-set.js';
 import type { CaseRecord, CaseSummary } from './records.js';
+import { SpentTickets } from './spent-tickets.js';
 import { caseRoutes } from './routes/cases.js';
 import { counsellorRoutes } from './routes/counsellor.js';
 import { publicRoutes } from './routes/public.js';
@@ -36,6 +37,8 @@ export interface AppOptions {
   readonly verifier?: SignatureVerifier;
   /** Where to report unexpected errors (never request data). */
   readonly logError?: (message: string) => void;
+  /** Spent tickets read back from the data directory (openSpentTickets); in memory only if absent. */
+  readonly spentTickets?: SpentTickets;
 }
 
 /** Content-Security-Policy of every response: nothing but this origin, no inline code, no framing. */
@@ -79,6 +82,7 @@ export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
 export function createApp(options: AppOptions): Hono {
   const keys = new Map<string, VerifiedBundle>();
   for (const bundle of [...options.counsellors, ...options.escalation]) keys.set(bundle.fingerprint, bundle);
+  const now = options.now ?? Date.now;
   const deps: Deps = {
     store: options.store,
     settings: options.settings,
@@ -86,12 +90,13 @@ export function createApp(options: AppOptions): Hono {
     escalation: options.escalation,
     keys,
     secret: options.secret,
-    now: options.now ?? Date.now,
+    now,
     random: options.random ?? secureRandom,
     verifier: options.verifier,
     throttle: new LoginThrottle(),
-    nonces: new ExpiringSet(100_000),
-    spentTickets: new ExpiringSet(1_000_000),
+    // The nonce memory starts empty, so requests timed before this app could have seen them are refused.
+    signed: { origins: options.settings.origins, notBefore: signedNotBefore(now()), nonces: new ExpiringSet(100_000) },
+    spentTickets: options.spentTickets ?? new SpentTickets(1_000_000),
   };
   const page = options.page ?? new Map<string, StaticFile>();
   const app = new Hono();

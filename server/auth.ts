@@ -2,7 +2,8 @@
  * Who is asking: a reporter (the key derived from the receipt code, checked
  * against the stored verifier in constant time) or a counsellor or
  * escalation recipient (an Ed25519-signed request from a configured bundle,
- * within the time window, with a fresh nonce).
+ * for one of this server's origins, within the time window, timed after
+ * this process could have seen it, with a fresh nonce).
  */
 
 import {
@@ -13,15 +14,42 @@ import {
   fromBase64,
   KluisError,
   parseRequestHeaders,
+  requestTimeEnd,
   type SignatureVerifier,
   type VerifiedBundle,
   verifyRequest,
 } from '../crypto/index.js';
-import { ExpiredSignatureError, ReplayedSignatureError, TooManyAttemptsError, UnauthorizedError } from './errors.js';
+import { ExpiredSignatureError, ReplayedSignatureError, SignatureBeforeStartError, TooManyAttemptsError, UnauthorizedError } from './errors.js';
 import type { ExpiringSet } from './expiring-set.js';
 
 /** Seconds a signed request may be away from the server's clock. */
 export const SIGNATURE_WINDOW_SECONDS = 300;
+/**
+ * Seconds a nonce is kept beyond the last second its request could pass the time check, so
+ * that a small step back of the server's clock (NTP) does not reopen the window.
+ */
+export const NONCE_MARGIN_SECONDS = 60;
+
+/**
+ * The earliest Kluis-Time a server process started at `startMs` accepts. Its nonce memory
+ * starts empty, and any request an earlier process saw was timed at most a window after that
+ * process last looked at its clock (no later than this start), so refusing every time up to
+ * start + window refuses every replay of one (the server's clock must not go back across a
+ * restart). A counsellor's client signs again with this time (docs/API.md).
+ */
+export function signedNotBefore(startMs: number): number {
+  return requestTimeEnd(Math.floor(startMs / 1000), SIGNATURE_WINDOW_SECONDS);
+}
+
+/** What a signed request is checked against, besides the keys. */
+export interface SignedRequestPolicy {
+  /** The origins counsellors address this server by (KLUIS_ORIGINS); the signature must name one. */
+  readonly origins: readonly string[];
+  /** The earliest accepted Kluis-Time (signedNotBefore of this process's start). */
+  readonly notBefore: number;
+  /** Nonces of accepted requests, each until its request's time has left the window. */
+  readonly nonces: ExpiringSet;
+}
 /** Failed reporter logins allowed per case in one window. */
 export const MAX_FAILED_LOGINS = 10;
 /** The window for failed logins. */
@@ -84,11 +112,31 @@ export function authenticateReporter(
   }
 }
 
+/** Verifies the signature for any of `origins`; throws BadSignatureError if none. */
+function verifyForAnyOrigin(
+  parts: Omit<Parameters<typeof verifyRequest>[0], 'origin'>,
+  signature: Uint8Array,
+  signPublicKey: Uint8Array,
+  origins: readonly string[],
+  verifier: SignatureVerifier | undefined,
+): void {
+  let failure: unknown = new UnauthorizedError('this server has no origins configured (KLUIS_ORIGINS)');
+  for (const origin of origins) {
+    try {
+      verifyRequest({ ...parts, origin }, signature, signPublicKey, verifier);
+      return;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw failure;
+}
+
 /** Checks a signed counsellor request; returns the signer's bundle. */
 export function authenticateCounsellor(
   request: { method: string; path: string; headers: Headers; body: Uint8Array },
   keys: ReadonlyMap<string, VerifiedBundle>,
-  nonces: ExpiringSet,
+  policy: SignedRequestPolicy,
   nowMs: number,
   verifier: SignatureVerifier | undefined,
 ): VerifiedBundle {
@@ -108,19 +156,29 @@ export function authenticateCounsellor(
   if (!signer) throw new UnauthorizedError('unknown counsellor key');
   try {
     checkRequestTime(parsed.time, now, SIGNATURE_WINDOW_SECONDS);
-    verifyRequest(
+    verifyForAnyOrigin(
       { method: request.method, path: request.path, time: parsed.time, nonce: parsed.nonce, body: request.body },
       parsed.signature,
       signer.signPublicKey,
+      policy.origins,
       verifier,
     );
   } catch (error) {
     if (error instanceof ExpiredError) throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
-    if (error instanceof KluisError) throw new UnauthorizedError('request signature does not verify');
+    if (error instanceof KluisError) {
+      throw new UnauthorizedError("request signature does not verify for this server (is the client's server address one of KLUIS_ORIGINS?)");
+    }
     throw error;
   }
-  // Only a verified request may spend a nonce, so strangers cannot fill the cache.
-  if (!nonces.add(`${parsed.key}:${parsed.nonce}`, nowMs + 2 * SIGNATURE_WINDOW_SECONDS * 1000, nowMs)) {
+  // After the signature, so that only a counsellor learns the time and a stranger learns nothing.
+  if (parsed.time < policy.notBefore) {
+    throw new SignatureBeforeStartError('the server has just started: sign again with the time it names', { notBefore: policy.notBefore });
+  }
+  // Only a verified request may spend a nonce, so strangers cannot fill the cache. It is kept
+  // until the request's own time has left the window (not a fixed time after arrival: a request
+  // timed ahead would outlive that), plus a margin for the server's clock.
+  const keepUntil = (requestTimeEnd(parsed.time, SIGNATURE_WINDOW_SECONDS) + NONCE_MARGIN_SECONDS) * 1000;
+  if (!policy.nonces.add(`${parsed.key}:${parsed.nonce}`, keepUntil, nowMs)) {
     throw new ReplayedSignatureError('this request was already received');
   }
   return signer;

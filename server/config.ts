@@ -17,8 +17,13 @@ export interface Config {
   readonly escalationPath: string | undefined;
   readonly powBits: number;
   readonly retentionDays: number;
-  /** v3 onion address for the Onion-Location header, optional. */
+  /** v3 onion address for the Onion-Location header, optional; `http://` it is one of the origins. */
   readonly onion: string | undefined;
+  /**
+   * KLUIS_ORIGINS: the addresses counsellors' clients use for this server (their --server),
+   * as serialised origins. Signed requests name the origin they were made for.
+   */
+  readonly origins: readonly string[];
   readonly maxFileBytes: number;
   readonly maxCaseBytes: number;
   /** Where the built reporter page is. */
@@ -61,6 +66,33 @@ function optionalPath(env: NodeJS.ProcessEnv, name: string): string | undefined 
   return raw === undefined || raw.trim() === '' ? undefined : resolve(raw);
 }
 
+/** KLUIS_ORIGINS: http(s) URLs without path, query or credentials, separated by commas or spaces; as origins. */
+export function parseOrigins(raw: string | undefined): string[] {
+  const origins: string[] = [];
+  for (const item of (raw ?? '').split(/[\s,]+/).filter((x) => x !== '')) {
+    let url: URL | undefined;
+    try {
+      url = new URL(item);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      throw new ConfigError(
+        `KLUIS_ORIGINS must list the addresses counsellors use, such as https://kluis.example.org or http://<56 characters>.onion, without a path (got ${JSON.stringify(item)})`,
+      );
+    }
+    if (!origins.includes(url.origin)) origins.push(url.origin);
+  }
+  return origins;
+}
+
+/** The origins signed requests may name: KLUIS_ORIGINS and the onion address. */
+export function configuredOrigins(config: Pick<Config, 'origins' | 'onion'>): string[] {
+  const origins = [...config.origins];
+  if (config.onion && !origins.includes(`http://${config.onion}`)) origins.push(`http://${config.onion}`);
+  return origins;
+}
+
 /** Reads the configuration from an environment; throws ConfigError on the first bad value. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   const host = env.KLUIS_HOST?.trim() || DEFAULTS.host;
@@ -83,6 +115,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     powBits: integer(env, 'KLUIS_POW_BITS', DEFAULTS.powBits, 0, 32),
     retentionDays: integer(env, 'KLUIS_RETENTION_DAYS', DEFAULTS.retentionDays, 1, 3650),
     onion,
+    origins: parseOrigins(env.KLUIS_ORIGINS),
     maxFileBytes,
     maxCaseBytes,
     staticDir: resolve(env.KLUIS_STATIC_DIR?.trim() || DEFAULTS.staticDir),

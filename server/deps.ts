@@ -6,10 +6,10 @@
 import type { Context } from 'hono';
 import { isCaseNumber, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import type { Store } from './store/index.js';
-import { authenticateCounsellor, authenticateReporter, type LoginThrottle } from './auth.js';
+import { authenticateCounsellor, authenticateReporter, type LoginThrottle, type SignedRequestPolicy } from './auth.js';
 import { ForbiddenError, InvalidCaseNumberError, InvalidIdError, UnauthorizedError } from './errors.js';
-import type { ExpiringSet } from './expiring-set.js';
 import type { CaseRecord, CaseSummary } from './records.js';
+import type { SpentTickets } from './spent-tickets.js';
 import { hourOf } from './records.js';
 
 /** Server settings the routes act on. */
@@ -20,6 +20,11 @@ export interface Settings {
   readonly demo: boolean;
   readonly onion: string | undefined;
   readonly version: string;
+  /**
+   * The origins counsellors address this server by (KLUIS_ORIGINS, the onion address); a signed
+   * request must name one. main.ts may add to it once it knows its port (before it serves).
+   */
+  readonly origins: readonly string[];
 }
 
 /** Dependencies of the route groups. */
@@ -37,8 +42,9 @@ export interface Deps {
   readonly random: RandomSource;
   readonly verifier: SignatureVerifier | undefined;
   readonly throttle: LoginThrottle;
-  readonly nonces: ExpiringSet;
-  readonly spentTickets: ExpiringSet;
+  /** Origins, start time and nonce memory of signed requests. */
+  readonly signed: SignedRequestPolicy;
+  readonly spentTickets: SpentTickets;
 }
 
 /** Who a request was authenticated as. */
@@ -76,7 +82,7 @@ export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Call
   const bundle = authenticateCounsellor(
     { method: c.req.method, path: signedPath(c), headers: c.req.raw.headers, body },
     deps.keys,
-    deps.nonces,
+    deps.signed,
     deps.now(),
     deps.verifier,
   );

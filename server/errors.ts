@@ -70,6 +70,16 @@ export class ReplayedSignatureError extends HttpError {
   readonly status = 401;
   readonly code = 'replayed-signature';
 }
+/**
+ * A signed request timed before this server process could have seen it: after a start the
+ * nonce memory is empty, so requests timed up to a window after the start are refused
+ * (docs/API.md, "Signed requests"). `notBefore` in the body is the earliest time the server
+ * accepts; the client signs again with it.
+ */
+export class SignatureBeforeStartError extends HttpError {
+  readonly status = 401;
+  readonly code = 'signature-before-start';
+}
 export class ForbiddenError extends HttpError {
   readonly status = 403;
   readonly code = 'forbidden';

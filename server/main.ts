@@ -13,13 +13,14 @@ import { displayFingerprint, type VerifiedBundle } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
 import { createApp } from './app.js';
 import { loadBundles } from './bundles.js';
-import { ConfigError, configFromEnv } from './config.js';
+import { ConfigError, configFromEnv, configuredOrigins } from './config.js';
 import { describeFailure } from './errors.js';
 import { demoCounsellor } from './demo.js';
 import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
 import { sweep } from './retention.js';
 import { loadOrCreateSecret } from './secret.js';
 import { pageKeyWarnings } from './page-keys.js';
+import { openSpentTickets, type SpentTickets } from './spent-tickets.js';
 import { loadStaticFiles } from './static.js';
 import { StoreError } from './store/index.js';
 
@@ -83,12 +84,32 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     fail(`data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
   }
 
+  let spentTickets: SpentTickets;
+  try {
+    spentTickets = await openSpentTickets(config.dataDir, Date.now());
+  } catch (error) {
+    fail(`data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`);
+  }
+
+  // Without KLUIS_ORIGINS (or an onion address) only this machine's own address is accepted, once the port is known.
+  const origins = configuredOrigins(config);
+  const defaultOrigins = origins.length === 0;
+
   await hooks.preparePage?.({ counsellors, escalation, demo: demo !== undefined });
   const page = loadStaticFiles(config.staticDir);
   const keyWarnings = pageKeyWarnings(page, counsellors, escalation);
   const app = createApp({
     store,
-    settings: { powBits: config.powBits, maxFileBytes: config.maxFileBytes, maxCaseBytes: config.maxCaseBytes, demo: demo !== undefined, onion: config.onion, version },
+    spentTickets,
+    settings: {
+      powBits: config.powBits,
+      maxFileBytes: config.maxFileBytes,
+      maxCaseBytes: config.maxCaseBytes,
+      demo: demo !== undefined,
+      onion: config.onion,
+      version,
+      origins,
+    },
     counsellors,
     escalation,
     secret,
@@ -105,6 +126,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   });
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
+    if (defaultOrigins) origins.push(...loopbackOrigins(config.host, port));
     console.log(`Kluis ${version}: ${store.records.size} cases in ${config.dataDir}`);
     const [summary, ...damage] = checked.lines;
     console.log(`  ${summary}`);
@@ -113,6 +135,8 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     if (checked.damage) console.log('kluis: WARNING: the store has damage; the healthy cases are served. See docs/DEPLOY.md, "Damaged cases", and run npm run check-store');
     for (const bundle of counsellors) console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    console.log(`  counsellors' signed requests accepted for: ${origins.join(' ')}`);
+    if (defaultOrigins) console.log('  (set KLUIS_ORIGINS to the address counsellors use, e.g. the onion address: docs/DEPLOY.md)');
     if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build`);
     for (const line of keyWarnings) console.log(`kluis: WARNING: ${line}`);
     if (demo) {
@@ -154,6 +178,14 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The origins of this machine's own address, for a server without KLUIS_ORIGINS. */
+function loopbackOrigins(host: string, port: number): string[] {
+  const literal = host.includes(':') ? `[${host}]` : host;
+  const origins = [new URL(`http://${literal}:${port}`).origin];
+  if (host === '127.0.0.1' || host === '::1' || host === 'localhost') origins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
+  return [...new Set(origins)];
 }
 
 // Run directly (node --import tsx server/main.ts); scripts/start.ts imports it and calls main itself.

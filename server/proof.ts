@@ -1,14 +1,17 @@
 /** Checking a ticket and its proof of work, the price of an anonymous write. */
 
-import { checkPow, fromBase64, KluisError, toBase64 } from '../crypto/index.js';
+import { checkPow, fromBase64, KluisError } from '../crypto/index.js';
 import type { Deps } from './deps.js';
-import { InsufficientWorkError, InvalidTicketError, TicketSpentError } from './errors.js';
+import { InsufficientWorkError, InvalidTicketError } from './errors.js';
 import { openTicket, type Ticket, type TicketKind } from './tickets.js';
 
-/** A checked, not yet spent ticket; `spend` marks it used, `refund` undoes that if the write fails. */
+/**
+ * A checked, not yet spent ticket. `spend` marks it used, durably (it throws TicketSpentError if
+ * it was); `refund` undoes that in memory if the write fails.
+ */
 export interface Proof {
   readonly ticket: Ticket;
-  spend(): void;
+  spend(): Promise<void>;
   refund(): void;
 }
 
@@ -28,14 +31,9 @@ export function checkProof(deps: Deps, ticketText: unknown, nonce: unknown, kind
   if (typeof nonce !== 'number' || !checkPow(bytes, deps.settings.powBits, nonce)) {
     throw new InsufficientWorkError('proof of work does not meet the difficulty');
   }
-  const key = toBase64(bytes);
   return {
     ticket,
-    spend() {
-      if (!deps.spentTickets.add(key, ticket.expires * 1000, now)) throw new TicketSpentError('ticket already used: ask for a new one');
-    },
-    refund() {
-      deps.spentTickets.delete(key);
-    },
+    spend: () => deps.spentTickets.spend(bytes, ticket.expires, now),
+    refund: () => deps.spentTickets.refund(bytes),
   };
 }

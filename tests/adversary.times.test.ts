@@ -19,7 +19,7 @@ import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore } from '../server/ops/check-store.js';
 import { restoreArchive } from '../server/ops/restore.js';
 import { STORE_TIME_SECONDS } from '../server/store/coarse-time.js';
-import { type Fetch, httpFetch, json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport } from './helpers/api-client.js';
+import { type Fetch, httpFetch, json, recipientOf, reporterRecipient, type ReporterCase, sendSigned, submitReport } from './helpers/api-client.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const FIXED_MS = STORE_TIME_SECONDS * 1000;
@@ -41,10 +41,12 @@ function preciseTimes(dir: string): string[] {
   return found;
 }
 
-const now = () => Math.floor(Date.now() / 1000);
+
+/** The origin counsellor requests are signed for: the server of the moment (PROTOCOL §10). */
+let origin = '';
 
 async function counsellorPost(fetcher: Fetch, path: string, body: unknown): Promise<Response> {
-  return fetcher(path, signed(counsellor, 'POST', path, body, now()));
+  return (await sendSigned(fetcher, counsellor, 'POST', path, body, origin)).response;
 }
 
 /** A counsellor reply, as the counsellor client sends it. */
@@ -89,6 +91,7 @@ beforeAll(async () => {
   const env = { KLUIS_COUNSELLORS: bundles, KLUIS_POW_BITS: '0' };
   server = await startServer({ dataDir, env, cleanup: false });
   let fetcher = httpFetch(server.url);
+  origin = new URL(server.url).origin;
   const counsellors = [recipientOf(counsellor)];
   const kept = await submitReport(fetcher, counsellors, 'A report that stays.');
   const deleted = await submitReport(fetcher, counsellors, 'A report the counsellor deletes.');
@@ -103,11 +106,12 @@ beforeAll(async () => {
   expect((await fetcher(`/api/v1/cases/${kept.caseNumber}`, { headers: kept.auth })).status).toBe(200);
   expect((await fetcher(`/api/v1/cases/${kept.caseNumber}/blobs/${blob}`, { headers: kept.auth })).status).toBe(200);
   const path = `/api/v1/counsellor/cases/${deleted.caseNumber}`;
-  expect((await fetcher(path, signed(counsellor, 'DELETE', path, undefined, now()))).status).toBe(200);
+  expect((await sendSigned(fetcher, counsellor, 'DELETE', path, undefined, origin)).response.status).toBe(200);
   // A restart: the open reads every record and fsyncs every directory.
   await server.stop();
   server = await startServer({ dataDir, env, cleanup: false });
   fetcher = httpFetch(server.url);
+  origin = new URL(server.url).origin;
   await reply(fetcher, kept, 'After the restart.');
 }, 120_000);
 

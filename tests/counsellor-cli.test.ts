@@ -47,7 +47,7 @@ type Mode =
 
 /** A transparent HTTP proxy that can drop a message from one case's counsellor view. */
 async function startMitm(
-  upstream: string,
+  upstream: () => string,
 ): Promise<{
   url: string;
   setMode: (mode: Mode) => void;
@@ -78,7 +78,7 @@ async function startMitm(
         return;
       }
     }
-    const response = await fetch(upstream + req.url, {
+    const response = await fetch(upstream() + req.url, {
       method: req.method!,
       headers,
       ...(body ? { body } : {}),
@@ -193,14 +193,17 @@ beforeAll(async () => {
   );
   writeFileSync(join(pageDir, 'assets', 'page.js'), 'console.log("page");\n');
   writeFileSync(join(pageDir, 'assets', 'page.css'), 'body { color: black }\n');
+  // The CLI talks to the server through the layer in between, as through a reverse proxy: the
+  // server accepts requests signed for that address (KLUIS_ORIGINS), which is what the CLI knows.
+  mitm = await startMitm(() => server.url);
   server = await startServer({
     env: {
       KLUIS_COUNSELLORS: join(dir, 'counsellors.json'),
       KLUIS_ESCALATION: join(dir, 'escalation.json'),
       KLUIS_STATIC_DIR: pageDir,
+      KLUIS_ORIGINS: mitm.url,
     },
   });
-  mitm = await startMitm(server.url);
 });
 
 afterAll(async () => {

@@ -5,7 +5,9 @@
  * state file and the trust-on-first-use check of the server's keys.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -53,6 +55,9 @@ import { CounsellorSession } from '../client/counsellor/lib/session.js';
 import { parseProxyUrl } from '../client/counsellor/lib/socks.js';
 import { StateStore } from '../client/counsellor/lib/state.js';
 import { referencesOf } from '../client/counsellor/lib/verify-page.js';
+import { uploadFile } from '../client/counsellor/lib/attachments.js';
+import { CounsellorApi } from '../client/counsellor/lib/api.js';
+import type { Transport } from '../client/counsellor/lib/http.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -311,6 +316,7 @@ describe('native fast paths give crypto/’s answers', () => {
 
   it('signs requests byte for byte as signRequest does', () => {
     const request = {
+      origin: 'http://kluisexample.onion',
       method: 'POST',
       path: '/api/v1/counsellor/cases/K7P49QXM/notes',
       time: 1_795_000_000,
@@ -320,6 +326,45 @@ describe('native fast paths give crypto/’s answers', () => {
     expect(createNativeRequestSigner(counsellor.sign.secretKey)(request, nonce)).toEqual(
       signRequest({ ...request, nonce }, counsellor.sign.secretKey),
     );
+  });
+});
+
+describe('resumed attachment upload', () => {
+  /**
+   * A server that fails the second PATCH (a broken connection), the file changing on disk just
+   * then, and then claims to hold nothing, so that the client seals chunk 0 again.
+   */
+  it('never sends other bytes under the same key and nonces when the file changed', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'evidence.bin');
+    const data = new Uint8Array(2_000_000).map((_, i) => (i * 7 + 3) & 255);
+    writeFileSync(path, data);
+    const sent: { offset: number; bytes: string }[] = [];
+    let patches = 0;
+    const answer = (statusCode: number, body: unknown) =>
+      Object.assign(Readable.from([Buffer.from(JSON.stringify(body))]), { statusCode }) as unknown as IncomingMessage;
+    const transport: Transport = {
+      async request(url, request) {
+        if (request.method === 'POST') return answer(201, { id: 'ab'.repeat(16), offset: 0 });
+        if (request.method === 'GET') return answer(200, { id: 'ab'.repeat(16), length: 0, offset: 0, complete: false, hour: 1 });
+        const offset = Number(request.headers?.['upload-offset']);
+        sent.push({ offset, bytes: Buffer.from(request.body!).toString('base64') });
+        if (++patches === 2) {
+          const changed = readFileSync(path);
+          changed[10]! ^= 1;
+          writeFileSync(path, changed);
+          throw new NetworkError(`cannot reach ${url.origin}: the test broke it`);
+        }
+        return answer(200, { offset: offset + request.body!.length, complete: false });
+      },
+      close() {},
+    };
+    const identity = generateIdentity('counsellor', 'A');
+    const api = new CounsellorApi({ server: 'http://127.0.0.1:1', signer: createNativeRequestSigner(identity.sign.secretKey), transport });
+    await expect(uploadFile(api, 'K7P49QXM', path, { maxFileBytes: 10_000_000 })).rejects.toBeInstanceOf(LocalFileError);
+    const byOffset = new Map<number, Set<string>>();
+    for (const { offset, bytes } of sent) byOffset.set(offset, (byOffset.get(offset) ?? new Set()).add(bytes));
+    for (const [offset, bodies] of byOffset) expect(bodies.size, `bodies sent at offset ${offset}`).toBe(1);
   });
 });
 

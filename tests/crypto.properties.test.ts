@@ -444,17 +444,18 @@ describe('proof of work and requests', () => {
     expect(checkPow(challenge, 13, nonce)).toBe(solvePow(challenge, 13, nonce, 1) === nonce);
   });
 
-  it('any change to a signed request breaks its signature', () => {
+  it('any change to a signed request, its origin included, breaks its signature', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('GET', 'POST', 'DELETE'),
         fc.stringMatching(/^\/[a-zA-Z0-9/_.-]{0,60}$/),
         fc.integer({ min: 0, max: 2 ** 40 }),
         bytes({ maxLength: 200 }),
-        fc.nat(3),
+        fc.nat(4),
         (method, path, time, body, which) => {
-          const headers = signRequest({ method, path, time, body }, counsellor.sign.secretKey);
-          const parts = { method, path, time, nonce: headers['kluis-nonce'], body };
+          const origin = 'https://kluis.example.org';
+          const headers = signRequest({ origin, method, path, time, body }, counsellor.sign.secretKey);
+          const parts = { origin, method, path, time, nonce: headers['kluis-nonce'], body };
           const signature = fromBase64(headers['kluis-signature']);
           verifyRequest(parts, signature, counsellor.sign.publicKey, nativeVerifier);
           const changed = [
@@ -462,6 +463,7 @@ describe('proof of work and requests', () => {
             { ...parts, path: `${path}x` },
             { ...parts, time: time + 1 },
             { ...parts, body: concatBytes(body, new Uint8Array([0])) },
+            { ...parts, origin: 'https://kluis.example.org:8443' },
           ][which]!;
           expect(kluisCode(() => verifyRequest(changed, signature, counsellor.sign.publicKey, nativeVerifier))).toBe('bad-signature');
         },

@@ -306,16 +306,17 @@ describe('signed requests', () => {
   const signer = (seed: string) => fromHex(vectors.identities.find((i) => i.seed === seed)!.signPublicKey);
 
   it.each(Object.entries(verifiers))('the published request verifies (%s verifier) and each change fails', (_, verifier) => {
-    const parts = { method: r.method, path: r.path, time: r.time, nonce: r.headers['kluis-nonce'], body: new TextEncoder().encode(r.body) };
+    const parts = { origin: r.origin, method: r.method, path: r.path, time: r.time, nonce: r.headers['kluis-nonce'], body: new TextEncoder().encode(r.body) };
     const signature = fromBase64(r.headers['kluis-signature']);
     verifyRequest(parts, signature, signer(r.signer), verifier);
     checkRequestTime(r.time, r.time + 300, 300);
     for (const f of r.failures) {
-      const change = f.change as Partial<{ body: string; path: string; method: string; time: number; signer: string; now: number }>;
+      const change = f.change as Partial<{ origin: string; body: string; path: string; method: string; time: number; signer: string; now: number }>;
       const code = errorCode(() => {
         const changed = {
           ...parts,
           ...(change.body !== undefined ? { body: new TextEncoder().encode(change.body) } : {}),
+          ...(change.origin ? { origin: change.origin } : {}),
           ...(change.path ? { path: change.path } : {}),
           ...(change.method ? { method: change.method } : {}),
           ...(change.time ? { time: change.time } : {}),

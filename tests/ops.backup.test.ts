@@ -22,7 +22,7 @@ import { checkArchive, RestoreError, restoreArchive } from '../server/ops/restor
 import { type CaseRecord, type CaseSummary, summarize } from '../server/records.js';
 import { openFileStore } from '../server/store/index.js';
 import { buildCase, counsellorBundle, makeStore } from './fixtures/ops-store.js';
-import { createCase, type Fetch, httpFetch, json, type ReporterCase, sealReport, signed, submitReport } from './helpers/api-client.js';
+import { createCase, type Fetch, httpFetch, json, type ReporterCase, sealReport, sendSigned, submitReport } from './helpers/api-client.js';
 import { startServer } from './helpers/server-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kluis-ops-backup-'));
@@ -129,7 +129,7 @@ describe('a backup taken during a load of submissions', () => {
         try {
           const { reporter } = await reportWithAttachment(fetcher, 70_000);
           const path = `/api/v1/counsellor/cases/${reporter.caseNumber}`;
-          const response = await fetcher(path, signed(counsellor.identity, 'DELETE', path, undefined, Math.floor(Date.now() / 1000)));
+          const { response } = await sendSigned(fetcher, counsellor.identity, 'DELETE', path, undefined, new URL(server.url).origin);
           if (response.status !== 200) throw new Error(`delete: ${response.status} ${await response.text()}`);
           churned += 1;
         } catch (error) {

@@ -5,10 +5,11 @@
  */
 
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AttachmentEncryptor, concatBytes, utf8 } from '../crypto/index.js';
 import { safeFileName } from '../client/reporter/src/files.js';
-import { ciphertextRange, newUploadJob, protocolName } from '../client/reporter/src/upload.js';
+import { FileChangedError } from '../client/reporter/src/problems.js';
+import { ciphertextRange, newUploadJob, protocolName, uploadJob } from '../client/reporter/src/upload.js';
 
 function bytes(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
@@ -50,6 +51,96 @@ describe('resumable attachment encryption', () => {
       }),
       { numRuns: 20 },
     );
+  });
+});
+
+/** A File whose contents the test can change under it, as a file on disk changes under a File. */
+function mutableFile(initial: Uint8Array<ArrayBuffer>): { file: File; contents: { bytes: Uint8Array<ArrayBuffer> } } {
+  const contents = { bytes: initial };
+  const file = {
+    name: 'f.bin',
+    type: 'application/octet-stream',
+    size: initial.length,
+    slice: (start: number, end: number) => new Blob([contents.bytes.slice(start, end)]),
+  } as unknown as File;
+  return { file, contents };
+}
+
+/**
+ * A lying server for one upload: it keeps every PATCH body by offset, refuses the PATCH after
+ * `acceptFirst` of them (as a broken request would end), and later claims to hold nothing.
+ */
+function lyingServer(acceptFirst: number) {
+  const received: { offset: number; bytes: Uint8Array }[] = [];
+  let held = 0;
+  let accepted = 0;
+  let claim: number | undefined;
+  const reply = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const fetch = async (_url: string, init: RequestInit) => {
+    if (init.method === 'POST') return reply(201, { id: 'ab'.repeat(16), offset: 0 });
+    if (init.method === 'GET') {
+      const offset = claim ?? held;
+      claim = undefined;
+      return reply(200, { offset, complete: false });
+    }
+    const offset = Number((init.headers as Record<string, string>)['Upload-Offset']);
+    const bytes = new Uint8Array(init.body as Uint8Array);
+    received.push({ offset, bytes }); // refused or not, it went over the wire
+    if (accepted >= acceptFirst) return reply(400, { error: { code: 'invalid-body', message: 'refused for the test' } });
+    accepted++;
+    held = offset + bytes.length;
+    return reply(200, { offset: held, complete: false });
+  };
+  return {
+    fetch,
+    received,
+    /** From now on claims to hold `offset` bytes and accepts `more` requests. */
+    lie(offset: number, more = 0) {
+      claim = offset;
+      accepted -= more;
+    },
+  };
+}
+
+describe('resumed uploads', () => {
+  afterEach(() => vi.unstubAllGlobals());
+  const events = { onProgress: () => {}, onResume: () => {} };
+
+  it('never send other bytes under the same key and nonces when the file changed and the server asks for an earlier offset', async () => {
+    const data = bytes(2_000_000); // three requests of 15 chunks
+    const { file, contents } = mutableFile(data);
+    const job = newUploadJob(file);
+    const server = lyingServer(1);
+    vi.stubGlobal('fetch', server.fetch);
+    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({ code: 'invalid-body' });
+    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280]);
+
+    // The file changes on disk; the server says it holds nothing, to have chunk 0 sealed again.
+    const changed = data.slice();
+    changed[10] = changed[10]! ^ 1;
+    contents.bytes = changed;
+    server.lie(0);
+    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toBeInstanceOf(FileChangedError);
+    // Nothing at all was sent again, least of all other bytes at offset 0 (keystream over two plaintexts).
+    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280]);
+  });
+
+  it('resume from an earlier offset when the file is unchanged (the same ciphertext again)', async () => {
+    const data = bytes(2_000_000);
+    const { file } = mutableFile(data);
+    const job = newUploadJob(file);
+    const server = lyingServer(1);
+    vi.stubGlobal('fetch', server.fetch);
+    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({ code: 'invalid-body' });
+    server.lie(0, 10);
+    await uploadJob('K7P49QXM', new Uint8Array(32), job, events);
+    expect(job.complete).toBe(true);
+    // Chunk 0 onwards went again, byte for byte the same: nothing new under the same nonces.
+    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280, 0, 983_280, 1_966_560]);
+    expect(same(server.received[0]!.bytes, server.received[2]!.bytes)).toBe(true);
+    expect(same(server.received[1]!.bytes, server.received[3]!.bytes)).toBe(true);
+    const sent = concatBytes(...server.received.slice(2).map((r) => r.bytes));
+    expect(same(sent, reference(job, data))).toBe(true);
   });
 });
 

@@ -272,7 +272,8 @@ describe('bad input gets its 4xx and changes nothing', () => {
     const t = await ticket(h.fetch, { kind: 'case' });
     const body = json({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(new Uint8Array(32)) });
     expect((await h.fetch('/api/v1/cases', body)).status).toBe(201);
-    await expectError(await h.fetch('/api/v1/cases', body), 409, 'case-exists');
+    // The ticket is spent with the case (before, 409 case-exists: review #10, finding 6).
+    await expectError(await h.fetch('/api/v1/cases', body), 400, 'ticket-spent');
   });
 });
 

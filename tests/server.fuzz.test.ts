@@ -12,7 +12,7 @@ import { parseEnvelope, signRequest, toBase64 } from '../crypto/index.js';
 import { ROUTES as API_ROUTES } from '../server/app.js';
 import { type CaseRecord, type CaseSummary, summarize } from '../server/records.js';
 import { openFileStore } from '../server/store/index.js';
-import { type ReporterCase, submitReport, ticket } from './helpers/api-client.js';
+import { LOCAL_ORIGIN, type ReporterCase, submitReport, ticket } from './helpers/api-client.js';
 import { type Harness, makeHarness, snapshot } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -114,7 +114,7 @@ function build(r: Generated, credentials: boolean): [string, RequestInit] {
     if (r.auth === 'signed-garbage') {
       const signedBody = method === 'GET' || method === 'HEAD' ? new Uint8Array(0) : bytes;
       try {
-        Object.assign(headers, signRequest({ method: method, path, time: h.seconds(), body: signedBody }, h.counsellor.sign.secretKey));
+        Object.assign(headers, signRequest({ origin: LOCAL_ORIGIN, method: method, path, time: h.seconds(), body: signedBody }, h.counsellor.sign.secretKey));
       } catch {
         // A path a real client could not sign (not printable ASCII): send it unsigned.
       }

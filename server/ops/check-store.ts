@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { openQuiet, readFileQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import { blobPath, DEMO_DIR, listBlobs, listRecords, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, type Strays } from './layout.js';
+import { blobPath, DEMO_DIR, listBlobs, listRecords, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, SPENT_TICKETS_DIR, type Strays } from './layout.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 import type { StoredUpload } from '../records.js';
 import { findPreciseTimes, type PreciseTime } from './store-times.js';
@@ -228,7 +228,7 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
     if (!isErrno(error, 'ENOENT')) throw error;
   }
   for (const name of await readdir(dir)) {
-    if (![FORMAT_FILE, SECRET_FILE, RECORDS_DIR, BLOBS_DIR, DEMO_DIR, 'lost+found'].includes(name) && !isTempName(name)) {
+    if (![FORMAT_FILE, SECRET_FILE, RECORDS_DIR, BLOBS_DIR, DEMO_DIR, SPENT_TICKETS_DIR, 'lost+found'].includes(name) && !isTempName(name)) {
       notes.push(`${name} does not belong to a Kluis store (left alone)`);
     }
   }

@@ -8,6 +8,8 @@
  *   server-secret                32 bytes: the key of the ticket MACs
  *   records/AF/AFTB9KSD.json     one case (ciphertext and coarse metadata)
  *   blobs/0f/0f…(32 hex)         one attachment's ciphertext
+ *   spent-tickets/<hour>         16-byte hashes of tickets used, removed once <hour> has passed
+ *                                (server/spent-tickets.ts; not backed up: nothing in it outlives an hour)
  *   demo/                        demo mode only: the demo counsellor's key file AND its passphrase
  */
 
@@ -21,6 +23,7 @@ export const RECORDS_DIR = 'records';
 export const BLOBS_DIR = 'blobs';
 export const DEMO_DIR = 'demo';
 export const SECRET_FILE = 'server-secret';
+export { SPENT_TICKETS_DIR } from '../spent-tickets.js';
 export const SECRET_BYTES = 32;
 const RECORD_SHARD = /^[0-9A-Z]{2}$/;
 const BLOB_SHARD = /^[0-9a-f]{2}$/;

@@ -74,6 +74,8 @@ export function caseRoutes(deps: Deps): Hono {
     const report = body.report === undefined ? undefined : envelopeField(body.report);
     const proof = checkProof(deps, body.ticket, body.nonce, 'case');
     const caseNumber = proof.ticket.caseNumber;
+    // Spent before the case exists: a case deleted within the ticket's hour cannot be made again with it.
+    await proof.spend();
     const hour = currentHour(deps);
     const record: CaseRecord = {
       v: 1,
@@ -91,7 +93,9 @@ export function caseRoutes(deps: Deps): Hono {
     try {
       await deps.store.records.create(caseNumber, record);
     } catch (error) {
+      // A taken number stays taken, so its ticket stays spent; any other failure gives it back.
       if (error instanceof RecordExistsError) throw new CaseExistsError('this case number is taken: ask for a new ticket');
+      proof.refund();
       throw error;
     }
     return c.json({ case: caseNumber, hour }, 201);
@@ -125,7 +129,7 @@ export function caseRoutes(deps: Deps): Hono {
     } else if (body.ticket !== undefined || body.nonce !== undefined) {
       throw new InvalidBodyError('the report is covered by the case ticket; send no other');
     }
-    proof?.spend();
+    await proof?.spend();
     const hour = currentHour(deps);
     try {
       await deps.store.records.update(caseNumber, (record) => {

@@ -37,20 +37,56 @@ export function recipientOf(identity: Identity): Recipient {
   return { fingerprint: fingerprintOf(identity.sign.publicKey), boxPublicKey: identity.box.publicKey };
 }
 
-/** Headers of a request signed by `identity` at `nowSeconds`. */
-export function signedHeaders(identity: Identity, method: string, path: string, body: string | Uint8Array, nowSeconds: number): Record<string, string> {
+/** The origin `app.request()` gives a relative path (and the harness's server accepts). */
+export const LOCAL_ORIGIN = 'http://localhost';
+
+/** Headers of a request signed by `identity` at `nowSeconds`, for the server at `origin`. */
+export function signedHeaders(
+  identity: Identity,
+  method: string,
+  path: string,
+  body: string | Uint8Array,
+  nowSeconds: number,
+  origin = LOCAL_ORIGIN,
+): Record<string, string> {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return { ...signRequest({ method, path, time: nowSeconds, body: bytes }, identity.sign.secretKey) };
+  return { ...signRequest({ origin, method, path, time: nowSeconds, body: bytes }, identity.sign.secretKey) };
 }
 
-/** A signed request (JSON body unless `body` is undefined). */
-export function signed(identity: Identity, method: string, path: string, body: unknown, nowSeconds: number): RequestInit {
+/** A signed request (JSON body unless `body` is undefined), for the server at `origin`. */
+export function signed(identity: Identity, method: string, path: string, body: unknown, nowSeconds: number, origin = LOCAL_ORIGIN): RequestInit {
   const text = body === undefined ? '' : JSON.stringify(body);
   return {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...signedHeaders(identity, method, path, text, nowSeconds) },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...signedHeaders(identity, method, path, text, nowSeconds, origin) },
     ...(body === undefined ? {} : { body: text }),
   };
+}
+
+/**
+ * Sends a signed request at the current time; if the server has just started and refuses it
+ * (401 signature-before-start), signs it again with the `notBefore` it names, as the
+ * counsellor client does. Resolves with the last response and the headers it was sent with.
+ */
+export async function sendSigned(
+  fetcher: Fetch,
+  identity: Identity,
+  method: string,
+  path: string,
+  body: unknown,
+  origin: string,
+): Promise<{ response: Response; init: RequestInit }> {
+  let init = signed(identity, method, path, body, Math.floor(Date.now() / 1000), origin);
+  let response = await fetcher(path, init);
+  if (response.status !== 401) return { response, init };
+  const refusal = (await response.clone().json()) as { error?: { code?: string }; notBefore?: number };
+  const notBefore = refusal.notBefore;
+  if (refusal.error?.code !== 'signature-before-start' || notBefore === undefined) return { response, init };
+  const wait = (notBefore - 300) * 1000 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  init = signed(identity, method, path, body, notBefore, origin);
+  response = await fetcher(path, init);
+  return { response, init };
 }
 
 /** Gets a ticket and solves its proof of work. */

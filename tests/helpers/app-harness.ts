@@ -14,7 +14,8 @@ import type { Settings } from '../../server/deps.js';
 import { type CaseRecord, type CaseSummary, summarize } from '../../server/records.js';
 import { openFileStore, type FileStore } from '../../server/store/index.js';
 import type { Fetch } from './api-client.js';
-import { recipientOf } from './api-client.js';
+import { LOCAL_ORIGIN, recipientOf } from './api-client.js';
+import { SIGNATURE_WINDOW_SECONDS } from '../../server/auth.js';
 import { seededRandom } from './seeded-random.js';
 
 export interface Harness {
@@ -39,11 +40,22 @@ export async function makeHarness(settings: Partial<Settings> = {}): Promise<Har
   const counsellor = generateIdentity('counsellor', 'Counsellor', seededRandom('harness-counsellor'));
   const deputy = generateIdentity('counsellor', 'Deputy', seededRandom('harness-deputy'));
   const escalation = generateIdentity('escalation', 'Secretary-general', seededRandom('harness-escalation'));
-  const clock = { ms: START_MS };
+  // The app starts a window and a second before the tests' clock, as a server that has been up
+  // a while: right after a start it refuses signed requests timed before start + window.
+  const clock = { ms: START_MS - (SIGNATURE_WINDOW_SECONDS + 1) * 1000 };
   const errors: string[] = [];
   const app = createApp({
     store,
-    settings: { powBits: 4, maxFileBytes: 1024 * 1024, maxCaseBytes: 3 * 1024 * 1024, demo: false, onion: undefined, version: 'test', ...settings },
+    settings: {
+      powBits: 4,
+      maxFileBytes: 1024 * 1024,
+      maxCaseBytes: 3 * 1024 * 1024,
+      demo: false,
+      onion: undefined,
+      version: 'test',
+      origins: [LOCAL_ORIGIN],
+      ...settings,
+    },
     counsellors: [counsellor, deputy].map((identity) => verifyBundle(exportBundle(identity))),
     escalation: [verifyBundle(exportBundle(escalation))],
     secret: new Uint8Array(32).fill(42),
@@ -53,6 +65,7 @@ export async function makeHarness(settings: Partial<Settings> = {}): Promise<Har
     verifier: createNativeVerifier(),
     logError: (message) => errors.push(message),
   });
+  clock.ms = START_MS;
   return {
     dir,
     store,

@@ -25,8 +25,8 @@ import {
   type PublicBundle,
   type Recipient,
   sealEnvelope,
-  signRequest,
 } from '../../crypto/index.js';
+import { httpFetch, sendSigned } from './api-client.js';
 
 /** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it. */
 export const CHROMIUM_PATH = process.env.KLUIS_CHROMIUM ?? '/usr/bin/chromium';
@@ -172,15 +172,9 @@ export async function counsellorFetch(
   path: string,
   body?: unknown,
 ): Promise<Response> {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const headers: Record<string, string> = {
-    ...signRequest(
-      { method, path, time: Math.floor(Date.now() / 1000), body: new TextEncoder().encode(text) },
-      counsellor.identity.sign.secretKey,
-    ),
-  };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(base + path, { method, headers, ...(body === undefined ? {} : { body: text }) });
+  // Signed for the server's origin; signed again with its time if it has just started.
+  const { response } = await sendSigned(httpFetch(base), counsellor.identity, method, path, body, new URL(base).origin);
+  return response;
 }
 
 /** A message of a case as the counsellor reads it. */

@@ -81,6 +81,21 @@ function streamCiphertext(key: Uint8Array, prefix: Uint8Array, plaintext: Uint8A
   return concatBytes(...encryptor.push(plaintext), encryptor.finish());
 }
 
+/**
+ * Content failures for extra fields named like Object.prototype members (review finding 7): a
+ * check with `key in shape` took them for known fields. Computed keys make `__proto__` an own
+ * field, as JSON.parse does with hostile content.
+ */
+function prototypeNameFailures(message: Content) {
+  const attachment = { name: 'a', type: '', size: 1, blob: '0'.repeat(32), key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) };
+  return [
+    { why: 'extra field named constructor', content: { ...message, constructor: 'x' }, error: 'malformed' },
+    { why: 'extra field named __proto__', content: { ...message, ['__proto__']: { text: 'x' } }, error: 'malformed' },
+    { why: 'extra field named toString', content: { ...message, toString: 'x' }, error: 'malformed' },
+    { why: 'attachment with an extra field named hasOwnProperty', content: { ...message, attachments: [{ ...attachment, hasOwnProperty: 1 }] }, error: 'malformed' },
+  ];
+}
+
 /** Every vector, as the JSON object stored in docs/vectors/kluis-v1.json. */
 export async function generateVectors() {
   // --- Primitives -------------------------------------------------------------------------------
@@ -288,10 +303,17 @@ export async function generateVectors() {
 
   // --- Signed requests --------------------------------------------------------------------------
   const requestBody = new TextEncoder().encode('{"text":"ontvangen"}');
-  const requestParts = { method: 'POST', path: '/api/v1/counsellor/cases/K7P49QXM/messages', time: 1_795_000_000, body: requestBody };
+  const requestParts = {
+    origin: 'http://kluisexampleaddressforthetestvectorsonlyxxxxxxxxxxxxxxxx.onion',
+    method: 'POST',
+    path: '/api/v1/counsellor/cases/K7P49QXM/messages',
+    time: 1_795_000_000,
+    body: requestBody,
+  };
   const requestHeaders = signRequest(requestParts, counsellor.sign.secretKey, seededRandom('request-1'));
   const request = {
     signer: 'counsellor-1',
+    origin: requestParts.origin,
     method: requestParts.method,
     path: requestParts.path,
     time: requestParts.time,
@@ -304,6 +326,9 @@ export async function generateVectors() {
       { why: 'method changed', change: { method: 'PUT' }, error: 'bad-signature' },
       { why: 'time changed', change: { time: 1_795_000_001 }, error: 'bad-signature' },
       { why: 'signed by another counsellor', change: { signer: 'counsellor-2' }, error: 'bad-signature' },
+      // Review #10, finding 6: the same key on two deployments.
+      { why: 'checked by a server at another origin', change: { origin: 'https://kluis.example.org' }, error: 'bad-signature' },
+      { why: 'origin with a path', change: { origin: `${requestParts.origin}/` }, error: 'malformed' },
       { why: 'time 301 s before now with a 300 s window', change: { now: 1_795_000_301 }, error: 'expired' },
     ],
   };
@@ -331,6 +356,7 @@ export async function generateVectors() {
       { why: 'time with fractions', content: { ...replyContent, time: '2026-11-29T09:02:41.5Z' }, error: 'malformed' },
       { why: 'a day that does not exist', content: { ...replyContent, time: '2026-02-29T09:02:41Z' }, error: 'malformed' },
       { why: 'hour 24', content: { ...replyContent, time: '2026-11-29T24:00:00Z' }, error: 'malformed' },
+      ...prototypeNameFailures(replyContent),
       { why: 'blob id with path', content: { ...replyContent, attachments: [{ name: 'a', type: '', size: 1, blob: '../../etc/passwd', key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) }] }, error: 'malformed' },
     ],
   };

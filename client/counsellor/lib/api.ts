@@ -7,6 +7,7 @@
  */
 
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import type { CaseStatus, Envelope, WrappedKey } from '../../../crypto/index.js';
 import { NetworkError, ServerRefusedError } from './errors.js';
 import { createNodeTransport, readBody, type Transport } from './http.js';
@@ -296,6 +297,23 @@ export function parseServerUrl(server: string): URL {
 }
 
 const JSON_LIMIT = 256 * 1024 * 1024;
+/** The server's window for signed requests (PROTOCOL §10). */
+const SIGNATURE_WINDOW_SECONDS = 300;
+/** Longest wait before signing again for a server that has just started. */
+const MAX_NOT_BEFORE_WAIT_SECONDS = 5;
+
+/** The `notBefore` of a signature-before-start refusal's body, if it is one. */
+function notBeforeOf(body: Buffer): number | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const o = value as { error?: { code?: unknown }; notBefore?: unknown } | null;
+  if (o?.error?.code !== 'signature-before-start') return undefined;
+  return Number.isSafeInteger(o.notBefore) && (o.notBefore as number) > 0 ? (o.notBefore as number) : undefined;
+}
 
 /** The counsellor's side of the HTTP API. */
 export class CounsellorApi {
@@ -305,6 +323,8 @@ export class CounsellorApi {
   readonly #signer: RequestSigner | undefined;
   readonly #transport: Transport;
   readonly #clock: () => number;
+  /** The earliest time a just-started server accepts (0 until one says so). */
+  #notBefore = 0;
 
   constructor(options: ApiOptions) {
     this.base = parseServerUrl(options.server);
@@ -339,15 +359,45 @@ export class CounsellorApi {
     const body = options.body ?? new Uint8Array(0);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.contentType) headers['content-type'] = options.contentType;
-    if (options.signed !== false) {
-      if (!this.#signer) throw new Error('this API client has no signing key');
-      Object.assign(headers, this.#signer({ method, path, time: this.#clock(), body }));
+    const url = new URL(path, this.base.origin);
+    if (options.signed === false) return this.#transport.request(url, { method, headers, ...(options.body ? { body } : {}) });
+    const signer = this.#signer;
+    if (!signer) throw new Error('this API client has no signing key');
+    // Signed for the origin this client addresses, so the request is good for this server only.
+    const origin = this.base.origin;
+    const send = (time: number) =>
+      this.#transport.request(url, {
+        method,
+        headers: { ...headers, ...signer({ origin, method, path, time, body }) },
+        ...(options.body ? { body } : {}),
+      });
+    const response = await send(Math.max(this.#clock(), this.#notBefore));
+    if (response.statusCode !== 401) return response;
+    // A refusal is small: read it to see whether it names a time, and hand on a copy if not.
+    const refusal = await readBody(response, 64 * 1024);
+    const notBefore = notBeforeOf(refusal);
+    if (notBefore === undefined) {
+      return Object.assign(Readable.from([refusal]), {
+        statusCode: response.statusCode,
+        headers: response.headers,
+      }) as unknown as IncomingMessage;
     }
-    return this.#transport.request(new URL(path, this.base.origin), {
-      method,
-      headers,
-      ...(options.body ? { body } : {}),
-    });
+    // The server has just started and refuses times it might have seen before (docs/API.md).
+    // Sign again with its time, if that is close to ours: a far one would let whoever answered
+    // collect requests that only become valid later.
+    const wait = notBefore - SIGNATURE_WINDOW_SECONDS - this.#clock();
+    if (wait > MAX_NOT_BEFORE_WAIT_SECONDS) {
+      throw new ServerRefusedError(
+        401,
+        'signature-before-start',
+        `the server has just started and accepts requests only from ${new Date(notBefore * 1000).toISOString()}: try again in a few minutes, or check this computer's clock`,
+        undefined,
+      );
+    }
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    // Later requests use it too, until our clock passes it (one round trip, not two, each).
+    this.#notBefore = notBefore;
+    return send(notBefore);
   }
 
   /** Sends JSON (or nothing) and reads JSON; an API error becomes ServerRefusedError (4xx) or NetworkError. */

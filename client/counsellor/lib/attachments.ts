@@ -19,6 +19,7 @@ import {
   attachmentCiphertextLength,
   KluisError,
   newAttachmentKey,
+  SECRETBOX_OVERHEAD,
   STREAM_SEALED_CHUNK_BYTES,
 } from '../../../crypto/index.js';
 import type { CounsellorApi } from './api.js';
@@ -120,11 +121,12 @@ export async function uploadFile(
   }
   const key = newAttachmentKey(size);
   const { id } = await api.createUpload(caseNumber, length);
+  const tags: string[] = [];
   let offset = 0;
   let failures = 0;
   while (offset < length) {
     try {
-      offset = await sendFrom(api, caseNumber, id, path, key, offset);
+      offset = await sendFrom(api, caseNumber, id, path, { key, tags }, offset);
     } catch (error) {
       if (++failures > 5) throw error;
       if (error instanceof ServerRefusedError && error.code === 'offset-mismatch') {
@@ -149,15 +151,22 @@ export async function uploadFile(
   };
 }
 
-/** Sends the ciphertext from `start` (re-encrypting from the beginning: deterministic given key and prefix). */
+/**
+ * Sends the ciphertext from `start` (re-encrypting from the beginning: deterministic given key
+ * and prefix). `tags` keeps the Poly1305 tag of every chunk of the first pass: a chunk sealed
+ * again with other bytes (the file changed between attempts, and the server asks for an
+ * earlier offset than it holds) would put two plaintexts under one keystream, so it is never
+ * sent.
+ */
 async function sendFrom(
   api: CounsellorApi,
   caseNumber: string,
   id: string,
   path: string,
-  key: ReturnType<typeof newAttachmentKey>,
+  { key, tags }: { key: ReturnType<typeof newAttachmentKey>; tags: string[] },
   start: number,
 ): Promise<number> {
+  let index = 0;
   let position = 0;
   let offset = start;
   let slice: Uint8Array[] = [];
@@ -170,6 +179,12 @@ async function sendFrom(
     offset = (await api.appendUpload(caseNumber, id, offset, body)).offset;
   };
   for await (const chunk of fileCiphertext(path, new AttachmentEncryptor(key))) {
+    const tag = Buffer.from(chunk.buffer, chunk.byteOffset, SECRETBOX_OVERHEAD).toString('base64');
+    if (tags[index] === undefined) tags[index] = tag;
+    else if (tags[index] !== tag) {
+      throw new LocalFileError(`${path} changed while it was being uploaded: attach it again`);
+    }
+    index++;
     const from = Math.max(0, start - position);
     position += chunk.length;
     if (from >= chunk.length) continue;

@@ -51,6 +51,8 @@ function rawPublicKey(crv: 'X25519' | 'Ed25519', bytes: Uint8Array): KeyObject {
 
 /** What a signed request covers, minus the nonce (drawn here). */
 export interface RequestToSign {
+  /** The server's origin as this client addresses it (`new URL(server).origin`). */
+  readonly origin: string;
   readonly method: string;
   readonly path: string;
   readonly time: number;

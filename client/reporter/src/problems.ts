@@ -29,6 +29,17 @@ export class FileReadError extends Error {
   }
 }
 
+/**
+ * A chosen file changed after part of it was encrypted: sending the changed part under the
+ * same key and nonces would reuse keystream. Shown as a file that could not be read.
+ */
+export class FileChangedError extends FileReadError {
+  constructor(fileName: string) {
+    super(fileName);
+    this.name = 'FileChangedError';
+  }
+}
+
 /** The proof of work failed (a bug or an impossible ticket). */
 export class WorkError extends Error {
   constructor(cause?: unknown) {

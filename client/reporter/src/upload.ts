@@ -8,7 +8,8 @@
  * encryption is deterministic given key and prefix, a broken upload
  * resumes at whatever offset the server has, even in the middle of a
  * chunk: the page asks for the offset, re-encrypts from that chunk and
- * sends the rest.
+ * sends the rest. It never sends a chunk whose bytes differ from the first
+ * time it was sealed (see `UploadJob.tags`).
  * @module
  */
 
@@ -20,10 +21,12 @@ import {
   paddedLength,
   STREAM_CHUNK_BYTES,
   STREAM_SEALED_CHUNK_BYTES,
+  SECRETBOX_OVERHEAD,
   streamChunkCount,
+  toBase64,
 } from '../../../crypto/index.js';
 import { ApiError, appendUpload, createUpload, getUpload } from './api.js';
-import { FileReadError, isTransient } from './problems.js';
+import { FileChangedError, FileReadError, isTransient } from './problems.js';
 import type { ChunkSealer } from './workers.js';
 import { sealChunk } from './workers.js';
 
@@ -48,6 +51,13 @@ export interface UploadJob {
   complete: boolean;
   /** True when the last request broke: ask the server for its offset before sending more. */
   stale: boolean;
+  /**
+   * The Poly1305 tag of every chunk sealed so far, by chunk index. A resumed upload seals
+   * chunks again under the same key and nonces; if the file changed meanwhile (and the server
+   * asks for an earlier offset than it holds), that would be two plaintexts under one
+   * keystream. A chunk whose tag differs from its first sealing is never sent.
+   */
+  readonly tags: Map<number, string>;
 }
 
 /** Longest file name the protocol allows, in UTF-8 bytes. */
@@ -80,6 +90,7 @@ export function newUploadJob(file: File): UploadJob {
     offset: 0,
     complete: false,
     stale: false,
+    tags: new Map(),
   };
 }
 
@@ -121,12 +132,22 @@ export async function ciphertextRange(job: UploadJob, start: number, end: number
   }
   const out = new Uint8Array((last - first + 1) * STREAM_SEALED_CHUNK_BYTES);
   let written = 0;
+  let index = first;
   for (const sealed of await Promise.all(sealing)) {
+    checkTag(job, index++, sealed);
     out.set(sealed, written);
     written += sealed.length;
   }
   const base = first * STREAM_SEALED_CHUNK_BYTES;
   return out.subarray(start - base, end - base);
+}
+
+/** Records a sealed chunk's tag, or throws FileChangedError if the chunk was sealed before with other bytes. */
+function checkTag(job: UploadJob, index: number, sealed: Uint8Array): void {
+  const tag = toBase64(sealed.subarray(0, SECRETBOX_OVERHEAD));
+  const before = job.tags.get(index);
+  if (before === undefined) job.tags.set(index, tag);
+  else if (before !== tag) throw new FileChangedError(job.name);
 }
 
 /** The end of the request that starts at `start`: at most CHUNKS_PER_REQUEST chunk boundaries further. */

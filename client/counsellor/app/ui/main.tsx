@@ -470,9 +470,9 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="reply-text">{t.replyText}</label>
-                <textarea id="reply-text" name="text" required />
+                <textarea id="reply-text" name="text" required autocomplete="off" spellcheck={false} />
                 <label for="reply-attach">{t.attachPaths}</label>
-                <textarea id="reply-attach" name="attach" rows={2} />
+                <textarea id="reply-attach" name="attach" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && (
@@ -498,7 +498,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                   ))}
                 </select>
                 <label for="status-text">{t.statusText}</label>
-                <textarea id="status-text" name="text" rows={2} />
+                <textarea id="status-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && !view.acknowledged && (
@@ -513,7 +513,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="ack-text">{t.ackText}</label>
-                <textarea id="ack-text" name="text" rows={2} />
+                <textarea id="ack-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && (
@@ -528,7 +528,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="note-text">{t.noteText}</label>
-                <textarea id="note-text" name="text" rows={3} required />
+                <textarea id="note-text" name="text" rows={3} required autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             {writer && (
@@ -555,7 +555,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                   ))}
                 </select>
                 <label for="forward-text">{t.forwardText}</label>
-                <textarea id="forward-text" name="text" rows={2} />
+                <textarea id="forward-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
             <ActionForm
@@ -569,7 +569,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
               }}
             >
               <label for="save-dir">{t.saveDir}</label>
-              <input id="save-dir" name="dir" type="text" required />
+              <input id="save-dir" name="dir" type="text" required autocomplete="off" spellcheck={false} />
             </ActionForm>
             <ActionForm
               t={t}
@@ -582,7 +582,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
               }}
             >
               <label for="export-dir">{t.exportDir}</label>
-              <input id="export-dir" name="dir" type="text" required />
+              <input id="export-dir" name="dir" type="text" required autocomplete="off" spellcheck={false} />
             </ActionForm>
             {writer && (
               <ActionForm
@@ -598,7 +598,7 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="delete-confirm">{t.delConfirm}</label>
-                <input id="delete-confirm" name="confirm" type="text" required autocomplete="off" />
+                <input id="delete-confirm" name="confirm" type="text" required autocomplete="off" spellcheck={false} />
               </ActionForm>
             )}
           </section>

@@ -254,6 +254,8 @@ function Reply({
           <textarea
             id={`${id}-text`}
             rows={6}
+            autoComplete="off"
+            spellcheck={false}
             value={text}
             aria-describedby={missing ? `${id}-missing` : undefined}
             aria-invalid={missing ? 'true' : undefined}

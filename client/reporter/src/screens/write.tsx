@@ -62,6 +62,8 @@ export function Write({
             id={`${id}-text`}
             rows={12}
             maxLength={MAX_TEXT_LENGTH}
+            autoComplete="off"
+            spellcheck={false}
             aria-describedby={missingText ? `${id}-text-hint ${id}-text-error` : `${id}-text-hint`}
             aria-invalid={missingText ? 'true' : undefined}
             value={draft.text}
@@ -86,6 +88,7 @@ export function Write({
             type="text"
             maxLength={200}
             autoComplete="off"
+            spellcheck={false}
             aria-describedby={`${id}-address-hint`}
             value={draft.addressAs}
             onInput={(event) => onChange({ ...draft, addressAs: event.currentTarget.value })}
