@@ -26,7 +26,7 @@ function newest(path: string): number {
 }
 
 const OUT = join('dist', 'reporter');
-const SOURCES = ['client/reporter', 'crypto', 'vite.config.ts', 'package-lock.json'];
+const SOURCES = ['client/reporter', 'client/build', 'crypto', 'vite.config.ts', 'package-lock.json'];
 
 function readJson(path: string): Record<string, unknown> | undefined {
   try {

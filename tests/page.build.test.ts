@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashBuild } from '../client/counsellor/lib/verify-page.js';
 import { buildReporter, launchBrowser, recordRequests } from './helpers/browser.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
@@ -44,7 +45,7 @@ afterAll(async () => {
 });
 
 describe('the built reporter page', () => {
-  it('is byte-identical across two clean builds, with relative, content-named assets', () => {
+  it('is byte-identical across two clean builds, with relative, content-named assets', async () => {
     const names = files(first).sort();
     expect(files(second).sort()).toEqual(names);
     for (const name of names) expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(true);
@@ -55,6 +56,9 @@ describe('the built reporter page', () => {
     const manifest = JSON.parse(readFileSync(join(first, 'manifest.json'), 'utf8')) as { v: number; sha256: Record<string, string> };
     expect(Object.keys(manifest.sha256).sort()).toEqual(names.filter((n) => n !== 'manifest.json'));
     for (const [name, hash] of Object.entries(manifest.sha256)) expect(createHash('sha256').update(readFileSync(join(first, name))).digest('hex')).toBe(hash);
+    // verify-page reads the local build through its manifest: the same hashes as every file on disk.
+    const walked = new Map(names.map((name) => [name, createHash('sha256').update(readFileSync(join(first, name))).digest('hex')] as const));
+    expect(await hashBuild(first)).toEqual(walked);
     const html = readFileSync(join(first, 'index.html'), 'utf8');
     expect(html).toMatch(/<script type="module" crossorigin src="\.\/assets\/reporter-[\w-]+\.js"><\/script>/);
     expect(html).toMatch(/<link rel="stylesheet" crossorigin href="\.\/assets\/reporter-[\w-]+\.css">/);

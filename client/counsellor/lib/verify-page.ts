@@ -38,8 +38,16 @@ export interface PageCheck {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** Hashes every file of a local build: path (with `/`) → SHA-256 hex. */
+/**
+ * The SHA-256 of every file of a local build: path (with `/`) → hex. A
+ * build that has its manifest.json (written by `npm run build`) is read
+ * from it, plus the manifest's own hash; an older build is hashed file by
+ * file. The local build is the counsellor's own, so its manifest is
+ * trusted; the server's copy of the manifest never is.
+ */
 export async function hashBuild(dir: string): Promise<Map<string, string>> {
+  const manifest = await readManifest(dir);
+  if (manifest) return manifest;
   const out = new Map<string, string>();
   const walk = async (current: string): Promise<void> => {
     let entries: import('node:fs').Dirent[];
@@ -61,6 +69,33 @@ export async function hashBuild(dir: string): Promise<Map<string, string>> {
   await walk(dir);
   if (!out.has('index.html'))
     throw new LocalFileError(`${dir} has no index.html: not a reporter page build`);
+  return out;
+}
+
+async function readManifest(dir: string): Promise<Map<string, string> | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, 'manifest.json'));
+  } catch {
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new LocalFileError(`${join(dir, 'manifest.json')} is not JSON: rebuild the page (npm run build)`);
+  }
+  const hashes = (value as { v?: unknown; sha256?: unknown }).sha256;
+  if ((value as { v?: unknown }).v !== 1 || typeof hashes !== 'object' || hashes === null) {
+    throw new LocalFileError(`${join(dir, 'manifest.json')} is not a Kluis build manifest: rebuild the page (npm run build)`);
+  }
+  const out = new Map<string, string>();
+  for (const [path, hash] of Object.entries(hashes)) {
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new LocalFileError(`${join(dir, 'manifest.json')}: the hash of ${path} is malformed`);
+    out.set(path, hash);
+  }
+  out.set('manifest.json', sha256(bytes));
+  if (!out.has('index.html')) throw new LocalFileError(`${dir} has no index.html: not a reporter page build`);
   return out;
 }
 
