@@ -22,7 +22,6 @@ import {
   type KeyFile,
   KluisError,
   openKeyFile,
-  type PublicBundle,
   parseKeyFile,
   type ScryptParams,
   sealKeyFile,
@@ -186,11 +185,6 @@ export async function readKeyFile(keyPath: string): Promise<KeyFile> {
       throw new KeyFileError(`${keyPath} is not a valid Kluis key file: ${error.message}`);
     throw error;
   }
-}
-
-/** The public bundle in a key file. */
-export async function readPublicBundle(keyPath: string): Promise<PublicBundle> {
-  return (await readKeyFile(keyPath)).bundle;
 }
 
 /** Opens a key file with its passphrase. Throws KeyFileError (wrong passphrase included). */
