@@ -100,6 +100,11 @@ export class SeqConflictError extends HttpError {
   readonly status = 409;
   readonly code = 'seq-conflict';
 }
+/** A forward whose keys no longer match the messages not yet forwarded (one arrived in between): re-read and send again. */
+export class ForwardConflictError extends HttpError {
+  readonly status = 409;
+  readonly code = 'forward-conflict';
+}
 export class OffsetMismatchError extends HttpError {
   readonly status = 409;
   readonly code = 'offset-mismatch';

@@ -218,7 +218,7 @@ describe('bad input gets its 4xx and changes nothing', () => {
       ['impossible upload length', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: 1000 }, reporter.auth)), 400, 'invalid-length'],
       ['upload over the file limit', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: attachmentCiphertextLength(2 * 1024 * 1024) }, reporter.auth)), 413, 'too-large'],
       ['forward to a stranger', () => h.fetch(`/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, signed(h.counsellor, 'POST', `/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, { to: recipientOf(h.counsellor).fingerprint, keys: [] }, h.seconds())), 400, 'invalid-body'],
-      ['forward with missing keys', () => h.fetch(`/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, signed(h.counsellor, 'POST', `/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, { to: recipientOf(h.escalation).fingerprint, keys: [] }, h.seconds())), 400, 'invalid-body'],
+      ['forward with missing keys', () => h.fetch(`/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, signed(h.counsellor, 'POST', `/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, { to: recipientOf(h.escalation).fingerprint, keys: [] }, h.seconds())), 409, 'forward-conflict'],
       ['no such route', () => h.fetch('/api/v1/admin'), 404, 'not-found'],
     ];
     for (const [name, send, status, code] of cases) {

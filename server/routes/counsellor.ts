@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { isCaseNumber, KluisError, parseWrappedKeys, type WrappedKey } from '../../crypto/index.js';
 import { exactObject, expectContentType, parseJson, present, readBody } from '../body.js';
 import { type Caller, caseParam, checkForwarded, counsellorCaller, currentHour, refuseEscalation, type Deps } from '../deps.js';
-import { InvalidBodyError, NotFoundError, TooLargeError } from '../errors.js';
+import { ForwardConflictError, InvalidBodyError, NotFoundError, TooLargeError } from '../errors.js';
 import type { CaseRecord, StoredNote } from '../records.js';
 import { RecordNotFoundError } from '../store/index.js';
 import { caseView, envelopeField, loadCase, MAX_CONVERSATION_BYTES, MAX_MESSAGES, MESSAGE_BODY_LIMIT } from './cases.js';
@@ -147,7 +147,7 @@ export function counsellorRoutes(deps: Deps): Hono {
     const updated = await mutateCase(deps, caseNumber, (record) => {
       const missing = record.messages.filter((m) => !m.envelope.keys.some((k) => k.to === to)).map((m) => m.seq);
       if (missing.length !== keys.size || missing.some((seq) => !keys.has(seq))) {
-        throw new InvalidBodyError(`send exactly one key for each message not yet forwarded: ${missing.join(', ') || 'none'}`);
+        throw new ForwardConflictError(`send exactly one key for each message not yet forwarded: ${missing.join(', ') || 'none'}`);
       }
       return {
         ...record,
