@@ -45,7 +45,12 @@ const config = await loadConfig(dirname(keyPath));
 const staticDir = resolve(process.env.KLUIS_COUNSELLOR_APP_DIR ?? DEFAULT_APP_DIR);
 // Built on every start (under a second) so the UI always matches this checkout's code; a
 // directory given by KLUIS_COUNSELLOR_APP_DIR (tests) is built only when empty or with --rebuild.
-if (values.rebuild || !process.env.KLUIS_COUNSELLOR_APP_DIR || !existsSync(join(staticDir, 'index.html'))) await buildApp(staticDir);
+if (
+  values.rebuild ||
+  !process.env.KLUIS_COUNSELLOR_APP_DIR ||
+  !existsSync(join(staticDir, 'index.html'))
+)
+  await buildApp(staticDir);
 
 const app = await startApp({
   keyPath,

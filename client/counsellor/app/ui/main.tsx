@@ -38,7 +38,10 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
     error?: { message?: string; problems?: string[] };
   };
   if (!response.ok)
-    throw new ApiError(value.error?.message ?? `HTTP ${response.status}`, value.error?.problems ?? []);
+    throw new ApiError(
+      value.error?.message ?? `HTTP ${response.status}`,
+      value.error?.problems ?? [],
+    );
   return value as T;
 }
 
@@ -366,7 +369,9 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
   const { t, caseNumber } = props;
   const [view, setView] = useState<CaseJson | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [recipients, setRecipients] = useState<{ fingerprint: string; display: string; name: string }[]>([]);
+  const [recipients, setRecipients] = useState<
+    { fingerprint: string; display: string; name: string }[]
+  >([]);
   const load = async () => {
     setError(null);
     try {
@@ -412,7 +417,8 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
       {view && (
         <>
           <p>
-            {t.status}: {t.statuses[view.status] ?? view.status} · {t.consent}: {view.consent ?? '?'}
+            {t.status}: {t.statuses[view.status] ?? view.status} · {t.consent}:{' '}
+            {view.consent ?? '?'}
             {view.addressAs ? ` · ${t.addressAs}: ${view.addressAs}` : ''}
           </p>
           {view.forwardedTo.length > 0 && (
@@ -465,14 +471,29 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                     .split('\n')
                     .map((s) => s.trim())
                     .filter((s) => s !== '');
-                  const r = await post<{ seq: number }>('reply', { text: field(d, 'text'), attach });
+                  const r = await post<{ seq: number }>('reply', {
+                    text: field(d, 'text'),
+                    attach,
+                  });
                   return `${t.sent} ${r.seq}.`;
                 }}
               >
                 <label for="reply-text">{t.replyText}</label>
-                <textarea id="reply-text" name="text" required autocomplete="off" spellcheck={false} />
+                <textarea
+                  id="reply-text"
+                  name="text"
+                  required
+                  autocomplete="off"
+                  spellcheck={false}
+                />
                 <label for="reply-attach">{t.attachPaths}</label>
-                <textarea id="reply-attach" name="attach" rows={2} autocomplete="off" spellcheck={false} />
+                <textarea
+                  id="reply-attach"
+                  name="attach"
+                  rows={2}
+                  autocomplete="off"
+                  spellcheck={false}
+                />
               </ActionForm>
             )}
             {writer && (
@@ -498,7 +519,13 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                   ))}
                 </select>
                 <label for="status-text">{t.statusText}</label>
-                <textarea id="status-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
+                <textarea
+                  id="status-text"
+                  name="text"
+                  rows={2}
+                  autocomplete="off"
+                  spellcheck={false}
+                />
               </ActionForm>
             )}
             {writer && !view.acknowledged && (
@@ -513,7 +540,13 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="ack-text">{t.ackText}</label>
-                <textarea id="ack-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
+                <textarea
+                  id="ack-text"
+                  name="text"
+                  rows={2}
+                  autocomplete="off"
+                  spellcheck={false}
+                />
               </ActionForm>
             )}
             {writer && (
@@ -528,7 +561,14 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="note-text">{t.noteText}</label>
-                <textarea id="note-text" name="text" rows={3} required autocomplete="off" spellcheck={false} />
+                <textarea
+                  id="note-text"
+                  name="text"
+                  rows={3}
+                  required
+                  autocomplete="off"
+                  spellcheck={false}
+                />
               </ActionForm>
             )}
             {writer && (
@@ -555,7 +595,13 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                   ))}
                 </select>
                 <label for="forward-text">{t.forwardText}</label>
-                <textarea id="forward-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
+                <textarea
+                  id="forward-text"
+                  name="text"
+                  rows={2}
+                  autocomplete="off"
+                  spellcheck={false}
+                />
               </ActionForm>
             )}
             <ActionForm
@@ -564,12 +610,21 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
               title={t.save}
               submit={t.save}
               run={async (d) => {
-                const r = await post<{ saved: { path: string }[] }>('save', { dir: field(d, 'dir') });
+                const r = await post<{ saved: { path: string }[] }>('save', {
+                  dir: field(d, 'dir'),
+                });
                 return `${t.savedFiles}: ${r.saved.map((f) => f.path).join(', ') || '—'}`;
               }}
             >
               <label for="save-dir">{t.saveDir}</label>
-              <input id="save-dir" name="dir" type="text" required autocomplete="off" spellcheck={false} />
+              <input
+                id="save-dir"
+                name="dir"
+                type="text"
+                required
+                autocomplete="off"
+                spellcheck={false}
+              />
             </ActionForm>
             <ActionForm
               t={t}
@@ -582,7 +637,14 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
               }}
             >
               <label for="export-dir">{t.exportDir}</label>
-              <input id="export-dir" name="dir" type="text" required autocomplete="off" spellcheck={false} />
+              <input
+                id="export-dir"
+                name="dir"
+                type="text"
+                required
+                autocomplete="off"
+                spellcheck={false}
+              />
             </ActionForm>
             {writer && (
               <ActionForm
@@ -598,7 +660,14 @@ function CaseScreen(props: { t: Texts; caseNumber: string; role: string; onBack:
                 }}
               >
                 <label for="delete-confirm">{t.delConfirm}</label>
-                <input id="delete-confirm" name="confirm" type="text" required autocomplete="off" spellcheck={false} />
+                <input
+                  id="delete-confirm"
+                  name="confirm"
+                  type="text"
+                  required
+                  autocomplete="off"
+                  spellcheck={false}
+                />
               </ActionForm>
             )}
           </section>
@@ -648,7 +717,11 @@ function App() {
           <label for="lang" class="visually-hidden">
             {t.language}
           </label>
-          <select id="lang" value={lang} onChange={(e) => setLang((e.target as HTMLSelectElement).value as Lang)}>
+          <select
+            id="lang"
+            value={lang}
+            onChange={(e) => setLang((e.target as HTMLSelectElement).value as Lang)}
+          >
             <option value="nl">Nederlands</option>
             <option value="en">English</option>
           </select>
@@ -705,7 +778,12 @@ function App() {
         )}
         {state?.unlocked &&
           (openCase ? (
-            <CaseScreen t={t} caseNumber={openCase} role={state.role} onBack={() => setOpenCase(null)} />
+            <CaseScreen
+              t={t}
+              caseNumber={openCase}
+              role={state.role}
+              onBack={() => setOpenCase(null)}
+            />
           ) : (
             <InboxView t={t} onOpen={setOpenCase} />
           ))}
