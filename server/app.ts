@@ -8,9 +8,11 @@
 import { Hono } from 'hono';
 import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import { LoginThrottle } from './auth.js';
+import { attachLease, BodyBudget } from './budget.js';
 import type { Deps, Settings } from './deps.js';
 import { HttpError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { ExpiringSet } from './expiring-set.js';
+import { type DiskFree, StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
 import { caseRoutes } from './routes/cases.js';
 import { counsellorRoutes } from './routes/counsellor.js';
@@ -36,7 +38,14 @@ export interface AppOptions {
   readonly verifier?: SignatureVerifier;
   /** Where to report unexpected errors (never request data). */
   readonly logError?: (message: string) => void;
+  /** Free bytes on the data directory's disk (statfs in production); without it there is no free-space floor. */
+  readonly diskFree?: DiskFree;
+  /** Most request-body bytes held in memory at once, across all requests (see budget.ts). */
+  readonly bodyBudgetBytes?: number;
 }
+
+/** Default memory budget for request bodies in flight. */
+export const DEFAULT_BODY_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /** Content-Security-Policy of every response: nothing but this origin, no inline code, no framing. */
 export const CONTENT_SECURITY_POLICY = [
@@ -92,7 +101,15 @@ export function createApp(options: AppOptions): Hono {
     throttle: new LoginThrottle(),
     nonces: new ExpiringSet(100_000),
     spentTickets: new ExpiringSet(1_000_000),
+    quota: new StoreQuota({
+      store: options.store,
+      maxStoreBytes: options.settings.maxStoreBytes,
+      minFreeBytes: options.settings.minFreeBytes,
+      diskFree: options.diskFree,
+      now: options.now ?? Date.now,
+    }),
   };
+  const budget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
   const page = options.page ?? new Map<string, StaticFile>();
   const app = new Hono();
 
@@ -110,6 +127,19 @@ export function createApp(options: AppOptions): Hono {
     headers.set('Cache-Control', 'no-store');
     headers.delete('Set-Cookie');
     if (deps.settings.onion) headers.set('Onion-Location', `http://${deps.settings.onion}${new URL(c.req.url).pathname}`);
+  });
+
+  // Every API request's body counts against the memory budget until the request is over.
+  app.use('/api/*', async (c, next) => {
+    const lease = budget.lease();
+    attachLease(c.req.raw, lease);
+    try {
+      await next();
+    } finally {
+      lease.release();
+    }
+    // A refusal before the body was read: close the connection rather than read the rest.
+    if (c.res.status >= 400 && !lease.complete && c.req.method !== 'GET' && c.req.method !== 'HEAD') c.res.headers.set('Connection', 'close');
   });
 
   const api = new Hono();

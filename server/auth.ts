@@ -84,6 +84,34 @@ export function authenticateReporter(
   }
 }
 
+/**
+ * What can be checked of a signed request before its body is read: the
+ * headers' shape, a configured key and the time window. The signature
+ * itself covers the body, so authenticateCounsellor follows once it is read;
+ * this only keeps strangers from making the server buffer a body at all.
+ */
+export function precheckCounsellor(headers: Headers, keys: ReadonlyMap<string, VerifiedBundle>, nowMs: number): void {
+  let parsed: ReturnType<typeof parseRequestHeaders>;
+  try {
+    parsed = parseRequestHeaders({
+      'kluis-key': headers.get('kluis-key') ?? undefined,
+      'kluis-time': headers.get('kluis-time') ?? undefined,
+      'kluis-nonce': headers.get('kluis-nonce') ?? undefined,
+      'kluis-signature': headers.get('kluis-signature') ?? undefined,
+    });
+  } catch {
+    throw new UnauthorizedError('missing or malformed signature headers');
+  }
+  if (!keys.has(parsed.key)) throw new UnauthorizedError('unknown counsellor key');
+  try {
+    checkRequestTime(parsed.time, Math.floor(nowMs / 1000), SIGNATURE_WINDOW_SECONDS);
+  } catch (error) {
+    if (error instanceof ExpiredError) throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
+    if (error instanceof KluisError) throw new UnauthorizedError('request signature does not verify');
+    throw error;
+  }
+}
+
 /** Checks a signed counsellor request; returns the signer's bundle. */
 export function authenticateCounsellor(
   request: { method: string; path: string; headers: Headers; body: Uint8Array },

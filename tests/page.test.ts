@@ -182,7 +182,11 @@ async function apiCase(text: string): Promise<{ code: string; caseNumber: string
     ],
   });
   const nonce = solvePow(fromBase64(ticket.ticket), ticket.bits)!;
-  const response = await post('/api/v1/cases', { ticket: ticket.ticket, nonce, verifier: toBase64(keys.verifier), report: report.envelope });
+  const response = await fetch(`${server.url}/api/v1/cases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'kluis-ticket': ticket.ticket, 'kluis-work': String(nonce) },
+    body: JSON.stringify({ verifier: toBase64(keys.verifier), report: report.envelope }),
+  });
   expect(response.status).toBe(201);
   return { code: formatReceiptCode(code), caseNumber: code.caseNumber };
 }

@@ -43,7 +43,7 @@ export async function makeHarness(settings: Partial<Settings> = {}): Promise<Har
   const errors: string[] = [];
   const app = createApp({
     store,
-    settings: { powBits: 4, maxFileBytes: 1024 * 1024, maxCaseBytes: 3 * 1024 * 1024, demo: false, onion: undefined, version: 'test', ...settings },
+    settings: { powBits: 4, maxFileBytes: 1024 * 1024, maxCaseBytes: 3 * 1024 * 1024, maxStoreBytes: 1024 * 1024 * 1024, minFreeBytes: 0, demo: false, onion: undefined, version: 'test', ...settings },
     counsellors: [counsellor, deputy].map((identity) => verifyBundle(exportBundle(identity))),
     escalation: [verifyBundle(exportBundle(escalation))],
     secret: new Uint8Array(32).fill(42),

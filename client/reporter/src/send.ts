@@ -201,6 +201,8 @@ async function uploadAll(
     await uploadJob(caseNumber, authKey, job, {
       onProgress: (sent, length) => progress.file(index, sent, length),
       onResume: () => progress.set({ resuming: true }),
+      // Each file's announcement is paid for in proof of work (one solution per 16 MiB): shown as the work step.
+      onWork: (work) => progress.set({ step: work < 1 ? 'work' : 'files', work }),
     });
     done.push(job);
   }
@@ -332,12 +334,10 @@ export class ReportSender {
       try {
         await retrying(
           () =>
-            createCase({
-              ticket: ticket.ticket,
-              nonce,
-              verifier: toBase64(keys.verifier),
-              ...(report === undefined ? {} : { report }),
-            }),
+            createCase(
+              { verifier: toBase64(keys.verifier), ...(report === undefined ? {} : { report }) },
+              { ticket: ticket.ticket, nonces: [nonce] },
+            ),
           onRetry,
         );
         this.#caseCreated = true;
@@ -475,7 +475,7 @@ export class ReplySender {
       });
       this.#sealed.push(sealed.hash);
       try {
-        await postMessage(caseNumber, keys.authKey, { seq: stored.length, envelope: sealed.envelope, ticket: ticket.ticket, nonce });
+        await postMessage(caseNumber, keys.authKey, { seq: stored.length, envelope: sealed.envelope }, { ticket: ticket.ticket, nonces: [nonce] });
         return;
       } catch (error) {
         const conflict = error instanceof ApiError && error.code === 'seq-conflict';
