@@ -502,7 +502,7 @@ describe('the reporter page', () => {
     await context.close();
   });
 
-  it('explains a server error and a lost connection, and sends on retry with nothing lost', async () => {
+  it('explains a server error, a full store and a lost connection, and sends on retry with nothing lost', async () => {
     const canary = `RETRYKANARIE-${toHex(generateReceiptSecret())}`;
     const { context, page, requests } = await openPage();
     await page.route('**/api/v1/tickets', (route) =>
@@ -514,14 +514,30 @@ describe('the reporter page', () => {
     await page.getByText('Er ging iets mis op de server.').waitFor();
     await page.getByText('Technische code: internal').waitFor();
 
+    // A full store (503 store-full): said plainly, in the reporter's language, and not retried by itself.
     await page.unroute('**/api/v1/tickets');
-    await page.route('**/api/v1/tickets', (route) => route.abort('internetdisconnected'));
+    let casePosts = 0;
+    await page.route('**/api/v1/cases', (route) => {
+      casePosts++;
+      return route.fulfill({ status: 503, json: { error: { code: 'store-full', message: 'test' } } });
+    });
+    await page.getByRole('button', { name: 'Opnieuw proberen' }).click();
+    await page.getByText('De server is op dit moment vol').waitFor({ timeout: 30_000 });
+    await page.getByText('Technische code: store-full').waitFor();
+    expect(casePosts).toBe(1);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByText('The server is full at the moment').waitFor();
+    await page.getByRole('button', { name: 'Nederlands' }).click();
+    await page.unroute('**/api/v1/cases');
+
+    // The page holds its solved ticket now, so the lost connection is on the case request.
+    await page.route('**/api/v1/cases', (route) => route.abort('internetdisconnected'));
     await page.getByRole('button', { name: 'Opnieuw proberen' }).click();
     await page.getByText('De server is niet bereikbaar.').waitFor({ timeout: 30_000 });
 
     await page.getByRole('button', { name: 'Terug naar mijn melding' }).click();
     expect(await page.getByLabel('Wat is er gebeurd?').inputValue()).toBe(canary);
-    await page.unroute('**/api/v1/tickets');
+    await page.unroute('**/api/v1/cases');
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     const code = await readCode(page);
     const view = await counsellorRead(server.url, counsellor, code.replace(/-/g, '').slice(0, 8));
