@@ -107,6 +107,7 @@ export function createApp(options: AppOptions): Hono {
       minFreeBytes: options.settings.minFreeBytes,
       diskFree: options.diskFree,
       now: options.now ?? Date.now,
+      ...(options.logError ? { warn: options.logError } : {}),
     }),
   };
   const budget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);

@@ -106,7 +106,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     minFreeBytes: integer(env, 'KLUIS_MIN_FREE_MB', DEFAULTS.minFreeMb, 0, 16 * 1024 * 1024) * MB,
     maxConnections: integer(env, 'KLUIS_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 100_000),
     bodyMemoryBytes: integer(env, 'KLUIS_BODY_MEMORY_MB', DEFAULTS.bodyMemoryMb, 4, 65536) * MB,
-    requestTimeoutMs: integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 10, 3600) * 1000,
+    // At least the 30 s the headers may take (node refuses a request timeout shorter than the headers timeout).
+    requestTimeoutMs: integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 30, 3600) * 1000,
     staticDir: resolve(env.KLUIS_STATIC_DIR?.trim() || DEFAULTS.staticDir),
   };
 }

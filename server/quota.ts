@@ -27,7 +27,13 @@ export interface QuotaOptions {
   readonly minFreeBytes: number;
   readonly diskFree: DiskFree | undefined;
   readonly now: () => number;
+  /** Told (at most once an hour) when anonymous writes start being refused, so the operator knows. */
+  readonly warn?: (message: string) => void;
 }
+
+/** Least time between two warnings about a full store. */
+const WARN_INTERVAL_MS = 60 * 60 * 1000;
+const MIB = 1024 * 1024;
 
 /** Bytes a case counts against the quota. */
 export function caseBytes(summary: CaseSummary): number {
@@ -47,6 +53,7 @@ export class StoreQuota {
   readonly #options: QuotaOptions;
   #usage: { bytes: number; at: number } | undefined;
   #free: { bytes: number | undefined; at: number } | undefined;
+  #warned = Number.NEGATIVE_INFINITY;
 
   constructor(options: QuotaOptions) {
     this.#options = options;
@@ -75,13 +82,23 @@ export class StoreQuota {
    * `diskBytes` more leave the disk above its floor. Nothing is counted.
    */
   async check(storeBytes: number, diskBytes: number): Promise<void> {
-    if (this.usage() + storeBytes > this.#options.maxStoreBytes) {
+    const usage = this.usage();
+    if (usage + storeBytes > this.#options.maxStoreBytes) {
+      this.#warn(`WARNING: the store holds ${(usage / MIB).toFixed(0)} MiB of KLUIS_MAX_STORE_MB ${this.#options.maxStoreBytes / MIB}: reporters are refused (store-full) until cases are deleted or the quota is raised`);
       throw new StoreFullError('the drop box is full for now: try again later');
     }
     const free = await this.#freeBytes();
     if (free !== undefined && free - diskBytes < this.#options.minFreeBytes) {
+      this.#warn(`WARNING: ${(free / MIB).toFixed(0)} MiB free on the data directory's disk, below KLUIS_MIN_FREE_MB ${this.#options.minFreeBytes / MIB}: reporters are refused (store-full) until space is freed`);
       throw new StoreFullError('the server’s disk is nearly full: try again later');
     }
+  }
+
+  #warn(message: string): void {
+    const now = this.#options.now();
+    if (now - this.#warned < WARN_INTERVAL_MS) return;
+    this.#warned = now;
+    this.#options.warn?.(message);
   }
 
   /** Counts a write that was made (store bytes and disk bytes). */

@@ -130,6 +130,8 @@ describe('finding 4: disk and inbox flooding', () => {
       }
     }
     expect(seq).toBeLessThan(100);
+    // The operator is told once (not once per refusal), without anything about the requests.
+    expect(h.errors.filter((line) => line.includes('KLUIS_MAX_STORE_MB'))).toHaveLength(1);
 
     // Every anonymous write is refused now, and changes nothing on disk.
     const before = snapshot(h.dir);
@@ -174,6 +176,7 @@ describe('finding 4: disk and inbox flooding', () => {
     expect(await errorOf(await createUpload(h.fetch, reporter, attachmentCiphertextLength(10)))).toMatchObject({ status: 503, code: 'store-full' });
     expect(snapshot(h.dir)).toEqual(before);
     expect((await counsellorReply(reporter, 1, 'Still here.')).status).toBe(201);
+    expect(h.errors).toEqual([expect.stringMatching(/^WARNING: 50 MiB free .* below KLUIS_MIN_FREE_MB 100/)]);
   });
 
   it('an upload costs one proof-of-work solution per 16 MiB announced; too little work is refused and changes nothing', async () => {
