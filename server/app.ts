@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import { LoginThrottle } from './auth.js';
 import { attachLease, BodyBudget } from './budget.js';
+import { DEFAULTS } from './config.js';
 import type { Deps, Settings } from './deps.js';
 import { HttpError, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { ExpiringSet } from './expiring-set.js';
@@ -44,8 +45,8 @@ export interface AppOptions {
   readonly bodyBudgetBytes?: number;
 }
 
-/** Default memory budget for request bodies in flight. */
-export const DEFAULT_BODY_BUDGET_BYTES = 32 * 1024 * 1024;
+/** Default memory budget for request bodies in flight (KLUIS_BODY_MEMORY_MB's default). */
+export const DEFAULT_BODY_BUDGET_BYTES = DEFAULTS.bodyMemoryMb * 1024 * 1024;
 
 /** Content-Security-Policy of every response: nothing but this origin, no inline code, no framing. */
 export const CONTENT_SECURITY_POLICY = [

@@ -55,7 +55,7 @@ export const DEFAULTS = {
   maxStoreMb: 10240,
   minFreeMb: 1024,
   maxConnections: 1000,
-  bodyMemoryMb: 32,
+  bodyMemoryMb: 24,
   requestTimeoutS: 300,
   staticDir: './dist/reporter',
 } as const;

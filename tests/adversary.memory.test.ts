@@ -3,7 +3,7 @@
  * 100 stalled `POST /api/v1/cases` bodies used to add 200 MiB to the
  * server, because bodies were read in full before any check. Now the
  * ticket (or the reporter's key) is checked from the headers before a body
- * is read, and the bodies in flight share one memory budget (32 MiB by
+ * is read, and the bodies in flight share one memory budget (24 MiB by
  * default). Against the real server process, over loopback only.
  */
 
@@ -102,7 +102,7 @@ it('hundreds of stalled bodies keep the server within its memory budget, and a r
   expect(afterJunk).toBeLessThan(64);
 
   // Bodies a reporter is allowed to send (its own case, its own key), stalled at 900 KiB of 1 MiB:
-  // within the 32 MiB budget they are read and held, so 24 of them hold about 21 MiB.
+  // within the 24 MiB budget they are read and held, so 24 of them hold about 21 MiB.
   const reporter: ReporterCase = await createCase(fetcher);
   const announced = await createUpload(fetcher, reporter, attachmentCiphertextLength(40 * MIB));
   expect(announced.status).toBe(201);
