@@ -141,7 +141,9 @@ export function createApp(options: AppOptions): Hono {
       lease.release();
     }
     // A refusal before the body was read: close the connection rather than read the rest.
-    if (c.res.status >= 400 && !lease.complete && c.req.method !== 'GET' && c.req.method !== 'HEAD') c.res.headers.set('Connection', 'close');
+    const length = c.req.header('content-length');
+    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    if (c.res.status >= 400 && hasBody && !lease.complete) c.res.headers.set('Connection', 'close');
   });
 
   const api = new Hono();

@@ -125,5 +125,7 @@ it('hundreds of stalled bodies keep the server within its memory budget, and a r
   expect(grown).toBeLessThan(64);
   // The anonymous bodies were refused for want of a ticket, before their bodies were read.
   expect(junk.filter((s) => s.received().startsWith('HTTP/1.1 400') && s.received().includes('"invalid-ticket"')).length).toBe(junk.length);
+  // ... and their connections closed rather than their bodies read.
+  expect(junk.filter((s) => /\r\nconnection: close\r\n/i.test(s.received())).length).toBe(junk.length);
   console.log(`stalled bodies: RSS growth ${afterJunk.toFixed(1)} MiB after 300 anonymous, ${grown.toFixed(1)} MiB after 48 authenticated; ${busy.length} of 24 refused busy`);
 }, 120_000);
