@@ -8,9 +8,12 @@
 import { Hono } from 'hono';
 import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import { LoginThrottle, signedNotBefore } from './auth.js';
+import { attachLease, BodyBudget } from './budget.js';
+import { DEFAULTS } from './config.js';
 import type { Deps, Settings } from './deps.js';
 import { describeFailure, HttpError, isClientGone, MethodNotAllowedError, NotFoundError } from './errors.js';
 import { ExpiringSet } from './expiring-set.js';
+import { type DiskFree, StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
 import { SpentTickets } from './spent-tickets.js';
 import { caseRoutes } from './routes/cases.js';
@@ -39,7 +42,14 @@ export interface AppOptions {
   readonly logError?: (message: string) => void;
   /** Spent tickets read back from the data directory (openSpentTickets); in memory only if absent. */
   readonly spentTickets?: SpentTickets;
+  /** Free bytes on the data directory's disk (statfs in production); without it there is no free-space floor. */
+  readonly diskFree?: DiskFree;
+  /** Most request-body bytes held in memory at once, across all requests (see budget.ts). */
+  readonly bodyBudgetBytes?: number;
 }
+
+/** Default memory budget for request bodies in flight (KLUIS_BODY_MEMORY_MB's default). */
+export const DEFAULT_BODY_BUDGET_BYTES = DEFAULTS.bodyMemoryMb * 1024 * 1024;
 
 /** Content-Security-Policy of every response: nothing but this origin, no inline code, no framing. */
 export const CONTENT_SECURITY_POLICY = [
@@ -97,7 +107,16 @@ export function createApp(options: AppOptions): Hono {
     // The nonce memory starts empty, so requests timed before this app could have seen them are refused.
     signed: { origins: options.settings.origins, notBefore: signedNotBefore(now()), nonces: new ExpiringSet(100_000) },
     spentTickets: options.spentTickets ?? new SpentTickets(1_000_000),
+    quota: new StoreQuota({
+      store: options.store,
+      maxStoreBytes: options.settings.maxStoreBytes,
+      minFreeBytes: options.settings.minFreeBytes,
+      diskFree: options.diskFree,
+      now: options.now ?? Date.now,
+      ...(options.logError ? { warn: options.logError } : {}),
+    }),
   };
+  const budget = new BodyBudget(options.bodyBudgetBytes ?? DEFAULT_BODY_BUDGET_BYTES);
   const page = options.page ?? new Map<string, StaticFile>();
   const app = new Hono();
 
@@ -115,6 +134,21 @@ export function createApp(options: AppOptions): Hono {
     headers.set('Cache-Control', 'no-store');
     headers.delete('Set-Cookie');
     if (deps.settings.onion) headers.set('Onion-Location', `http://${deps.settings.onion}${new URL(c.req.url).pathname}`);
+  });
+
+  // Every API request's body counts against the memory budget until the request is over.
+  app.use('/api/*', async (c, next) => {
+    const lease = budget.lease();
+    attachLease(c.req.raw, lease);
+    try {
+      await next();
+    } finally {
+      lease.release();
+    }
+    // A refusal before the body was read: close the connection rather than read the rest.
+    const length = c.req.header('content-length');
+    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    if (c.res.status >= 400 && hasBody && !lease.complete) c.res.headers.set('Connection', 'close');
   });
 
   const api = new Hono();

@@ -132,6 +132,46 @@ function verifyForAnyOrigin(
   throw failure;
 }
 
+/** A signed request's headers, parsed, with the configured key they name and the time checked. */
+interface SignedHeaders {
+  readonly parsed: ReturnType<typeof parseRequestHeaders>;
+  readonly signer: VerifiedBundle;
+}
+
+function checkSignedHeaders(headers: Headers, keys: ReadonlyMap<string, VerifiedBundle>, nowMs: number): SignedHeaders {
+  let parsed: ReturnType<typeof parseRequestHeaders>;
+  try {
+    parsed = parseRequestHeaders({
+      'kluis-key': headers.get('kluis-key') ?? undefined,
+      'kluis-time': headers.get('kluis-time') ?? undefined,
+      'kluis-nonce': headers.get('kluis-nonce') ?? undefined,
+      'kluis-signature': headers.get('kluis-signature') ?? undefined,
+    });
+  } catch {
+    throw new UnauthorizedError('missing or malformed signature headers');
+  }
+  const signer = keys.get(parsed.key);
+  if (!signer) throw new UnauthorizedError('unknown counsellor key');
+  try {
+    checkRequestTime(parsed.time, Math.floor(nowMs / 1000), SIGNATURE_WINDOW_SECONDS);
+  } catch (error) {
+    if (error instanceof ExpiredError) throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
+    if (error instanceof KluisError) throw new UnauthorizedError('request signature does not verify');
+    throw error;
+  }
+  return { parsed, signer };
+}
+
+/**
+ * What can be checked of a signed request before its body is read: the
+ * headers' shape, a configured key and the time window. The signature
+ * itself covers the body, so authenticateCounsellor follows once it is read;
+ * this only keeps strangers from making the server buffer a body at all.
+ */
+export function precheckCounsellor(headers: Headers, keys: ReadonlyMap<string, VerifiedBundle>, nowMs: number): void {
+  checkSignedHeaders(headers, keys, nowMs);
+}
+
 /** Checks a signed counsellor request; returns the signer's bundle. */
 export function authenticateCounsellor(
   request: { method: string; path: string; headers: Headers; body: Uint8Array },
@@ -140,22 +180,8 @@ export function authenticateCounsellor(
   nowMs: number,
   verifier: SignatureVerifier | undefined,
 ): VerifiedBundle {
-  const now = Math.floor(nowMs / 1000);
-  let parsed: ReturnType<typeof parseRequestHeaders>;
+  const { parsed, signer } = checkSignedHeaders(request.headers, keys, nowMs);
   try {
-    parsed = parseRequestHeaders({
-      'kluis-key': request.headers.get('kluis-key') ?? undefined,
-      'kluis-time': request.headers.get('kluis-time') ?? undefined,
-      'kluis-nonce': request.headers.get('kluis-nonce') ?? undefined,
-      'kluis-signature': request.headers.get('kluis-signature') ?? undefined,
-    });
-  } catch {
-    throw new UnauthorizedError('missing or malformed signature headers');
-  }
-  const signer = keys.get(parsed.key);
-  if (!signer) throw new UnauthorizedError('unknown counsellor key');
-  try {
-    checkRequestTime(parsed.time, now, SIGNATURE_WINDOW_SECONDS);
     verifyForAnyOrigin(
       { method: request.method, path: request.path, time: parsed.time, nonce: parsed.nonce, body: request.body },
       parsed.signature,
@@ -164,7 +190,6 @@ export function authenticateCounsellor(
       verifier,
     );
   } catch (error) {
-    if (error instanceof ExpiredError) throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
     if (error instanceof KluisError) {
       throw new UnauthorizedError("request signature does not verify for this server (is the client's server address one of KLUIS_ORIGINS?)");
     }

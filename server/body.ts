@@ -5,6 +5,7 @@
  */
 
 import { fromBase64, isBase64Of } from '../crypto/index.js';
+import { leaseOf } from './budget.js';
 import { InvalidBodyError, MalformedJsonError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
 
 /** Deepest JSON nesting any Kluis body needs (an envelope inside a message body is 4). */
@@ -18,13 +19,25 @@ export function expectContentType(request: Request, type: 'application/json' | '
   }
 }
 
-/** Reads the whole body, refusing more than `limit` bytes (by Content-Length first, then as it streams). */
+/**
+ * Reads the whole body, refusing more than `limit` bytes (by Content-Length
+ * first, then as it streams). When the app gave the request a lease, the
+ * bytes count against the server's memory budget: a body the budget has no
+ * room for is refused (503 busy) before it is read, or as soon as it
+ * outgrows the room.
+ */
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && (!/^\d+$/.test(declared) || Number(declared) > limit)) {
     throw new TooLargeError(`body larger than ${limit} bytes`);
   }
-  if (!request.body) return new Uint8Array(0);
+  const lease = leaseOf(request);
+  // Without a Content-Length (chunked), the body may be as large as the limit.
+  lease?.admit(declared === null ? limit : Number(declared));
+  if (!request.body) {
+    if (lease) lease.complete = true;
+    return new Uint8Array(0);
+  }
   const reader = request.body.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
@@ -32,12 +45,16 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
-    if (total > limit) {
+    try {
+      if (total > limit) throw new TooLargeError(`body larger than ${limit} bytes`);
+      lease?.take(value.length);
+    } catch (error) {
       await reader.cancel().catch(() => {});
-      throw new TooLargeError(`body larger than ${limit} bytes`);
+      throw error;
     }
     parts.push(value);
   }
+  if (lease) lease.complete = true;
   const out = new Uint8Array(total);
   let offset = 0;
   for (const part of parts) {

@@ -26,6 +26,16 @@ export interface Config {
   readonly origins: readonly string[];
   readonly maxFileBytes: number;
   readonly maxCaseBytes: number;
+  /** Byte quota over everything the cases hold; anonymous writes beyond it get 503 store-full. */
+  readonly maxStoreBytes: number;
+  /** Free disk space below which anonymous writes get 503 store-full. */
+  readonly minFreeBytes: number;
+  /** Most open connections; the node server drops the ones beyond. */
+  readonly maxConnections: number;
+  /** Most request-body bytes held in memory at once, across all requests. */
+  readonly bodyMemoryBytes: number;
+  /** Milliseconds a client has to send one whole request (one upload chunk over a slow Tor circuit). */
+  readonly requestTimeoutMs: number;
   /** Where the built reporter page is. */
   readonly staticDir: string;
 }
@@ -47,6 +57,11 @@ export const DEFAULTS = {
   retentionDays: 180,
   maxFileMb: 100,
   maxCaseMb: 500,
+  maxStoreMb: 10240,
+  minFreeMb: 1024,
+  maxConnections: 1000,
+  bodyMemoryMb: 24,
+  requestTimeoutS: 300,
   staticDir: './dist/reporter',
 } as const;
 
@@ -106,6 +121,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   const maxFileBytes = integer(env, 'KLUIS_MAX_FILE_MB', DEFAULTS.maxFileMb, 1, 4096) * MB;
   const maxCaseBytes = integer(env, 'KLUIS_MAX_CASE_MB', DEFAULTS.maxCaseMb, 1, 65536) * MB;
   if (maxCaseBytes < maxFileBytes) throw new ConfigError('KLUIS_MAX_CASE_MB must be at least KLUIS_MAX_FILE_MB');
+  const maxStoreBytes = integer(env, 'KLUIS_MAX_STORE_MB', DEFAULTS.maxStoreMb, 1, 16 * 1024 * 1024) * MB;
+  if (maxStoreBytes < maxFileBytes) throw new ConfigError('KLUIS_MAX_STORE_MB must be at least KLUIS_MAX_FILE_MB');
   return {
     host,
     port: integer(env, 'KLUIS_PORT', DEFAULTS.port, 0, 65535),
@@ -118,6 +135,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     origins: parseOrigins(env.KLUIS_ORIGINS),
     maxFileBytes,
     maxCaseBytes,
+    maxStoreBytes,
+    minFreeBytes: integer(env, 'KLUIS_MIN_FREE_MB', DEFAULTS.minFreeMb, 0, 16 * 1024 * 1024) * MB,
+    maxConnections: integer(env, 'KLUIS_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 100_000),
+    bodyMemoryBytes: integer(env, 'KLUIS_BODY_MEMORY_MB', DEFAULTS.bodyMemoryMb, 4, 65536) * MB,
+    // At least the 30 s the headers may take (node refuses a request timeout shorter than the headers timeout).
+    requestTimeoutMs: integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 30, 3600) * 1000,
     staticDir: resolve(env.KLUIS_STATIC_DIR?.trim() || DEFAULTS.staticDir),
   };
 }

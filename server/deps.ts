@@ -6,8 +6,9 @@
 import type { Context } from 'hono';
 import { isCaseNumber, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import type { Store } from './store/index.js';
-import { authenticateCounsellor, authenticateReporter, type LoginThrottle, type SignedRequestPolicy } from './auth.js';
+import { authenticateCounsellor, authenticateReporter, type LoginThrottle, precheckCounsellor, type SignedRequestPolicy } from './auth.js';
 import { ForbiddenError, InvalidCaseNumberError, InvalidIdError, UnauthorizedError } from './errors.js';
+import type { StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
 import type { SpentTickets } from './spent-tickets.js';
 import { hourOf } from './records.js';
@@ -17,6 +18,10 @@ export interface Settings {
   readonly powBits: number;
   readonly maxFileBytes: number;
   readonly maxCaseBytes: number;
+  /** Most bytes all cases together may hold before anonymous writes are refused. */
+  readonly maxStoreBytes: number;
+  /** Free disk space below which anonymous writes are refused. */
+  readonly minFreeBytes: number;
   readonly demo: boolean;
   readonly onion: string | undefined;
   readonly version: string;
@@ -45,6 +50,7 @@ export interface Deps {
   /** Origins, start time and nonce memory of signed requests. */
   readonly signed: SignedRequestPolicy;
   readonly spentTickets: SpentTickets;
+  readonly quota: StoreQuota;
 }
 
 /** Who a request was authenticated as. */
@@ -98,6 +104,26 @@ export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint
   }
   if (c.req.header('kluis-signature') !== undefined) return counsellorCaller(c, deps, body);
   throw new UnauthorizedError('send Kluis-Auth (reporter) or a signed request (counsellor)');
+}
+
+/**
+ * Authenticates what the headers can prove before the body is read (the
+ * reporter's key entirely; a counsellor's key and time window), so a
+ * stranger cannot make the server hold a body. Returns the check that
+ * finishes over the body bytes (a counsellor's signature covers them).
+ * Without `caseNumber` only counsellors are accepted.
+ */
+export function callerBeforeBody(c: Context, deps: Deps, caseNumber?: string): (body: Uint8Array) => Caller {
+  const reporterKey = c.req.header('kluis-auth');
+  if (caseNumber !== undefined && reporterKey !== undefined) {
+    authenticateReporter(reporterKey, caseNumber, deps.store.records.summary(caseNumber)?.verifier, deps.throttle, deps.now());
+    return () => ({ kind: 'reporter' });
+  }
+  if (c.req.header('kluis-signature') === undefined) {
+    throw new UnauthorizedError(caseNumber === undefined ? 'send a signed request' : 'send Kluis-Auth (reporter) or a signed request (counsellor)');
+  }
+  precheckCounsellor(c.req.raw.headers, deps.keys, deps.now());
+  return (body) => counsellorCaller(c, deps, body);
 }
 
 /** Refuses escalation recipients (they may only read what was forwarded to them). */

@@ -11,7 +11,7 @@ import { isSystemError, StoreError, StoreIoError } from './store/index.js';
 
 /** Base of every error the server answers with on purpose. */
 export abstract class HttpError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429;
+  abstract readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
   abstract readonly code: string;
   /** Extra fields for the error body, e.g. the offset to resume at. */
   readonly details: Readonly<Record<string, number | string>>;
@@ -120,6 +120,16 @@ export class UnsupportedMediaTypeError extends HttpError {
 export class TooManyAttemptsError extends HttpError {
   readonly status = 429;
   readonly code = 'too-many-attempts';
+}
+/** The store is at its byte quota or the disk at its free-space floor: anonymous writes wait until counsellors delete. */
+export class StoreFullError extends HttpError {
+  readonly status = 503;
+  readonly code = 'store-full';
+}
+/** The bodies in flight already fill the server's memory budget: try again in a moment. */
+export class ServerBusyError extends HttpError {
+  readonly status = 503;
+  readonly code = 'busy';
 }
 
 /**

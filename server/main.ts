@@ -6,6 +6,8 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
@@ -25,6 +27,8 @@ import { loadStaticFiles } from './static.js';
 import { StoreError } from './store/index.js';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+/** Time for a client to send its request headers (they come in one piece; Tor adds seconds, not minutes). */
+const HEADERS_TIMEOUT_MS = 30_000;
 
 function fail(message: string): never {
   console.error(`kluis: ${message}`);
@@ -105,6 +109,8 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       powBits: config.powBits,
       maxFileBytes: config.maxFileBytes,
       maxCaseBytes: config.maxCaseBytes,
+      maxStoreBytes: config.maxStoreBytes,
+      minFreeBytes: config.minFreeBytes,
       demo: demo !== undefined,
       onion: config.onion,
       version,
@@ -116,9 +122,23 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     page,
     verifier: createNativeVerifier(),
     logError: (message) => console.error(`kluis: ${message}`),
+    diskFree: async () => {
+      const stats = await statfs(config.dataDir).catch(() => undefined);
+      return stats === undefined ? undefined : stats.bavail * stats.bsize;
+    },
+    bodyBudgetBytes: config.bodyMemoryBytes,
   });
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  const server = serve({
+    fetch: app.fetch,
+    hostname: config.host,
+    port: config.port,
+    // A client that stalls is dropped: the headers must come within HEADERS_TIMEOUT_MS and the whole
+    // request (one upload chunk, at most 1 MiB, over a slow Tor circuit) within the request timeout.
+    serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: config.requestTimeoutMs },
+  });
+  // Connections beyond the cap are closed as they arrive (each one costs memory however little it sends).
+  (server as Server).maxConnections = config.maxConnections;
   server.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') fail(`port ${config.port} on ${config.host} is taken; stop the other program or set KLUIS_PORT`);
     if (error.code === 'EACCES') fail(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);

@@ -60,6 +60,8 @@ export interface CaseSummary {
   readonly lastAuthor: Poster | null;
   readonly uploads: number;
   readonly bytes: number;
+  /** Ciphertext bytes of the messages and notes (with `bytes`, what the case counts against the store quota). */
+  readonly messageBytes: number;
   readonly incompleteUploads: readonly { readonly id: string; readonly hour: number }[];
   /** Every upload the case names, so retention can tell an orphan blob. */
   readonly uploadIds: readonly string[];
@@ -85,6 +87,7 @@ export function summarize(record: CaseRecord): CaseSummary {
     lastAuthor: last?.author ?? null,
     uploads: record.uploads.length,
     bytes: record.uploads.reduce((sum, upload) => sum + upload.length, 0),
+    messageBytes: [...record.messages, ...record.notes].reduce((sum, item) => sum + item.envelope.ct.length, 0),
     incompleteUploads: orNone(record.uploads.filter((u) => !u.complete).map((u) => ({ id: u.id, hour: u.hour }))),
     uploadIds: orNone(record.uploads.map((u) => u.id)),
     forwardedTo: orNone(record.forwardedTo),

@@ -14,8 +14,9 @@ export const TICKET_BYTES = 37;
 export const TICKET_LIFETIME_SECONDS = 3600;
 
 /** What a ticket is for. */
-export type TicketKind = 'case' | 'message';
-const KIND_CODES: Record<TicketKind, number> = { case: 1, message: 2 };
+export type TicketKind = 'case' | 'message' | 'upload';
+const KIND_CODES: Record<TicketKind, number> = { case: 1, message: 2, upload: 3 };
+const KINDS: Readonly<Record<number, TicketKind>> = { 1: 'case', 2: 'message', 3: 'upload' };
 
 /** A ticket whose MAC and expiry checked out. */
 export interface Ticket {
@@ -39,7 +40,7 @@ export function openTicket(secret: Uint8Array, ticket: Uint8Array, now: number):
   if (ticket.length !== TICKET_BYTES) throw new InvalidTicketError('ticket has the wrong length');
   const body = ticket.subarray(0, 21);
   if (!constantTimeEqual(mac(secret, body), ticket.subarray(21))) throw new InvalidTicketError('ticket was not issued by this server');
-  const kind = body[0] === 1 ? 'case' : body[0] === 2 ? 'message' : undefined;
+  const kind = KINDS[body[0]!];
   const caseNumber = new TextDecoder().decode(body.subarray(1, 9));
   if (!kind || !isCaseNumber(caseNumber)) throw new InvalidTicketError('ticket is malformed');
   const expires = new DataView(body.buffer, body.byteOffset + 9, 4).getUint32(0, false);

@@ -27,7 +27,7 @@ import {
   verifyBundle,
   type Envelope,
 } from '../crypto/index.js';
-import { json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport, ticket } from './helpers/api-client.js';
+import { json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport, ticket, workHeaders } from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -59,7 +59,7 @@ async function conversation(count: number, text = 'message'): Promise<ReporterCa
     if (byCounsellor) response = await h.fetch(path, signed(h.counsellor, 'POST', path, { seq, envelope }, h.seconds()));
     else {
       const t = await ticket(h.fetch, { kind: 'message', case: reporter.caseNumber });
-      response = await h.fetch(path, json({ seq, envelope, ticket: t.ticket, nonce: t.nonce }, reporter.auth));
+      response = await h.fetch(path, json({ seq, envelope }, { ...reporter.auth, ...workHeaders(t) }));
     }
     expect(response.status).toBe(201);
     reporter.last = hash;

@@ -22,7 +22,7 @@ import { checkArchive, RestoreError, restoreArchive } from '../server/ops/restor
 import { type CaseRecord, type CaseSummary, summarize } from '../server/records.js';
 import { openFileStore } from '../server/store/index.js';
 import { buildCase, counsellorBundle, makeStore } from './fixtures/ops-store.js';
-import { createCase, type Fetch, httpFetch, json, type ReporterCase, sealReport, sendSigned, submitReport } from './helpers/api-client.js';
+import { createCase, createUpload, type Fetch, httpFetch, json, type ReporterCase, sealReport, sendSigned, submitReport } from './helpers/api-client.js';
 import { startServer } from './helpers/server-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kluis-ops-backup-'));
@@ -56,7 +56,7 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 /** Announces an attachment and sends its bytes (in pieces of `chunks` sealed chunks), stopping after `stopAfter` pieces. */
 async function upload(fetcher: Fetch, reporter: ReporterCase, size: number, options: { chunks?: number; stopAfter?: number; onPiece?: () => Promise<void> } = {}) {
   const length = attachmentCiphertextLength(size);
-  const response = await fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, reporter.auth));
+  const response = await createUpload(fetcher, reporter, length);
   if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
   const { id } = (await response.json()) as { id: string };
   const bytes = secureRandom(length);

@@ -182,7 +182,11 @@ async function apiCase(text: string): Promise<{ code: string; caseNumber: string
     ],
   });
   const nonce = solvePow(fromBase64(ticket.ticket), ticket.bits)!;
-  const response = await post('/api/v1/cases', { ticket: ticket.ticket, nonce, verifier: toBase64(keys.verifier), report: report.envelope });
+  const response = await fetch(`${server.url}/api/v1/cases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'kluis-ticket': ticket.ticket, 'kluis-work': String(nonce) },
+    body: JSON.stringify({ verifier: toBase64(keys.verifier), report: report.envelope }),
+  });
   expect(response.status).toBe(201);
   return { code: formatReceiptCode(code), caseNumber: code.caseNumber };
 }
@@ -498,7 +502,7 @@ describe('the reporter page', () => {
     await context.close();
   });
 
-  it('explains a server error and a lost connection, and sends on retry with nothing lost', async () => {
+  it('explains a server error, a full store and a lost connection, and sends on retry with nothing lost', async () => {
     const canary = `RETRYKANARIE-${toHex(generateReceiptSecret())}`;
     const { context, page, requests } = await openPage();
     await page.route('**/api/v1/tickets', (route) =>
@@ -510,19 +514,57 @@ describe('the reporter page', () => {
     await page.getByText('Er ging iets mis op de server.').waitFor();
     await page.getByText('Technische code: internal').waitFor();
 
+    // A full store (503 store-full): said plainly, in the reporter's language, and not retried by itself.
     await page.unroute('**/api/v1/tickets');
-    await page.route('**/api/v1/tickets', (route) => route.abort('internetdisconnected'));
+    let casePosts = 0;
+    await page.route('**/api/v1/cases', (route) => {
+      casePosts++;
+      return route.fulfill({ status: 503, json: { error: { code: 'store-full', message: 'test' } } });
+    });
+    await page.getByRole('button', { name: 'Opnieuw proberen' }).click();
+    await page.getByText('De server is op dit moment vol').waitFor({ timeout: 30_000 });
+    await page.getByText('Technische code: store-full').waitFor();
+    expect(casePosts).toBe(1);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByText('The server is full at the moment').waitFor();
+    await page.getByRole('button', { name: 'Nederlands' }).click();
+    await page.unroute('**/api/v1/cases');
+
+    // The page holds its solved ticket now, so the lost connection is on the case request.
+    await page.route('**/api/v1/cases', (route) => route.abort('internetdisconnected'));
     await page.getByRole('button', { name: 'Opnieuw proberen' }).click();
     await page.getByText('De server is niet bereikbaar.').waitFor({ timeout: 30_000 });
 
     await page.getByRole('button', { name: 'Terug naar mijn melding' }).click();
     expect(await page.getByLabel('Wat is er gebeurd?').inputValue()).toBe(canary);
-    await page.unroute('**/api/v1/tickets');
+    await page.unroute('**/api/v1/cases');
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     const code = await readCode(page);
     const view = await counsellorRead(server.url, counsellor, code.replace(/-/g, '').slice(0, 8));
     expect(view.messages[0]!.content?.type === 'report' && view.messages[0]!.content.text).toBe(canary);
     expect(requestsContaining(requests, canary)).toEqual([]);
+    await context.close();
+  });
+
+  it('recognises its own case when the answer to its creation was lost, though the ticket is spent', async () => {
+    const canary = `VERLORENANTWOORD-${toHex(generateReceiptSecret())}`;
+    const { context, page } = await openPage();
+    let created = 0;
+    // The server makes the case (and spends its ticket); the answer never reaches the page.
+    await page.route('**/api/v1/cases', async (route) => {
+      if (created > 0) return route.continue();
+      const response = await route.fetch();
+      created = response.status();
+      return route.abort('connectionreset');
+    });
+    await page.getByRole('button', { name: 'Een melding schrijven' }).click();
+    await page.getByLabel('Wat is er gebeurd?').fill(canary);
+    await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
+    const code = await readCode(page);
+    expect(created).toBe(201);
+    const view = await counsellorRead(server.url, counsellor, code.replace(/-/g, '').slice(0, 8));
+    expect(view.messages).toHaveLength(1);
+    expect(view.messages[0]!.content?.type === 'report' && view.messages[0]!.content.text).toBe(canary);
     await context.close();
   });
 

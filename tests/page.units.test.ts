@@ -76,7 +76,9 @@ function lyingServer(acceptFirst: number) {
   let accepted = 0;
   let claim: number | undefined;
   const reply = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-  const fetch = async (_url: string, init: RequestInit) => {
+  const fetch = async (url: string, init: RequestInit) => {
+    // An upload is announced with a ticket and its work (difficulty 0 here), then created.
+    if (init.method === 'POST' && url.endsWith('tickets')) return reply(201, { ticket: 'A'.repeat(64), bits: 0, case: 'K7P49QXM', expires: 4_000_000_000 });
     if (init.method === 'POST') return reply(201, { id: 'ab'.repeat(16), offset: 0 });
     if (init.method === 'GET') {
       const offset = claim ?? held;
@@ -104,7 +106,7 @@ function lyingServer(acceptFirst: number) {
 
 describe('resumed uploads', () => {
   afterEach(() => vi.unstubAllGlobals());
-  const events = { onProgress: () => {}, onResume: () => {} };
+  const events = { onProgress: () => {}, onResume: () => {}, onWork: () => {} };
 
   it('never send other bytes under the same key and nonces when the file changed and the server asks for an earlier offset', async () => {
     const data = bytes(2_000_000); // three requests of 15 chunks

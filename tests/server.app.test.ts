@@ -19,7 +19,7 @@ import {
   wrapContentKey,
   type Envelope,
 } from '../crypto/index.js';
-import { createCase, json, recipientOf, reporterRecipient, type ReporterCase, sealReport, signed, signedHeaders, submitReport, submitReportInTwoSteps, ticket } from './helpers/api-client.js';
+import { createCase, createUpload, json, recipientOf, reporterRecipient, type ReporterCase, sealReport, signed, signedHeaders, submitReport, submitReportInTwoSteps, ticket, workHeaders } from './helpers/api-client.js';
 import { type Harness, makeHarness, snapshot } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -138,10 +138,10 @@ describe('a case from report to reply', () => {
       content,
       recipients: [reporterRecipient(reporter), ...h.counsellorRecipients],
     });
-    const posted = await h.fetch(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 2, envelope, ticket: t.ticket, nonce: t.nonce }, reporter.auth));
+    const posted = await h.fetch(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 2, envelope }, { ...reporter.auth, ...workHeaders(t) }));
     expect(posted.status).toBe(201);
     // The same ticket cannot pay for another message.
-    const again = await h.fetch(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 3, envelope, ticket: t.ticket, nonce: t.nonce }, reporter.auth));
+    const again = await h.fetch(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 3, envelope }, { ...reporter.auth, ...workHeaders(t) }));
     await expectError(again, 400, 'ticket-spent');
   });
 
@@ -173,6 +173,7 @@ describe('bad input gets its 4xx and changes nothing', () => {
     const casePath = `/api/v1/cases/${reporter.caseNumber}`;
     const goodTicket = await ticket(h.fetch, { kind: 'message', case: reporter.caseNumber });
     const caseTicket = await ticket(h.fetch, { kind: 'case' });
+    const uploadTicket = await ticket(h.fetch, { kind: 'upload', case: reporter.caseNumber });
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const replayInit = signed(h.counsellor, 'GET', '/api/v1/counsellor/cases', undefined, h.seconds());
     expect((await h.fetch('/api/v1/counsellor/cases', replayInit)).status).toBe(200);
@@ -189,16 +190,19 @@ describe('bad input gets its 4xx and changes nothing', () => {
       ['oversize message', () => h.fetch(messages, json({ seq: 1, envelope: { pad: 'x'.repeat(3 * 1024 * 1024) } }, reporter.auth)), 413, 'too-large'],
       ['wrong content type', () => h.fetch('/api/v1/tickets', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"kind":"case"}' }), 415, 'unsupported-media-type'],
       ['wrong method', () => h.fetch('/api/v1/tickets', { method: 'GET' }), 405, 'method-not-allowed'],
-      ['bad proof of work', () => h.fetch('/api/v1/cases', json({ ticket: caseTicket.ticket, nonce: caseTicket.nonce + 1 === solvePow(fromBase64(caseTicket.ticket), 4) ? caseTicket.nonce : badNonce(caseTicket.ticket), verifier: toBase64(new Uint8Array(32)) })), 400, 'insufficient-work'],
-      ['forged ticket', () => h.fetch('/api/v1/cases', json({ ticket: toBase64(new Uint8Array(37)), nonce: 0, verifier: toBase64(new Uint8Array(32)) })), 400, 'invalid-ticket'],
-      ['message ticket used to create a case', () => h.fetch('/api/v1/cases', json({ ticket: goodTicket.ticket, nonce: goodTicket.nonce, verifier: toBase64(new Uint8Array(32)) })), 400, 'invalid-ticket'],
-      ['ticket for another case', () => h.fetch(`/api/v1/cases/${other.caseNumber}/messages`, json({ seq: 1, envelope: report, ticket: goodTicket.ticket, nonce: goodTicket.nonce }, other.auth)), 400, 'invalid-ticket'],
-      ['reporter message without ticket', () => h.fetch(messages, json({ seq: 1, envelope: report }, reporter.auth)), 400, 'invalid-body'],
+      ['bad proof of work', () => h.fetch('/api/v1/cases', json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders({ ticket: caseTicket.ticket, nonces: [badNonce(caseTicket.ticket)] }))), 400, 'insufficient-work'],
+      ['nonces out of order', () => h.fetch('/api/v1/cases', json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders({ ticket: caseTicket.ticket, nonces: [caseTicket.nonce, caseTicket.nonce] }))), 400, 'insufficient-work'],
+      ['ticket without its work', () => h.fetch('/api/v1/cases', json({ verifier: toBase64(new Uint8Array(32)) }, { 'kluis-ticket': caseTicket.ticket })), 400, 'invalid-ticket'],
+      ['ticket in the body (the old wire)', () => h.fetch('/api/v1/cases', json({ ticket: caseTicket.ticket, nonce: caseTicket.nonce, verifier: toBase64(new Uint8Array(32)) })), 400, 'invalid-ticket'],
+      ['forged ticket', () => h.fetch('/api/v1/cases', json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders({ ticket: toBase64(new Uint8Array(37)), nonces: [0] }))), 400, 'invalid-ticket'],
+      ['message ticket used to create a case', () => h.fetch('/api/v1/cases', json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders(goodTicket))), 400, 'invalid-ticket'],
+      ['ticket for another case', () => h.fetch(`/api/v1/cases/${other.caseNumber}/messages`, json({ seq: 1, envelope: report }, { ...other.auth, ...workHeaders(goodTicket) })), 400, 'invalid-ticket'],
+      ['reporter message without ticket', () => h.fetch(messages, json({ seq: 1, envelope: report }, reporter.auth)), 400, 'invalid-ticket'],
       ['case already has a report', () => h.fetch(messages, json({ seq: 0, envelope: report }, reporter.auth)), 409, 'seq-conflict'],
-      ['envelope with an extra field', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, x: 1 }, ticket: goodTicket.ticket, nonce: goodTicket.nonce }, reporter.auth)), 400, 'invalid-body'],
-      ['envelope with a short nonce', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, nonce: toBase64(new Uint8Array(23)) }, ticket: goodTicket.ticket, nonce: goodTicket.nonce }, reporter.auth)), 400, 'invalid-body'],
-      ['envelope with a line break in its base64', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, ct: `${report.ct.slice(0, 76)}\n${report.ct.slice(76)}` }, ticket: goodTicket.ticket, nonce: goodTicket.nonce }, reporter.auth)), 400, 'invalid-body'],
-      ['envelope with base64url', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, nonce: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-' }, ticket: goodTicket.ticket, nonce: goodTicket.nonce }, reporter.auth)), 400, 'invalid-body'],
+      ['envelope with an extra field', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, x: 1 } }, { ...reporter.auth, ...workHeaders(goodTicket) })), 400, 'invalid-body'],
+      ['envelope with a short nonce', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, nonce: toBase64(new Uint8Array(23)) } }, { ...reporter.auth, ...workHeaders(goodTicket) })), 400, 'invalid-body'],
+      ['envelope with a line break in its base64', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, ct: `${report.ct.slice(0, 76)}\n${report.ct.slice(76)}` } }, { ...reporter.auth, ...workHeaders(goodTicket) })), 400, 'invalid-body'],
+      ['envelope with base64url', () => h.fetch(messages, json({ seq: 1, envelope: { ...report, nonce: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-' } }, { ...reporter.auth, ...workHeaders(goodTicket) })), 400, 'invalid-body'],
       ['missing reporter key', () => h.fetch(casePath), 401, 'unauthorized'],
       ['wrong reporter key', () => h.fetch(casePath, { headers: { 'kluis-auth': toBase64(new Uint8Array(32)) } }), 401, 'unauthorized'],
       ['malformed reporter key', () => h.fetch(casePath, { headers: { 'kluis-auth': 'not base64!' } }), 401, 'unauthorized'],
@@ -215,8 +219,9 @@ describe('bad input gets its 4xx and changes nothing', () => {
       ['lower-case case number', () => h.fetch(`/api/v1/cases/${reporter.caseNumber.toLowerCase()}`, { headers: reporter.auth }), 400, 'invalid-case-number'],
       ['path tricks in an upload id', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads/..%2F..%2Frecords`, { headers: reporter.auth }), 400, 'invalid-id'],
       ['unknown upload', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads/${'0'.repeat(32)}`, { headers: reporter.auth }), 404, 'not-found'],
-      ['impossible upload length', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: 1000 }, reporter.auth)), 400, 'invalid-length'],
-      ['upload over the file limit', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: attachmentCiphertextLength(2 * 1024 * 1024) }, reporter.auth)), 413, 'too-large'],
+      ['upload without a ticket', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: attachmentCiphertextLength(10) }, reporter.auth)), 400, 'invalid-ticket'],
+      ['impossible upload length', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: 1000 }, { ...reporter.auth, ...workHeaders(uploadTicket) })), 400, 'invalid-length'],
+      ['upload over the file limit', () => h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: attachmentCiphertextLength(2 * 1024 * 1024) }, { ...reporter.auth, ...workHeaders(uploadTicket) })), 413, 'too-large'],
       ['forward to a stranger', () => h.fetch(`/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, signed(h.counsellor, 'POST', `/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, { to: recipientOf(h.counsellor).fingerprint, keys: [] }, h.seconds())), 400, 'invalid-body'],
       ['forward with missing keys', () => h.fetch(`/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, signed(h.counsellor, 'POST', `/api/v1/counsellor/cases/${reporter.caseNumber}/forward`, { to: recipientOf(h.escalation).fingerprint, keys: [] }, h.seconds())), 409, 'forward-conflict'],
       ['no such route', () => h.fetch('/api/v1/admin'), 404, 'not-found'],
@@ -265,15 +270,15 @@ describe('bad input gets its 4xx and changes nothing', () => {
   it('an expired ticket is refused', async () => {
     const t = await ticket(h.fetch, { kind: 'case' });
     h.clock.ms += 3601 * 1000;
-    await expectError(await h.fetch('/api/v1/cases', json({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(new Uint8Array(32)) })), 400, 'ticket-expired');
+    await expectError(await h.fetch('/api/v1/cases', json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders(t))), 400, 'ticket-expired');
   });
 
   it('a case ticket creates its case once', async () => {
     const t = await ticket(h.fetch, { kind: 'case' });
-    const body = json({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(new Uint8Array(32)) });
-    expect((await h.fetch('/api/v1/cases', body)).status).toBe(201);
+    const body = () => json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders(t));
+    expect((await h.fetch('/api/v1/cases', body())).status).toBe(201);
     // The ticket is spent with the case (before, 409 case-exists: review #10, finding 6).
-    await expectError(await h.fetch('/api/v1/cases', body), 400, 'ticket-spent');
+    await expectError(await h.fetch('/api/v1/cases', body()), 400, 'ticket-spent');
   });
 });
 
@@ -302,7 +307,7 @@ describe('uploads', () => {
   it('resumes after a broken connection and serves the finished ciphertext back', async () => {
     const reporter = await createCase(h.fetch);
     const { ciphertext } = await encrypted(300_000);
-    const created = await h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length: ciphertext.length }, reporter.auth));
+    const created = await createUpload(h.fetch, reporter, ciphertext.length);
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
     expect((await patch(reporter, id, 0, ciphertext.subarray(0, 100_000))).status).toBe(200);
@@ -325,8 +330,8 @@ describe('uploads', () => {
   it('holds each case to its total', async () => {
     const reporter = await createCase(h.fetch);
     const length = attachmentCiphertextLength(900_000);
-    for (let i = 0; i < 3; i++) expect((await h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, reporter.auth))).status).toBe(201);
-    await expectError(await h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, reporter.auth)), 413, 'too-large');
+    for (let i = 0; i < 3; i++) expect((await createUpload(h.fetch, reporter, length)).status).toBe(201);
+    await expectError(await createUpload(h.fetch, reporter, length), 413, 'too-large');
   });
 });
 
@@ -373,7 +378,7 @@ describe('notes, forwarding and deletion', () => {
   it('delete removes the record and every blob from disk', async () => {
     const reporter = await submitReport(h.fetch, h.counsellorRecipients);
     const length = attachmentCiphertextLength(10);
-    const { id } = (await (await h.fetch(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, reporter.auth))).json()) as { id: string };
+    const { id } = (await (await createUpload(h.fetch, reporter, length)).json()) as { id: string };
     const files = () => Object.keys(snapshot(h.dir));
     expect(files().some((f) => f.includes(reporter.caseNumber))).toBe(true);
     expect(files().some((f) => f.includes(id))).toBe(true);

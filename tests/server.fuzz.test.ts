@@ -92,6 +92,8 @@ const request = fc.record({
   query: fc.oneof(fc.constant(''), fc.string({ maxLength: 20 }).map((s) => `?${encodeURIComponent(s)}`)),
   contentType: fc.constantFrom(undefined, 'application/json', 'application/json; charset=utf-8', 'application/octet-stream', 'text/plain', 'multipart/form-data; boundary=x', 'APPLICATION/JSON', ''),
   auth: fc.constantFrom('none', 'garbage', 'random', 'signed-garbage'),
+  // The ticket and its proof of work travel in headers (Kluis-Ticket, Kluis-Work).
+  work: fc.oneof(fc.constant(undefined), fc.record({ ticket: fc.oneof(base64ish, fc.constant('@ticket')), work: fc.oneof(fc.constantFrom('0', '0,1', '1,0', '', 'x', '0,'.repeat(300)), fc.string({ maxLength: 20 })) })),
   offset: fc.oneof(fc.constant(undefined), fc.constantFrom('0', '-1', '1e3', '99999999999999999999', 'abc'), fc.nat().map(String)),
   body,
 });
@@ -105,6 +107,7 @@ function build(r: Generated, credentials: boolean): [string, RequestInit] {
   const headers: Record<string, string> = {};
   if (r.contentType !== undefined) headers['content-type'] = r.contentType;
   if (r.offset !== undefined) headers['upload-offset'] = r.offset;
+  if (r.work !== undefined) Object.assign(headers, { 'kluis-ticket': fill(r.work.ticket).replace(/[^\x20-\x7e]/g, ''), 'kluis-work': r.work.work.replace(/[^\x20-\x7e]/g, '') });
   const bytes = typeof r.body === 'string' ? new TextEncoder().encode(fill(r.body)) : r.body;
   if (r.auth === 'garbage') headers['kluis-auth'] = 'Zm9v';
   if (r.auth === 'random') headers['kluis-auth'] = toBase64(crypto.getRandomValues(new Uint8Array(32)));

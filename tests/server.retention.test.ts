@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { attachmentCiphertextLength, encodeContent, sealEnvelope, toHex } from '../crypto/index.js';
 import { sweep } from '../server/retention.js';
-import { createCase, json, reporterRecipient, signed, submitReport } from './helpers/api-client.js';
+import { createCase, createUpload, type ReporterCase, reporterRecipient, signed, submitReport } from './helpers/api-client.js';
 import { type Harness, makeHarness, snapshot } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -20,9 +20,8 @@ it('deletes abandoned cases, stale uploads, orphan blobs, and closed cases after
   const open = await submitReport(h.fetch, h.counsellorRecipients);
   const closed = await submitReport(h.fetch, h.counsellorRecipients);
   const length = attachmentCiphertextLength(100);
-  const upload = async (caseNumber: string, auth: Record<string, string>) =>
-    ((await (await h.fetch(`/api/v1/cases/${caseNumber}/uploads`, json({ length }, auth))).json()) as { id: string }).id;
-  const stale = await upload(open.caseNumber, open.auth);
+  const upload = async (reporter: ReporterCase) => ((await (await createUpload(h.fetch, reporter, length)).json()) as { id: string }).id;
+  const stale = await upload(open);
   const orphan = toHex(new Uint8Array(16).fill(7));
   await h.store.blobs.create(orphan);
 

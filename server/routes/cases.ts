@@ -5,10 +5,11 @@
 
 import { Hono } from 'hono';
 import { KluisError, parseEnvelope, type Envelope } from '../../crypto/index.js';
-import { base64Of, base64Up, exactObject, expectContentType, int, oneOf, parseJson, present, readBody } from '../body.js';
-import { anyCaller, caseParam, checkForwarded, currentHour, refuseEscalation, type Deps } from '../deps.js';
-import { CaseExistsError, InvalidBodyError, NotFoundError, SeqConflictError, TooLargeError } from '../errors.js';
-import { checkProof, type Proof } from '../proof.js';
+import { base64Of, exactObject, expectContentType, int, oneOf, parseJson, present, readBody } from '../body.js';
+import { anyCaller, callerBeforeBody, caseParam, checkForwarded, currentHour, refuseEscalation, type Deps } from '../deps.js';
+import { CaseExistsError, InvalidBodyError, InvalidTicketError, NotFoundError, SeqConflictError, TooLargeError } from '../errors.js';
+import { proofFromHeaders } from '../proof.js';
+import { RECORD_OVERHEAD_BYTES } from '../quota.js';
 import type { CaseRecord, StoredMessage } from '../records.js';
 import { RecordExistsError, RecordNotFoundError } from '../store/index.js';
 
@@ -65,40 +66,47 @@ export function caseRoutes(deps: Deps): Hono {
 
   app.post('/cases', async (c) => {
     expectContentType(c.req.raw, 'application/json');
-    const body = exactObject(
-      parseJson(await readBody(c.req.raw, MESSAGE_BODY_LIMIT)),
-      { ticket: base64Up(64), nonce: int(0, Number.MAX_SAFE_INTEGER), verifier: base64Of(32) },
-      { report: present },
-    );
-    // A report without attachments comes with the case: one request, one durable write.
-    const report = body.report === undefined ? undefined : envelopeField(body.report);
-    const proof = checkProof(deps, body.ticket, body.nonce, 'case');
-    const caseNumber = proof.ticket.caseNumber;
-    // Spent before the case exists: a case deleted within the ticket's hour cannot be made again with it.
-    await proof.spend();
-    const hour = currentHour(deps);
-    const record: CaseRecord = {
-      v: 1,
-      case: caseNumber,
-      createdHour: hour,
-      verifier: body.verifier as string,
-      status: 'received',
-      statusHour: hour,
-      ackHour: null,
-      messages: report ? [{ seq: 0, hour, author: 'reporter', envelope: report }] : [],
-      notes: [],
-      uploads: [],
-      forwardedTo: [],
-    };
+    // The price, and the room in the store, before a byte of the body is read.
+    // Spent (durably) before the case exists: a case deleted within the ticket's hour cannot be made again with it.
+    const proof = await proofFromHeaders(deps, c.req.raw.headers, 'case');
+    if (!proof) throw new InvalidTicketError('send the case ticket in Kluis-Ticket and its proof of work in Kluis-Work');
     try {
-      await deps.store.records.create(caseNumber, record);
+      const caseNumber = proof.ticket.caseNumber;
+      await deps.quota.check(RECORD_OVERHEAD_BYTES, RECORD_OVERHEAD_BYTES);
+      const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
+      const body = exactObject(parseJson(raw), { verifier: base64Of(32) }, { report: present });
+      // A report without attachments comes with the case: one request, one durable write.
+      const report = body.report === undefined ? undefined : envelopeField(body.report);
+      const bytes = RECORD_OVERHEAD_BYTES + (report?.ct.length ?? 0);
+      await deps.quota.check(bytes, raw.length);
+      const hour = currentHour(deps);
+      const record: CaseRecord = {
+        v: 1,
+        case: caseNumber,
+        createdHour: hour,
+        verifier: body.verifier as string,
+        status: 'received',
+        statusHour: hour,
+        ackHour: null,
+        messages: report ? [{ seq: 0, hour, author: 'reporter', envelope: report }] : [],
+        notes: [],
+        uploads: [],
+        forwardedTo: [],
+      };
+      try {
+        await deps.store.records.create(caseNumber, record);
+      } catch (error) {
+        // A taken number stays taken, so its ticket stays spent.
+        if (error instanceof RecordExistsError) throw new CaseExistsError('this case number is taken: ask for a new ticket');
+        throw error;
+      }
+      deps.quota.wrote(bytes, raw.length);
+      return c.json({ case: caseNumber, hour }, 201);
     } catch (error) {
-      // A taken number stays taken, so its ticket stays spent; any other failure gives it back.
-      if (error instanceof RecordExistsError) throw new CaseExistsError('this case number is taken: ask for a new ticket');
-      proof.refund();
+      // Any other failure (bad body, full store, a disk error) gives the ticket back, in memory.
+      if (!(error instanceof CaseExistsError)) proof.refund();
       throw error;
     }
-    return c.json({ case: caseNumber, hour }, 201);
   });
 
   app.get('/cases/:case', async (c) => {
@@ -112,48 +120,53 @@ export function caseRoutes(deps: Deps): Hono {
   app.post('/cases/:case/messages', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
-    const caller = anyCaller(c, deps, caseNumber, raw);
-    refuseEscalation(caller);
-    const body =
-      caller.kind === 'reporter'
-        ? exactObject(parseJson(raw), { seq: int(0, MAX_MESSAGES - 1), envelope: present }, { ticket: base64Up(64), nonce: int(0, Number.MAX_SAFE_INTEGER) })
-        : exactObject(parseJson(raw), { seq: int(1, MAX_MESSAGES - 1), envelope: present }, { status: oneOf(...STATUSES), ack: (v) => v === true });
-    const envelope = envelopeField(body.envelope);
-    const seq = body.seq as number;
-
-    let proof: Proof | undefined;
-    if (caller.kind === 'reporter' && seq > 0) {
-      if (body.ticket === undefined || body.nonce === undefined) throw new InvalidBodyError('a reporter message after the report needs a ticket and its proof of work');
-      proof = checkProof(deps, body.ticket, body.nonce, 'message', caseNumber);
-    } else if (body.ticket !== undefined || body.nonce !== undefined) {
-      throw new InvalidBodyError('the report is covered by the case ticket; send no other');
-    }
-    await proof?.spend();
-    const hour = currentHour(deps);
+    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    // A reporter's later message needs a message ticket; checked, and the store's room, before the body is read.
+    const proof = c.req.header('kluis-auth') === undefined ? undefined : await proofFromHeaders(deps, c.req.raw.headers, 'message', caseNumber);
     try {
-      await deps.store.records.update(caseNumber, (record) => {
-        if (seq !== record.messages.length) {
-          throw new SeqConflictError(`the conversation has ${record.messages.length} messages: re-read it`, { expected: record.messages.length });
-        }
-        if (ciphertextBytes(record.messages) + envelope.ct.length > MAX_CONVERSATION_BYTES) {
-          throw new TooLargeError('this conversation is full');
-        }
-        const message: StoredMessage = { seq, hour, author: caller.kind, envelope };
-        const status = body.status as CaseRecord['status'] | undefined;
-        return {
-          ...record,
-          messages: [...record.messages, message],
-          ...(status ? { status, statusHour: hour } : {}),
-          ...(body.ack === true && record.ackHour === null ? { ackHour: hour } : {}),
-        };
-      });
+      if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, 0);
+      const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
+      const caller = authenticate(raw);
+      refuseEscalation(caller);
+      const body =
+        caller.kind === 'reporter'
+          ? exactObject(parseJson(raw), { seq: int(0, MAX_MESSAGES - 1), envelope: present })
+          : exactObject(parseJson(raw), { seq: int(1, MAX_MESSAGES - 1), envelope: present }, { status: oneOf(...STATUSES), ack: (v) => v === true });
+      const envelope = envelopeField(body.envelope);
+      const seq = body.seq as number;
+      if (caller.kind === 'reporter') {
+        if (seq > 0 && !proof) throw new InvalidTicketError('a reporter message after the report needs a message ticket (Kluis-Ticket, Kluis-Work)');
+        if (seq === 0 && proof) throw new InvalidBodyError('the report is covered by the case ticket; send no other');
+        await deps.quota.check(envelope.ct.length, raw.length);
+      }
+      const hour = currentHour(deps);
+      try {
+        await deps.store.records.update(caseNumber, (record) => {
+          if (seq !== record.messages.length) {
+            throw new SeqConflictError(`the conversation has ${record.messages.length} messages: re-read it`, { expected: record.messages.length });
+          }
+          if (ciphertextBytes(record.messages) + envelope.ct.length > MAX_CONVERSATION_BYTES) {
+            throw new TooLargeError('this conversation is full');
+          }
+          const message: StoredMessage = { seq, hour, author: caller.kind, envelope };
+          const status = body.status as CaseRecord['status'] | undefined;
+          return {
+            ...record,
+            messages: [...record.messages, message],
+            ...(status ? { status, statusHour: hour } : {}),
+            ...(body.ack === true && record.ackHour === null ? { ackHour: hour } : {}),
+          };
+        });
+      } catch (error) {
+        if (error instanceof RecordNotFoundError) throw new NotFoundError('no such case');
+        throw error;
+      }
+      deps.quota.wrote(envelope.ct.length, raw.length);
+      return c.json({ seq, hour }, 201);
     } catch (error) {
       proof?.refund();
-      if (error instanceof RecordNotFoundError) throw new NotFoundError('no such case');
       throw error;
     }
-    return c.json({ seq, hour }, 201);
   });
 
   return app;

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import { isCaseNumber, KluisError, parseWrappedKeys, type WrappedKey } from '../../crypto/index.js';
 import { exactObject, expectContentType, parseJson, present, readBody } from '../body.js';
-import { type Caller, caseParam, checkForwarded, counsellorCaller, currentHour, refuseEscalation, type Deps } from '../deps.js';
+import { type Caller, callerBeforeBody, caseParam, checkForwarded, counsellorCaller, currentHour, refuseEscalation, type Deps } from '../deps.js';
 import { ForwardConflictError, InvalidBodyError, NotFoundError, TooLargeError } from '../errors.js';
 import type { CaseRecord, StoredNote } from '../records.js';
 import { RecordNotFoundError } from '../store/index.js';
@@ -106,8 +106,9 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/notes', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
+    const authenticate = callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
-    refuseEscalation(counsellorCaller(c, deps, raw));
+    refuseEscalation(authenticate(raw));
     const envelope = envelopeField(exactObject(parseJson(raw), { envelope: present }).envelope);
     const hour = currentHour(deps);
     let seq = 0;
@@ -126,8 +127,9 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/forward', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
+    const authenticate = callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, FORWARD_BODY_LIMIT);
-    refuseEscalation(counsellorCaller(c, deps, raw));
+    refuseEscalation(authenticate(raw));
     const body = exactObject(parseJson(raw), { to: (v) => typeof v === 'string' && deps.escalation.some((b) => b.fingerprint === v), keys: Array.isArray });
     const to = body.to as string;
     const keys = new Map<number, WrappedKey>();
@@ -171,6 +173,8 @@ export function counsellorRoutes(deps: Deps): Hono {
     await deps.store.records.delete(caseNumber);
     // The record goes first: once it is gone the case is gone; a blob left by a crash here is an orphan retention removes.
     for (const upload of record.uploads) await deps.store.blobs.delete(upload.id);
+    // The freed bytes count at once, so reporters can write again.
+    deps.quota.forget();
     return c.json({ deleted: true });
   });
 

@@ -5,6 +5,7 @@ import { generateCaseNumber, isCaseNumber, toBase64 } from '../../crypto/index.j
 import { exactObject, expectContentType, oneOf, parseJson, readBody } from '../body.js';
 import type { Deps } from '../deps.js';
 import { InvalidBodyError } from '../errors.js';
+import { UPLOAD_BYTES_PER_SOLUTION } from '../proof.js';
 import { issueTicket, TICKET_LIFETIME_SECONDS } from '../tickets.js';
 
 const SMALL_BODY = 1024;
@@ -20,6 +21,7 @@ export function publicRoutes(deps: Deps): Hono {
       powBits: deps.settings.powBits,
       maxFileBytes: deps.settings.maxFileBytes,
       maxCaseBytes: deps.settings.maxCaseBytes,
+      uploadBytesPerSolution: UPLOAD_BYTES_PER_SOLUTION,
       counsellors: deps.counsellors.map((b) => b.bundle),
       escalation: deps.escalation.map((b) => b.bundle),
     }),
@@ -27,8 +29,8 @@ export function publicRoutes(deps: Deps): Hono {
 
   app.post('/tickets', async (c) => {
     expectContentType(c.req.raw, 'application/json');
-    const body = exactObject(parseJson(await readBody(c.req.raw, SMALL_BODY)), { kind: oneOf('case', 'message') }, { case: isCaseNumberValue });
-    const kind = body.kind as 'case' | 'message';
+    const body = exactObject(parseJson(await readBody(c.req.raw, SMALL_BODY)), { kind: oneOf('case', 'message', 'upload') }, { case: isCaseNumberValue });
+    const kind = body.kind as 'case' | 'message' | 'upload';
     let caseNumber: string;
     if (kind === 'case') {
       if (body.case !== undefined) throw new InvalidBodyError('a case ticket takes no case number');
@@ -36,7 +38,7 @@ export function publicRoutes(deps: Deps): Hono {
       do caseNumber = generateCaseNumber(deps.random);
       while (deps.store.records.has(caseNumber));
     } else {
-      if (body.case === undefined) throw new InvalidBodyError('a message ticket needs the case number');
+      if (body.case === undefined) throw new InvalidBodyError(`a ${kind} ticket needs the case number`);
       caseNumber = body.case as string;
     }
     const expires = Math.floor(deps.now() / 1000) + TICKET_LIFETIME_SECONDS;

@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { isValidAttachmentLength, toHex } from '../../crypto/index.js';
 import { exactObject, expectContentType, int, parseJson, readBody } from '../body.js';
-import { anyCaller, caseParam, checkForwarded, currentHour, idParam, refuseEscalation, type Deps } from '../deps.js';
-import { InvalidBodyError, InvalidLengthError, NotFoundError, OffsetMismatchError, TooLargeError } from '../errors.js';
+import { anyCaller, callerBeforeBody, caseParam, checkForwarded, currentHour, idParam, refuseEscalation, type Deps } from '../deps.js';
+import { InvalidBodyError, InvalidLengthError, InvalidTicketError, NotFoundError, OffsetMismatchError, TooLargeError } from '../errors.js';
+import { proofFromHeaders, solutionsFor } from '../proof.js';
 import type { StoredUpload } from '../records.js';
 import { BlobExistsError, BlobNotFoundError, OffsetMismatchError as StoreOffsetMismatch, RecordNotFoundError } from '../store/index.js';
 import { loadCase } from './cases.js';
@@ -41,30 +42,43 @@ export function uploadRoutes(deps: Deps): Hono {
   app.post('/cases/:case/uploads', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const raw = await readBody(c.req.raw, 1024);
-    const caller = anyCaller(c, deps, caseNumber, raw);
-    refuseEscalation(caller);
-    const body = exactObject(parseJson(raw), { length: int(1, Number.MAX_SAFE_INTEGER) });
-    const length = body.length as number;
-    if (!isValidAttachmentLength(length)) throw new InvalidLengthError('no attachment has this ciphertext length');
-    if (length > deps.settings.maxFileBytes) throw new TooLargeError(`a file may be at most ${deps.settings.maxFileBytes} bytes encrypted`);
-    const id = toHex(deps.random(16));
-    const hour = currentHour(deps);
+    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    // A reporter pays for the bytes announced: one solution per UPLOAD_BYTES_PER_SOLUTION (proof.ts).
+    const reporter = c.req.header('kluis-auth') !== undefined;
+    const proof = reporter ? await proofFromHeaders(deps, c.req.raw.headers, 'upload', caseNumber) : undefined;
+    if (reporter && !proof) throw new InvalidTicketError('an upload needs an upload ticket (Kluis-Ticket) and its proof of work (Kluis-Work)');
     try {
-      // The record names the upload before the blob exists, so a blob without a record entry is
-      // always an orphan that retention may delete.
-      await deps.store.records.update(caseNumber, (record) => {
-        if (record.uploads.length >= MAX_UPLOADS) throw new TooLargeError(`a case may have at most ${MAX_UPLOADS} uploads`);
-        const total = record.uploads.reduce((sum, u) => sum + u.length, 0);
-        if (total + length > deps.settings.maxCaseBytes) throw new TooLargeError(`a case may hold at most ${deps.settings.maxCaseBytes} bytes of attachments`);
-        return { ...record, uploads: [...record.uploads, { id, length, hour, complete: false }] };
-      });
+      const raw = await readBody(c.req.raw, 1024);
+      refuseEscalation(authenticate(raw));
+      const body = exactObject(parseJson(raw), { length: int(1, Number.MAX_SAFE_INTEGER) });
+      const length = body.length as number;
+      if (!isValidAttachmentLength(length)) throw new InvalidLengthError('no attachment has this ciphertext length');
+      if (length > deps.settings.maxFileBytes) throw new TooLargeError(`a file may be at most ${deps.settings.maxFileBytes} bytes encrypted`);
+      proof?.require(solutionsFor(length));
+      // The announced length counts against the quota from now on, and must fit on the disk above its floor.
+      if (reporter) await deps.quota.check(length, length);
+      const id = toHex(deps.random(16));
+      const hour = currentHour(deps);
+      try {
+        // The record names the upload before the blob exists, so a blob without a record entry is
+        // always an orphan that retention may delete.
+        await deps.store.records.update(caseNumber, (record) => {
+          if (record.uploads.length >= MAX_UPLOADS) throw new TooLargeError(`a case may have at most ${MAX_UPLOADS} uploads`);
+          const total = record.uploads.reduce((sum, u) => sum + u.length, 0);
+          if (total + length > deps.settings.maxCaseBytes) throw new TooLargeError(`a case may hold at most ${deps.settings.maxCaseBytes} bytes of attachments`);
+          return { ...record, uploads: [...record.uploads, { id, length, hour, complete: false }] };
+        });
+      } catch (error) {
+        if (error instanceof RecordNotFoundError) throw new NotFoundError('no such case');
+        throw error;
+      }
+      deps.quota.wrote(length, 0);
+      await deps.store.blobs.create(id);
+      return c.json({ id, offset: 0 }, 201);
     } catch (error) {
-      if (error instanceof RecordNotFoundError) throw new NotFoundError('no such case');
+      proof?.refund();
       throw error;
     }
-    await deps.store.blobs.create(id);
-    return c.json({ id, offset: 0 }, 201);
   });
 
   app.patch('/cases/:case/uploads/:id', async (c) => {
@@ -74,9 +88,11 @@ export function uploadRoutes(deps: Deps): Hono {
     const offsetHeader = c.req.header('upload-offset') ?? '';
     if (!/^(0|[1-9]\d{0,15})$/.test(offsetHeader)) throw new InvalidBodyError('Upload-Offset must be a whole number');
     const offset = Number(offsetHeader);
+    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    // The bytes were counted against the quota when the upload was announced; the disk floor is checked now.
+    if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, CHUNK_BODY_LIMIT);
     const bytes = await readBody(c.req.raw, CHUNK_BODY_LIMIT);
-    const caller = anyCaller(c, deps, caseNumber, bytes);
-    refuseEscalation(caller);
+    refuseEscalation(authenticate(bytes));
     if (bytes.length === 0) throw new InvalidBodyError('empty chunk');
     const record = await loadCase(deps, caseNumber);
     const upload = findUpload(record.uploads, id);
@@ -93,6 +109,7 @@ export function uploadRoutes(deps: Deps): Hono {
       });
       size = await append(deps, id, offset, bytes);
     }
+    deps.quota.wrote(0, bytes.length);
     const complete = size === upload.length;
     if (complete) {
       // The hash is over the bytes as stored (read back), so a later store check can tell damage on disk.

@@ -89,12 +89,26 @@ export async function sendSigned(
   return { response, init };
 }
 
-/** Gets a ticket and solves its proof of work. */
-export async function ticket(fetcher: Fetch, request: { kind: 'case' } | { kind: 'message'; case: string }) {
+/** Gets a ticket and solves its proof of work (`solutions` distinct nonces, for an upload's price). */
+export async function ticket(fetcher: Fetch, request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string }, solutions = 1) {
   const response = await fetcher('/api/v1/tickets', json(request));
   if (response.status !== 201) throw new Error(`ticket: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { ticket: string; bits: number; case: string };
-  return { ticket: body.ticket, nonce: solvePow(fromBase64(body.ticket), body.bits)!, caseNumber: body.case };
+  const nonces: number[] = [];
+  const bytes = fromBase64(body.ticket);
+  while (nonces.length < solutions) nonces.push(solvePow(bytes, body.bits, (nonces.at(-1) ?? -1) + 1)!);
+  return { ticket: body.ticket, nonce: nonces[0]!, nonces, caseNumber: body.case };
+}
+
+/** The headers that carry a ticket and its proof of work (docs/API.md). */
+export function workHeaders(t: { ticket: string; nonces: readonly number[] }): Record<string, string> {
+  return { 'kluis-ticket': t.ticket, 'kluis-work': t.nonces.join(',') };
+}
+
+/** Announces an upload as a reporter, paying its price (one solution per 16 MiB). */
+export async function createUpload(fetcher: Fetch, reporter: ReporterCase, length: number): Promise<Response> {
+  const t = await ticket(fetcher, { kind: 'upload', case: reporter.caseNumber }, Math.max(1, Math.ceil(length / (16 * 1024 * 1024))));
+  return fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, { ...reporter.auth, ...workHeaders(t) }));
 }
 
 /** A reporter's case as the test knows it. */
@@ -110,10 +124,11 @@ export interface ReporterCase {
 
 /** Creates a case (ticket, PoW, verifier) without posting the report. */
 export async function createCase(fetcher: Fetch): Promise<ReporterCase> {
-  const { ticket: t, nonce, caseNumber } = await ticket(fetcher, { kind: 'case' });
+  const t = await ticket(fetcher, { kind: 'case' });
+  const caseNumber = t.caseNumber;
   const secret = generateReceiptSecret();
   const keys = deriveReporterKeys({ caseNumber, secret });
-  const response = await fetcher('/api/v1/cases', json({ ticket: t, nonce, verifier: toBase64(keys.verifier) }));
+  const response = await fetcher('/api/v1/cases', json({ verifier: toBase64(keys.verifier) }, workHeaders(t)));
   if (response.status !== 201) throw new Error(`create case: ${response.status} ${await response.text()}`);
   return { caseNumber, secret, keys, auth: { 'kluis-auth': toBase64(keys.authKey) }, last: GENESIS_HASH, count: 0 };
 }
@@ -138,12 +153,13 @@ export function sealReport(reporter: ReporterCase, counsellors: readonly Recipie
 
 /** Creates a case with its report in one request (as the page does without attachments). */
 export async function submitReport(fetcher: Fetch, counsellors: readonly Recipient[], text = 'A report.'): Promise<ReporterCase> {
-  const { ticket: t, nonce, caseNumber } = await ticket(fetcher, { kind: 'case' });
+  const t = await ticket(fetcher, { kind: 'case' });
+  const caseNumber = t.caseNumber;
   const secret = generateReceiptSecret();
   const keys = deriveReporterKeys({ caseNumber, secret });
   const reporter: ReporterCase = { caseNumber, secret, keys, auth: { 'kluis-auth': toBase64(keys.authKey) }, last: GENESIS_HASH, count: 0 };
   const report = sealReport(reporter, counsellors, text);
-  const response = await fetcher('/api/v1/cases', json({ ticket: t, nonce, verifier: toBase64(keys.verifier), report }));
+  const response = await fetcher('/api/v1/cases', json({ verifier: toBase64(keys.verifier), report }, workHeaders(t)));
   if (response.status !== 201) throw new Error(`create case with report: ${response.status} ${await response.text()}`);
   reporter.last = envelopeHash(report);
   reporter.count = 1;

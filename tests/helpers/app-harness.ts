@@ -11,6 +11,7 @@ import { generateIdentity, type Identity, verifyBundle, exportBundle } from '../
 import { createNativeVerifier } from '../../crypto-node/verify.js';
 import { createApp } from '../../server/app.js';
 import type { Settings } from '../../server/deps.js';
+import type { DiskFree } from '../../server/quota.js';
 import { type CaseRecord, type CaseSummary, summarize } from '../../server/records.js';
 import { openFileStore, type FileStore } from '../../server/store/index.js';
 import type { Fetch } from './api-client.js';
@@ -34,7 +35,13 @@ export interface Harness {
 
 export const START_MS = Date.UTC(2026, 10, 28, 12, 0, 0);
 
-export async function makeHarness(settings: Partial<Settings> = {}): Promise<Harness> {
+/** What a test may set besides the settings. */
+export interface HarnessOptions {
+  /** Free bytes on the data directory's disk, as the app will see them (no floor without it). */
+  readonly diskFree?: DiskFree;
+}
+
+export async function makeHarness(settings: Partial<Settings> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kluis-app-'));
   const store = await openFileStore<CaseRecord, CaseSummary>({ dir, summarize });
   const counsellor = generateIdentity('counsellor', 'Counsellor', seededRandom('harness-counsellor'));
@@ -52,6 +59,8 @@ export async function makeHarness(settings: Partial<Settings> = {}): Promise<Har
       maxCaseBytes: 3 * 1024 * 1024,
       demo: false,
       onion: undefined,
+      maxStoreBytes: 1024 * 1024 * 1024,
+      minFreeBytes: 0,
       version: 'test',
       origins: [LOCAL_ORIGIN],
       ...settings,
@@ -64,6 +73,7 @@ export async function makeHarness(settings: Partial<Settings> = {}): Promise<Har
     now: () => clock.ms,
     verifier: createNativeVerifier(),
     logError: (message) => errors.push(message),
+    ...(options.diskFree ? { diskFree: options.diskFree } : {}),
   });
   clock.ms = START_MS;
   return {

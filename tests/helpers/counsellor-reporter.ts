@@ -83,18 +83,20 @@ export async function counsellorRecipients(
 
 async function solvedTicket(
   base: string,
-  request: { kind: 'case' } | { kind: 'message'; case: string },
+  request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string },
+  solutions = 1,
 ) {
   const body = (await call(base, '/api/v1/tickets', post(request))) as {
     ticket: string;
     bits: number;
     case: string;
   };
-  return {
-    ticket: body.ticket,
-    nonce: solvePow(fromBase64(body.ticket), body.bits)!,
-    caseNumber: body.case,
-  };
+  const nonces: number[] = [];
+  while (nonces.length < solutions) {
+    nonces.push(solvePow(fromBase64(body.ticket), body.bits, (nonces.at(-1) ?? -1) + 1)!);
+  }
+  // The ticket and its proof of work travel in headers (docs/API.md).
+  return { work: { 'kluis-ticket': body.ticket, 'kluis-work': nonces.join(',') }, caseNumber: body.case };
 }
 
 /** Uploads one file as the page does; returns its reference for the message. */
@@ -104,10 +106,15 @@ export async function uploadAsReporter(
 ): Promise<AttachmentRef> {
   const key = newAttachmentKey(file.bytes.length);
   const length = attachmentCiphertextLength(file.bytes.length);
+  const { work } = await solvedTicket(
+    c.base,
+    { kind: 'upload', case: c.caseNumber },
+    Math.ceil(length / (16 * 1024 * 1024)),
+  );
   const { id } = (await call(
     c.base,
     `/api/v1/cases/${c.caseNumber}/uploads`,
-    post({ length }, auth(c)),
+    post({ length }, { ...auth(c), ...work }),
   )) as { id: string };
   const encryptor = new AttachmentEncryptor(key);
   const ciphertext = Buffer.concat([...encryptor.push(file.bytes), ...encryptor.finish()]);
@@ -145,11 +152,11 @@ export interface ReportInput {
 /** Submits a report as the page does; returns what the reporter keeps. */
 export async function submitReport(base: string, input: ReportInput): Promise<ReporterCase> {
   const counsellors = await counsellorRecipients(base);
-  const { ticket, nonce, caseNumber } = await solvedTicket(base, { kind: 'case' });
+  const { work, caseNumber } = await solvedTicket(base, { kind: 'case' });
   const secret = generateReceiptSecret();
   const keys = deriveReporterKeys({ caseNumber, secret });
   await call(base, '/api/v1/cases', {
-    ...post({ ticket, nonce, verifier: toBase64(keys.verifier) }),
+    ...post({ verifier: toBase64(keys.verifier) }, work),
     expect: 201,
   });
   const reporterCase: ReporterCase = {
@@ -253,9 +260,9 @@ export async function sendAsReporter(
       ...counsellors,
     ],
   });
-  const { ticket, nonce } = await solvedTicket(c.base, { kind: 'message', case: c.caseNumber });
+  const { work } = await solvedTicket(c.base, { kind: 'message', case: c.caseNumber });
   await call(c.base, `/api/v1/cases/${c.caseNumber}/messages`, {
-    ...post({ seq, envelope: sealed.envelope, ticket, nonce }, auth(c)),
+    ...post({ seq, envelope: sealed.envelope }, { ...auth(c), ...work }),
     expect: 201,
   });
   return seq;

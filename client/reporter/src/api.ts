@@ -49,6 +49,16 @@ export interface Ticket {
   readonly expires: number;
 }
 
+/** A ticket and the proof-of-work nonces found for it; sent in the Kluis-Ticket and Kluis-Work headers. */
+export interface Work {
+  readonly ticket: string;
+  readonly nonces: readonly number[];
+}
+
+function workHeaders(work: Work | undefined): Record<string, string> {
+  return work ? { 'Kluis-Ticket': work.ticket, 'Kluis-Work': work.nonces.join(',') } : {};
+}
+
 /** One stored message of a case. */
 export interface StoredMessage {
   readonly seq: number;
@@ -170,7 +180,7 @@ export async function getInfo(): Promise<Info> {
 }
 
 /** POST /api/v1/tickets. */
-export async function getTicket(request: { kind: 'case' } | { kind: 'message'; case: string }): Promise<Ticket> {
+export async function getTicket(request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string }): Promise<Ticket> {
   const value = await json('POST', 'tickets', { json: request });
   return {
     ticket: str(value.ticket, 'ticket'),
@@ -180,9 +190,9 @@ export async function getTicket(request: { kind: 'case' } | { kind: 'message'; c
   };
 }
 
-/** POST /api/v1/cases, with the report (message 0) when it has no attachments. */
-export async function createCase(body: { ticket: string; nonce: number; verifier: string; report?: unknown }): Promise<void> {
-  await json('POST', 'cases', { json: body });
+/** POST /api/v1/cases, with the report (message 0) when it has no attachments; paid for by a case ticket. */
+export async function createCase(body: { verifier: string; report?: unknown }, work: Work): Promise<void> {
+  await json('POST', 'cases', { json: body, headers: workHeaders(work) });
 }
 
 /** GET /api/v1/cases/:case with the reporter's key. */
@@ -196,18 +206,14 @@ export async function getCase(caseNumber: string, authKey: Uint8Array): Promise<
   return { case: str(value.case, 'case'), status: str(value.status, 'status'), messages };
 }
 
-/** POST /api/v1/cases/:case/messages. */
-export async function postMessage(
-  caseNumber: string,
-  authKey: Uint8Array,
-  body: { seq: number; envelope: unknown; ticket?: string; nonce?: number },
-): Promise<void> {
-  await json('POST', `cases/${caseNumber}/messages`, { json: body, authKey });
+/** POST /api/v1/cases/:case/messages; every message after the report is paid for by a message ticket. */
+export async function postMessage(caseNumber: string, authKey: Uint8Array, body: { seq: number; envelope: unknown }, work?: Work): Promise<void> {
+  await json('POST', `cases/${caseNumber}/messages`, { json: body, authKey, headers: workHeaders(work) });
 }
 
-/** POST /api/v1/cases/:case/uploads. */
-export async function createUpload(caseNumber: string, authKey: Uint8Array, length: number): Promise<UploadState> {
-  const value = await json('POST', `cases/${caseNumber}/uploads`, { json: { length }, authKey });
+/** POST /api/v1/cases/:case/uploads, paid for by an upload ticket (one solution per `uploadBytesPerSolution`). */
+export async function createUpload(caseNumber: string, authKey: Uint8Array, length: number, work: Work): Promise<UploadState> {
+  const value = await json('POST', `cases/${caseNumber}/uploads`, { json: { length }, authKey, headers: workHeaders(work) });
   return { id: checkId(value.id), offset: int(value.offset, 'offset'), complete: false };
 }
 

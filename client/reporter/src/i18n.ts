@@ -205,6 +205,9 @@ const nl = {
   errServer: 'Er ging iets mis op de server. Probeer het over een paar minuten opnieuw.',
   errWork: 'De controle tegen misbruik is niet gelukt. Probeer het opnieuw: uw browser rekent dan opnieuw.',
   errTooLarge: 'Dit is te groot voor de server. Maak het kleiner of stuur minder bestanden tegelijk.',
+  errStoreFull:
+    'De server is op dit moment vol en neemt niets nieuws aan. Uw melding of bericht is nog niet (helemaal) verstuurd. Probeer het later opnieuw, bijvoorbeeld morgen, of neem op een andere manier contact op.',
+  errBusy: 'De server is op dit moment erg druk. Wacht een minuut en probeer het dan opnieuw. Wat al is verstuurd, blijft bewaard.',
   errUnauthorized: 'De server herkent uw ontvangstcode niet (meer).',
   errRefused: 'De server weigerde dit verzoek. Probeer het opnieuw. Blijft dit gebeuren? Neem dan op een andere manier contact op.',
   errResponse: 'De server gaf een onverwacht antwoord. Probeer het opnieuw.',
@@ -401,6 +404,9 @@ const en: Dict = {
   errServer: 'Something went wrong on the server. Please try again in a few minutes.',
   errWork: 'The check against abuse did not work. Please try again: your browser will do the sums again.',
   errTooLarge: 'This is too large for the server. Make it smaller or send fewer files at once.',
+  errStoreFull:
+    'The server is full at the moment and accepts nothing new. Your report or message has not been (fully) sent. Please try again later, for example tomorrow, or get in touch another way.',
+  errBusy: 'The server is very busy at the moment. Please wait a minute and try again. What was already sent is kept.',
   errUnauthorized: 'The server does not recognise your receipt code (any more).',
   errRefused: 'The server refused this request. Please try again. Does it keep happening? Then get in touch another way.',
   errResponse: 'The server gave an unexpected answer. Please try again.',

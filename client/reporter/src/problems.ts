@@ -87,6 +87,8 @@ export function describeProblem(t: Dict, problem: Problem): { text: string; code
       const code = problem.code;
       if (WORK_CODES.has(code)) return { text: t.errWork, code };
       if (code === 'too-large') return { text: t.errTooLarge, code };
+      if (code === 'store-full') return { text: t.errStoreFull, code };
+      if (code === 'busy') return { text: t.errBusy, code };
       if (code === 'unauthorized') return { text: t.errUnauthorized, code };
       if (code === 'too-many-attempts') return { text: t.codeTooManyAttempts, code };
       if (code.startsWith('bad-response')) return { text: t.errResponse, code };
@@ -96,8 +98,13 @@ export function describeProblem(t: Dict, problem: Problem): { text: string; code
   }
 }
 
-/** True for failures worth retrying by themselves: a lost connection or a passing server fault. */
+/**
+ * True for failures worth retrying by themselves: a lost connection or a
+ * passing server fault (a busy server included). A full store is not
+ * passing: it stays full until a counsellor deletes, so the reporter is told.
+ */
 export function isTransient(error: unknown): boolean {
   if (error instanceof NetworkError) return true;
+  if (error instanceof ApiError && error.code === 'store-full') return false;
   return error instanceof ApiError && (error.status === 502 || error.status === 503 || error.status === 504);
 }

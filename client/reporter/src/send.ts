@@ -201,6 +201,8 @@ async function uploadAll(
     await uploadJob(caseNumber, authKey, job, {
       onProgress: (sent, length) => progress.file(index, sent, length),
       onResume: () => progress.set({ resuming: true }),
+      // Each file's announcement is paid for in proof of work (one solution per 16 MiB): shown as the work step.
+      onWork: (work) => progress.set({ step: work < 1 ? 'work' : 'files', work }),
     });
     done.push(job);
   }
@@ -332,19 +334,18 @@ export class ReportSender {
       try {
         await retrying(
           () =>
-            createCase({
-              ticket: ticket.ticket,
-              nonce,
-              verifier: toBase64(keys.verifier),
-              ...(report === undefined ? {} : { report }),
-            }),
+            createCase(
+              { verifier: toBase64(keys.verifier), ...(report === undefined ? {} : { report }) },
+              { ticket: ticket.ticket, nonces: [nonce] },
+            ),
           onRetry,
         );
         this.#caseCreated = true;
         this.#reportStored = report !== undefined;
       } catch (error) {
-        if (error instanceof ApiError && error.code === 'case-exists') {
-          // An earlier attempt may have made it and lost the answer: it is ours if our key opens it.
+        if (error instanceof ApiError && (error.code === 'case-exists' || error.code === 'ticket-spent')) {
+          // An earlier attempt may have made it and lost the answer (its ticket is spent with it):
+          // it is ours if our key opens it.
           try {
             const view = await getCase(ticket.case, keys.authKey);
             this.#caseCreated = true;
@@ -475,7 +476,7 @@ export class ReplySender {
       });
       this.#sealed.push(sealed.hash);
       try {
-        await postMessage(caseNumber, keys.authKey, { seq: stored.length, envelope: sealed.envelope, ticket: ticket.ticket, nonce });
+        await postMessage(caseNumber, keys.authKey, { seq: stored.length, envelope: sealed.envelope }, { ticket: ticket.ticket, nonces: [nonce] });
         return;
       } catch (error) {
         const conflict = error instanceof ApiError && error.code === 'seq-conflict';

@@ -25,16 +25,23 @@ import {
   streamChunkCount,
   toBase64,
 } from '../../../crypto/index.js';
-import { ApiError, appendUpload, createUpload, getUpload } from './api.js';
+import type { Ticket, Work } from './api.js';
+import { ApiError, appendUpload, createUpload, getTicket, getUpload } from './api.js';
 import { FileChangedError, FileReadError, isTransient } from './problems.js';
 import type { ChunkSealer } from './workers.js';
-import { sealChunk } from './workers.js';
+import { sealChunk, solveWorkMany } from './workers.js';
 
 /**
  * Sealed chunks per request. The API allows at most 1 MiB per PATCH; 15
  * sealed chunks (983,280 bytes) stay under it (16 would be 1,048,832).
  */
 export const CHUNKS_PER_REQUEST = 15;
+/**
+ * Ciphertext bytes one proof-of-work solution pays for when an upload is
+ * announced (the server's figure, docs/API.md); a server that asks for more
+ * says how many solutions in its `insufficient-work` answer.
+ */
+export const UPLOAD_BYTES_PER_SOLUTION = 16 * 1024 * 1024;
 /** Automatic resumptions in a row without progress before the page asks the reporter. */
 export const MAX_RESUMES = 4;
 
@@ -58,6 +65,10 @@ export interface UploadJob {
    * keystream. A chunk whose tag differs from its first sealing is never sent.
    */
   readonly tags: Map<number, string>;
+  /** The upload ticket and its solutions, kept until the upload is announced (a retry reuses them). */
+  work: { readonly ticket: Ticket; readonly nonces: readonly number[] } | undefined;
+  /** Solutions the server asked for, when more than this page's own count. */
+  solutions: number | undefined;
 }
 
 /** Longest file name the protocol allows, in UTF-8 bytes. */
@@ -91,6 +102,8 @@ export function newUploadJob(file: File): UploadJob {
     complete: false,
     stale: false,
     tags: new Map(),
+    work: undefined,
+    solutions: undefined,
   };
 }
 
@@ -166,7 +179,26 @@ export interface UploadEvents {
   readonly onProgress: (sent: number, length: number) => void;
   /** The connection broke; the page is about to ask for the offset and resume. */
   readonly onResume: () => void;
+  /** Proof of work for announcing the upload, 0 to 1. */
+  readonly onWork: (fraction: number) => void;
 }
+
+/** Tickets are good for an hour; one with less than two minutes left is not started on. */
+const TICKET_MARGIN_S = 120;
+
+/** Pays for announcing `job`: an upload ticket and one solution per UPLOAD_BYTES_PER_SOLUTION. */
+async function payFor(caseNumber: string, job: UploadJob, events: UploadEvents): Promise<Work> {
+  if (!job.work || job.work.ticket.expires - TICKET_MARGIN_S <= Date.now() / 1000) {
+    const ticket = await getTicket({ kind: 'upload', case: caseNumber });
+    const count = Math.max(job.solutions ?? 0, Math.ceil(job.length / UPLOAD_BYTES_PER_SOLUTION), 1);
+    events.onWork(0);
+    const nonces = await solveWorkMany(fromBase64(ticket.ticket), ticket.bits, count, events.onWork);
+    job.work = { ticket, nonces };
+  }
+  return { ticket: job.work.ticket.ticket, nonces: job.work.nonces };
+}
+
+const TICKET_CODES = new Set(['invalid-ticket', 'ticket-expired', 'ticket-spent', 'insufficient-work']);
 
 /**
  * Sends one job until the server holds all of it. Encrypts the next
@@ -179,7 +211,22 @@ export async function uploadJob(caseNumber: string, authKey: Uint8Array, job: Up
   for (;;) {
     try {
       if (job.id === undefined) {
-        const created = await createUpload(caseNumber, authKey, job.length);
+        const work = await payFor(caseNumber, job, events);
+        let created: Awaited<ReturnType<typeof createUpload>>;
+        try {
+          created = await createUpload(caseNumber, authKey, job.length, work);
+        } catch (error) {
+          if (error instanceof ApiError && TICKET_CODES.has(error.code) && failures < MAX_RESUMES) {
+            // A spent or stale ticket (an answer lost on the way), or a server that asks more: pay again.
+            const asked = error.body.solutions;
+            if (typeof asked === 'number' && Number.isSafeInteger(asked) && asked > 0 && asked <= 4096) job.solutions = asked;
+            job.work = undefined;
+            failures++;
+            continue;
+          }
+          throw error;
+        }
+        job.work = undefined;
         job.id = created.id;
         job.offset = created.offset;
         job.stale = false;

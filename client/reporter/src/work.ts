@@ -25,9 +25,10 @@ export async function solveWork(
   challenge: Uint8Array,
   bits: number,
   onProgress: (fraction: number) => void,
+  from = 0,
 ): Promise<number> {
   const expected = 2 ** bits;
-  let start = 0;
+  let start = from;
   let slice = 128;
   onProgress(0);
   for (;;) {
@@ -48,7 +49,7 @@ export async function solveWork(
     // Capped, because a coarse clock (Tor Browser rounds it) can read 0 ms for a long slice.
     if (took < SLICE_MS / 2) slice = Math.min(slice * 2, 1 << 14);
     else if (took > SLICE_MS * 2 && slice > 32) slice = Math.floor(slice / 2);
-    onProgress(1 - Math.exp(-start / expected));
+    onProgress(1 - Math.exp(-(start - from) / expected));
     await yieldToBrowser();
   }
 }

@@ -122,14 +122,14 @@ const SLICE_MS = 100;
  * at once (any valid nonce will do, not only the smallest). Falls back to
  * the page's own thread. `onProgress` as in `solveWork`.
  */
-export async function solveWorkFast(challenge: Uint8Array, bits: number, onProgress: (fraction: number) => void): Promise<number> {
+export async function solveWorkFast(challenge: Uint8Array, bits: number, onProgress: (fraction: number) => void, from = 0): Promise<number> {
   const workers = workerPool();
-  if (!workers) return solveWork(challenge, bits, onProgress);
+  if (!workers) return solveWork(challenge, bits, onProgress, from);
   const expected = 2 ** bits;
   onProgress(0);
   try {
     return await new Promise<number>((resolve, reject) => {
-      let next = 0;
+      let next = from;
       let tried = 0;
       let done = false;
       const run = (which: number, slice: number) => {
@@ -161,6 +161,20 @@ export async function solveWorkFast(challenge: Uint8Array, bits: number, onProgr
   } catch (error) {
     if (error instanceof WorkError) throw error;
     workers.fail();
-    return solveWork(challenge, bits, onProgress);
+    return solveWork(challenge, bits, onProgress, from);
   }
+}
+
+/**
+ * Finds `count` distinct nonces in rising order (the price of an upload:
+ * one solution per so many MiB), each searched from just after the last.
+ * `onProgress` runs from 0 to 1 over all of them.
+ */
+export async function solveWorkMany(challenge: Uint8Array, bits: number, count: number, onProgress: (fraction: number) => void): Promise<number[]> {
+  const nonces: number[] = [];
+  while (nonces.length < count) {
+    const done = nonces.length;
+    nonces.push(await solveWorkFast(challenge, bits, (fraction) => onProgress((done + fraction) / count), (nonces.at(-1) ?? -1) + 1));
+  }
+  return nonces;
 }
