@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentCiphertextLength, deriveReporterKeys, exportBundle, generateIdentity, generateReceiptSecret, secureRandom, toBase64 } from '../crypto/index.js';
-import { type Fetch, httpFetch, json, recipientOf, type ReporterCase, sealReport, submitReport, ticket } from './helpers/api-client.js';
+import { createUpload, type Fetch, httpFetch, json, recipientOf, type ReporterCase, sealReport, submitReport, ticket, workHeaders } from './helpers/api-client.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kluis-errors-'));
@@ -72,7 +72,7 @@ function expectNothingNamed(output: string, server: ServerProcess, names: readon
 
 async function announce(fetcher: Fetch, reporter: ReporterCase, size: number): Promise<{ id: string; bytes: Uint8Array }> {
   const length = attachmentCiphertextLength(size);
-  const response = await fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, reporter.auth));
+  const response = await createUpload(fetcher, reporter, length);
   expect(response.status).toBe(201);
   return { id: ((await response.json()) as { id: string }).id, bytes: secureRandom(length) };
 }
@@ -96,11 +96,12 @@ describe('requests cut off mid-body', () => {
     names.push(t.caseNumber);
     const keys = deriveReporterKeys({ caseNumber: t.caseNumber, secret: generateReceiptSecret() });
     const report = sealReport({ caseNumber: t.caseNumber, secret: new Uint8Array(0), keys, auth: {}, last: new Uint8Array(32), count: 0 }, [recipientOf(counsellor)], 'cut off');
-    const create = new TextEncoder().encode(JSON.stringify({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(keys.verifier), report }));
-    await cutOff(server.url, 'POST', '/api/v1/cases', { 'Content-Type': 'application/json' }, create, 200);
+    const create = new TextEncoder().encode(JSON.stringify({ verifier: toBase64(keys.verifier), report }));
+    await cutOff(server.url, 'POST', '/api/v1/cases', { 'Content-Type': 'application/json', ...workHeaders(t) }, create, 200);
     // A message.
     const message = new TextEncoder().encode(JSON.stringify({ seq: 1, envelope: report }));
-    await cutOff(server.url, 'POST', `/api/v1/cases/${reporter.caseNumber}/messages`, { 'Content-Type': 'application/json', ...reporter.auth }, message, 100);
+    const messageTicket = await ticket(fetcher, { kind: 'message', case: reporter.caseNumber });
+    await cutOff(server.url, 'POST', `/api/v1/cases/${reporter.caseNumber}/messages`, { 'Content-Type': 'application/json', ...reporter.auth, ...workHeaders(messageTicket) }, message, 100);
     // Upload chunks, at the start and halfway.
     const chunk = upload.bytes.subarray(0, 200_000);
     await cutOff(server.url, 'PATCH', `/api/v1/cases/${reporter.caseNumber}/uploads/${upload.id}`, { 'Content-Type': 'application/octet-stream', 'Upload-Offset': '0', ...reporter.auth }, chunk, 0);
@@ -126,7 +127,7 @@ describe('store failures', () => {
       const shard = join(server.dataDir, 'records', t.caseNumber.slice(0, 2));
       writeFileSync(shard, '');
       const keys = deriveReporterKeys({ caseNumber: t.caseNumber, secret: generateReceiptSecret() });
-      const created = await fetcher('/api/v1/cases', json({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(keys.verifier) }));
+      const created = await fetcher('/api/v1/cases', json({ verifier: toBase64(keys.verifier) }, workHeaders(t)));
       expect(created.status).toBe(500);
       expect(await created.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
       rmSync(shard);
@@ -177,7 +178,8 @@ describe('store failures', () => {
 
   it.skipIf(!mounted)('a full disk (a 512 KB tmpfs) logs ENOSPC and the operation', async () => {
     const dataDir = join(mountPoint, 'data');
-    const server = await startServer({ env, dataDir });
+    // No free-space floor, so the disk really fills (with the floor, writes stop with 503 store-full first).
+    const server = await startServer({ env: { ...env, KLUIS_MIN_FREE_MB: '0' }, dataDir });
     try {
       const fetcher = httpFetch(server.url);
       const reporter = await submitReport(fetcher, [recipientOf(counsellor)], 'A report.');
@@ -190,7 +192,7 @@ describe('store failures', () => {
       const t = await ticket(fetcher, { kind: 'case' });
       const keys = deriveReporterKeys({ caseNumber: t.caseNumber, secret: generateReceiptSecret() });
       const report = sealReport({ caseNumber: t.caseNumber, secret: new Uint8Array(0), keys, auth: {}, last: new Uint8Array(32), count: 0 }, [recipientOf(counsellor)], 'x'.repeat(20_000));
-      const answer = await fetcher('/api/v1/cases', json({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(keys.verifier), report }));
+      const answer = await fetcher('/api/v1/cases', json({ verifier: toBase64(keys.verifier), report }, workHeaders(t)));
       expect(answer.status).toBe(500);
       expect(server.output()).toMatch(/kluis: internal error on POST \/api\/v1\/cases: ENOSPC creating a record\n/);
       expectNothingNamed(server.output(), server, [reporter.caseNumber, t.caseNumber]);

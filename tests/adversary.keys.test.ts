@@ -39,7 +39,7 @@ import {
   verifyBundle,
 } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
-import { json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport, ticket } from './helpers/api-client.js';
+import { json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport, ticket, workHeaders } from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -135,7 +135,8 @@ describe('a key the operator slipped in is named by both readers', () => {
   });
 
   it('a case written before recipients were signed (payload version 1) still reads; an extra wrapped key is still named', async () => {
-    const { ticket: t, nonce, caseNumber } = await ticket(h.fetch, { kind: 'case' });
+    const t = await ticket(h.fetch, { kind: 'case' });
+    const caseNumber = t.caseNumber;
     const secret = generateReceiptSecret();
     const keys = deriveReporterKeys({ caseNumber, secret });
     const reporter: ReporterCase = { caseNumber, secret, keys, auth: { 'kluis-auth': toBase64(keys.authKey) }, last: GENESIS_HASH, count: 0 };
@@ -160,7 +161,7 @@ describe('a key the operator slipped in is named by both readers', () => {
       recipients: [reporterRecipient(reporter), ...h.counsellorRecipients, recipientOf(operator)],
       version: 1,
     }).envelope;
-    const response = await h.fetch('/api/v1/cases', json({ ticket: t, nonce, verifier: toBase64(keys.verifier), report: v1 }));
+    const response = await h.fetch('/api/v1/cases', json({ verifier: toBase64(keys.verifier), report: v1 }, workHeaders(t)));
     expect(response.status).toBe(201);
     expect(pageFindings(reporter, [v1])).toEqual({ intact: false, unexpected: [[operatorFp]] });
     expect(counsellorProblems(await caseDetail(caseNumber), [v1]).some((p) => p.includes('UNEXPECTED RECIPIENT'))).toBe(true);

@@ -14,7 +14,7 @@ import { encodeContent, envelopeHash, sealEnvelope, toBase64 } from '../crypto/i
 import { SIGNATURE_WINDOW_SECONDS } from '../server/auth.js';
 import { SPENT_TICKETS_DIR } from '../server/spent-tickets.js';
 import { counsellorBundle } from './fixtures/ops-store.js';
-import { httpFetch, json, reporterRecipient, sendSigned, signed, submitReport, ticket } from './helpers/api-client.js';
+import { httpFetch, json, reporterRecipient, sendSigned, signed, submitReport, ticket, workHeaders } from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 import { startServer } from './helpers/server-process.js';
 
@@ -80,11 +80,11 @@ describe('a ticket used again', () => {
   it('a case ticket, after its case was deleted: refused (the case is not made again)', async () => {
     const h = await harness();
     const t = await ticket(h.fetch, { kind: 'case' });
-    const body = json({ ticket: t.ticket, nonce: t.nonce, verifier: toBase64(new Uint8Array(32)) });
-    expect((await h.fetch('/api/v1/cases', body)).status).toBe(201);
+    const body = () => json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders(t));
+    expect((await h.fetch('/api/v1/cases', body())).status).toBe(201);
     const path = `/api/v1/counsellor/cases/${t.caseNumber}`;
     expect((await h.fetch(path, signed(h.counsellor, 'DELETE', path, undefined, h.seconds()))).status).toBe(200);
-    await expectError(await h.fetch('/api/v1/cases', body), 400, 'ticket-spent');
+    await expectError(await h.fetch('/api/v1/cases', body()), 400, 'ticket-spent');
     expect(h.store.records.has(t.caseNumber)).toBe(false);
   });
 });
@@ -101,6 +101,7 @@ describe('across a restart of the server process', () => {
     const first = await startServer({ dataDir, env, cleanup: false });
     let captured: RequestInit;
     let messageBody: RequestInit;
+    let messageHeaders: Record<string, string> = {};
     let reporter: Awaited<ReturnType<typeof submitReport>>;
     let doomed: string;
     try {
@@ -112,7 +113,8 @@ describe('across a restart of the server process', () => {
       const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:00:00Z', text: 'More.', attachments: [] });
       const recipients = [reporterRecipient(reporter), ...counsellor.recipients];
       const sealed = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 1, prev: reporter.last, author: reporter.keys.sign, content, recipients });
-      messageBody = json({ seq: 1, envelope: sealed.envelope, ticket: t.ticket, nonce: t.nonce }, reporter.auth);
+      messageHeaders = { ...reporter.auth, ...workHeaders(t) };
+      messageBody = json({ seq: 1, envelope: sealed.envelope }, messageHeaders);
       expect((await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, messageBody)).status).toBe(201);
       reporter.last = envelopeHash(sealed.envelope);
       // The counsellor deletes a case; someone keeps the signed request.
@@ -130,11 +132,11 @@ describe('across a restart of the server process', () => {
       // Accepted before, it would be accepted again with the nonces forgotten (then 404: the case is gone).
       await expectError(await fetcher(`/api/v1/counsellor/cases/${doomed}`, captured), 401, 'signature-before-start', true);
       // The same ticket for message 2: spent before the restart, spent after.
-      const again = JSON.parse(messageBody.body as string) as Record<string, unknown>;
+      const again = JSON.parse(messageBody.body as string) as Record<string, unknown>; // the same ticket, in the same headers
       const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:01:00Z', text: 'Again.', attachments: [] });
       const recipients = [reporterRecipient(reporter), ...counsellor.recipients];
       const sealed = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 2, prev: reporter.last, author: reporter.keys.sign, content, recipients });
-      const reuse = json({ ...again, seq: 2, envelope: sealed.envelope }, reporter.auth);
+      const reuse = json({ ...again, seq: 2, envelope: sealed.envelope }, messageHeaders);
       await expectError(await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, reuse), 400, 'ticket-spent');
 
       // What the server kept of the tickets: 16-byte hashes, in files named by the hour, with the store's fixed time.

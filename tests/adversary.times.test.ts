@@ -19,7 +19,7 @@ import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore } from '../server/ops/check-store.js';
 import { restoreArchive } from '../server/ops/restore.js';
 import { STORE_TIME_SECONDS } from '../server/store/coarse-time.js';
-import { type Fetch, httpFetch, json, recipientOf, reporterRecipient, type ReporterCase, sendSigned, submitReport } from './helpers/api-client.js';
+import { createUpload, type Fetch, httpFetch, recipientOf, reporterRecipient, type ReporterCase, sendSigned, submitReport } from './helpers/api-client.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const FIXED_MS = STORE_TIME_SECONDS * 1000;
@@ -68,7 +68,7 @@ async function note(fetcher: Fetch, reporter: ReporterCase, text: string): Promi
 /** Announces an attachment and appends `pieces` of its ciphertext (all of it by default). */
 async function upload(fetcher: Fetch, reporter: ReporterCase, size: number, pieces = 3, stopAfter = pieces): Promise<string> {
   const length = attachmentCiphertextLength(size);
-  const created = await fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, reporter.auth));
+  const created = await createUpload(fetcher, reporter, length);
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
   const bytes = secureRandom(length);
