@@ -27,9 +27,10 @@ import {
   sealEnvelope,
   signRequest,
 } from '../../crypto/index.js';
+import { browserPath, launchablePath } from './browsers.js';
 
-/** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it. */
-export const CHROMIUM_PATH = process.env.KLUIS_CHROMIUM ?? '/usr/bin/chromium';
+/** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it (tests/helpers/browsers.ts finds or installs it). */
+export const CHROMIUM_PATH = browserPath('chromium');
 
 /** Flags for a quiet, offline, JIT-less Chromium (drop the last one for JIT). */
 export const CHROMIUM_ARGS = [
@@ -45,7 +46,7 @@ export const CHROMIUM_ARGS = [
 /** Launches Chromium; `jit: true` leaves the JIT on (the bench compares both). */
 export function launchBrowser(options: { jit?: boolean } = {}): Promise<Browser> {
   const args = options.jit ? CHROMIUM_ARGS.filter((arg) => arg !== '--js-flags=--jitless') : CHROMIUM_ARGS;
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args });
+  return chromium.launch({ executablePath: launchablePath('chromium'), args });
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
