@@ -2,13 +2,27 @@
  * The data directory at start (server/ops/startup.ts): every way it can be
  * unusable gives one clear `kluis:` line and exit 1, before anything is
  * written. Tests run as root, who may write anywhere; the permission cases
- * run the server as `nobody` (uid 65534) instead.
+ * run the server as `nobody` (uid 65534) instead, from a copy of the
+ * checkout laid out as a deployment (the sources and the production
+ * dependencies) that `nobody` may read: the checkout itself may live where
+ * only its owner can enter (a home directory of mode 700, a `mktemp -d`).
  */
 
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -18,6 +32,55 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const FIXTURE = fileURLToPath(new URL('./fixtures/store-v0', import.meta.url));
 const asRoot = process.getuid?.() === 0;
 const NOBODY = 65_534;
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** The directory of package `name` as Node resolves it from `from` (a package directory). */
+function packageDir(name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dir === ROOT || dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Gives everyone read access (and search and execute where the owner has it) under `path`. */
+function openToAll(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  chmodSync(path, stat.mode | 0o444 | (stat.mode & 0o100 ? 0o111 : 0));
+  if (stat.isDirectory()) for (const name of readdirSync(path)) openToAll(join(path, name));
+}
+
+/**
+ * A copy of the checkout that any user may read: every top-level entry but
+ * node_modules, .git, dist and data, and the packages the production
+ * dependencies need (what `npm ci --omit=dev` installs, tsx among them).
+ * Made once, in the work directory.
+ */
+let deployed: string | undefined;
+function deployment(): string {
+  if (deployed) return deployed;
+  const to = join(work, 'kluis');
+  for (const name of readdirSync(ROOT)) {
+    if (!['node_modules', '.git', 'dist', 'data'].includes(name)) cpSync(join(ROOT, name), join(to, name), { recursive: true });
+  }
+  const packages = new Set<string>();
+  const visit = (dir: string) => {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const name of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
+      const found = packageDir(name, dir); // an optional dependency for another platform is not installed
+      if (found && !packages.has(found)) {
+        packages.add(found);
+        visit(found);
+      }
+    }
+  };
+  visit(ROOT);
+  for (const dir of packages) cpSync(dir, join(to, relative(ROOT, dir)), { recursive: true });
+  openToAll(to);
+  deployed = to;
+  return to;
+}
 
 /** Runs the server entry (`npm start` runs the same after its build check) until it exits. */
 function start(env: Record<string, string>, options: SpawnSyncOptions = {}, entry = 'server/main.ts') {
@@ -25,6 +88,8 @@ function start(env: Record<string, string>, options: SpawnSyncOptions = {}, entr
     env: { PATH: process.env.PATH ?? '', KLUIS_PORT: '0', KLUIS_STATIC_DIR: join(work, 'no-page'), ...env },
     encoding: 'utf8',
     timeout: 30_000,
+    // Another user cannot count on reading the checkout: it runs the deployment copy.
+    ...(options.uid === undefined ? {} : { cwd: deployment() }),
     ...options,
   });
   const output = `${result.stdout}${result.stderr}`;

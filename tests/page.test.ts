@@ -17,19 +17,15 @@ import {
   AttachmentDecryptor,
   type AttachmentRef,
   concatBytes,
-  deriveReporterKeys,
-  encodeContent,
   formatReceiptCode,
   fromBase64,
-  GENESIS_HASH,
   generateReceiptSecret,
   parseReceiptCode,
-  sealEnvelope,
-  solvePow,
   toBase64,
   toHex,
 } from '../crypto/index.js';
 import {
+  apiCase,
   buildReporter,
   counsellorBlob,
   counsellorPost,
@@ -151,44 +147,6 @@ async function readCode(page: Page): Promise<string> {
   const code = (await page.getByTestId('receipt-code').textContent())!.trim();
   expect(code).toMatch(/^([0-9A-Z]{4}-){6}[0-9A-Z]{4}$/);
   return code;
-}
-
-/** Makes a case with a report through the API (as the page would), for tests that start from an existing case. */
-async function apiCase(text: string): Promise<{ code: string; caseNumber: string }> {
-  const post = (path: string, body: unknown) =>
-    fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const ticket = (await (await post('/api/v1/tickets', { kind: 'case' })).json()) as { ticket: string; bits: number; case: string };
-  const code = { caseNumber: ticket.case, secret: generateReceiptSecret() };
-  const keys = deriveReporterKeys(code);
-  const report = sealEnvelope({
-    caseNumber: code.caseNumber,
-    seq: 0,
-    prev: GENESIS_HASH,
-    author: keys.sign,
-    content: encodeContent({
-      v: 1,
-      type: 'report',
-      time: '2026-11-28T12:00:00Z',
-      text,
-      consent: 'no',
-      addressAs: '',
-      language: 'nl',
-      reporterBox: toBase64(keys.box.publicKey),
-      attachments: [],
-    }),
-    recipients: [
-      { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
-      { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey },
-    ],
-  });
-  const nonce = solvePow(fromBase64(ticket.ticket), ticket.bits)!;
-  const response = await fetch(`${server.url}/api/v1/cases`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'kluis-ticket': ticket.ticket, 'kluis-work': String(nonce) },
-    body: JSON.stringify({ verifier: toBase64(keys.verifier), report: report.envelope }),
-  });
-  expect(response.status).toBe(201);
-  return { code: formatReceiptCode(code), caseNumber: code.caseNumber };
 }
 
 async function counsellorReplies(caseNumber: string, text: string): Promise<void> {
@@ -339,7 +297,7 @@ describe('the reporter page', () => {
 
   it('catches mistyped codes before any request, and says when a code opens nothing', async () => {
     const { context, page, requests } = await openPage();
-    const { code } = await apiCase('Een melding.');
+    const { code } = await apiCase(server.url, counsellor, 'Een melding.');
     const before = requests.length;
     const error = page.getByTestId('code-error');
 
@@ -406,7 +364,7 @@ describe('the reporter page', () => {
   });
 
   it('shows a message the server altered, and one it dropped, as visible warnings', async () => {
-    const { code, caseNumber } = await apiCase('Wat er gebeurde.');
+    const { code, caseNumber } = await apiCase(server.url, counsellor, 'Wat er gebeurde.');
     await counsellorReplies(caseNumber, 'Eerste antwoord.');
     await counsellorReplies(caseNumber, 'Tweede antwoord.');
 
@@ -447,7 +405,7 @@ describe('the reporter page', () => {
   });
 
   it('re-seals a reply that raced a counsellor message, sends its file, and shows the signed history', async () => {
-    const { code, caseNumber } = await apiCase('Mijn melding, zonder toestemming om door te sturen.');
+    const { code, caseNumber } = await apiCase(server.url, counsellor, 'Mijn melding, zonder toestemming om door te sturen.');
     let view = await counsellorRead(server.url, counsellor, caseNumber);
     await counsellorPost(server.url, counsellor, caseNumber, view, {
       v: 1,
@@ -661,7 +619,7 @@ describe('the reporter page', () => {
 
   it('has no serious or critical accessibility violation on any screen, in either language', async () => {
     const { context, page } = await openPage();
-    const { code, caseNumber } = await apiCase('Toegankelijk?');
+    const { code, caseNumber } = await apiCase(server.url, counsellor, 'Toegankelijk?');
     await counsellorReplies(caseNumber, 'Een antwoord.');
     const screens: Record<string, unknown> = {};
     const check = async (name: string) => {

@@ -14,22 +14,29 @@ import { chromium } from 'playwright-core';
 import {
   type Content,
   decodeContent,
+  deriveReporterKeys,
   type Envelope,
   encodeContent,
   exportBundle,
   fingerprintOf,
+  formatReceiptCode,
   fromBase64,
+  GENESIS_HASH,
   generateIdentity,
+  generateReceiptSecret,
   type Identity,
   openConversation,
   type PublicBundle,
   type Recipient,
   sealEnvelope,
+  solvePow,
+  toBase64,
 } from '../../crypto/index.js';
 import { httpFetch, sendSigned } from './api-client.js';
+import { browserPath, launchablePath } from './browsers.js';
 
-/** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it. */
-export const CHROMIUM_PATH = process.env.KLUIS_CHROMIUM ?? '/usr/bin/chromium';
+/** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it (tests/helpers/browsers.ts finds or installs it). */
+export const CHROMIUM_PATH = browserPath('chromium');
 
 /** Flags for a quiet, offline, JIT-less Chromium (drop the last one for JIT). */
 export const CHROMIUM_ARGS = [
@@ -45,7 +52,7 @@ export const CHROMIUM_ARGS = [
 /** Launches Chromium; `jit: true` leaves the JIT on (the bench compares both). */
 export function launchBrowser(options: { jit?: boolean } = {}): Promise<Browser> {
   const args = options.jit ? CHROMIUM_ARGS.filter((arg) => arg !== '--js-flags=--jitless') : CHROMIUM_ARGS;
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args });
+  return chromium.launch({ executablePath: launchablePath('chromium'), args });
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -252,4 +259,45 @@ export async function counsellorBlob(base: string, counsellor: TestCounsellor, c
   const response = await counsellorFetch(base, counsellor, 'GET', `/api/v1/cases/${caseNumber}/blobs/${id}`);
   if (response.status !== 200) throw new Error(`counsellor blob: ${response.status} ${await response.text()}`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Makes a case with a report through the API, as the page would, for tests
+ * that start from an existing case. Returns its receipt code.
+ */
+export async function apiCase(base: string, counsellor: TestCounsellor, text: string): Promise<{ code: string; caseNumber: string }> {
+  const post = (path: string, body: unknown) =>
+    fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const ticket = (await (await post('/api/v1/tickets', { kind: 'case' })).json()) as { ticket: string; bits: number; case: string };
+  const code = { caseNumber: ticket.case, secret: generateReceiptSecret() };
+  const keys = deriveReporterKeys(code);
+  const report = sealEnvelope({
+    caseNumber: code.caseNumber,
+    seq: 0,
+    prev: GENESIS_HASH,
+    author: keys.sign,
+    content: encodeContent({
+      v: 1,
+      type: 'report',
+      time: '2026-11-28T12:00:00Z',
+      text,
+      consent: 'no',
+      addressAs: '',
+      language: 'nl',
+      reporterBox: toBase64(keys.box.publicKey),
+      attachments: [],
+    }),
+    recipients: [
+      { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
+      { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey },
+    ],
+  });
+  const nonce = solvePow(fromBase64(ticket.ticket), ticket.bits)!;
+  const response = await fetch(`${base}/api/v1/cases`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'kluis-ticket': ticket.ticket, 'kluis-work': String(nonce) },
+    body: JSON.stringify({ verifier: toBase64(keys.verifier), report: report.envelope }),
+  });
+  if (response.status !== 201) throw new Error(`making a case: ${response.status} ${await response.text()}`);
+  return { code: formatReceiptCode(code), caseNumber: code.caseNumber };
 }
