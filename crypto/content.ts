@@ -14,10 +14,21 @@ import { STREAM_PREFIX_BYTES } from './stream.js';
 
 /** Whether the counsellor may bring the case to the escalation recipient. */
 export type Consent = 'no' | 'ask' | 'yes';
+/** Case states, in the order a case goes through them: what a status update may say, and the server's coarse status. */
+export const CASE_STATUSES = ['received', 'in-conversation', 'forwarded', 'closed'] as const;
 /** Case states the reporter sees. */
-export type CaseStatus = 'received' | 'in-conversation' | 'forwarded' | 'closed';
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+/** Languages a report may be written in. */
+export const LANGUAGES = ['nl', 'en'] as const;
 /** Languages the page speaks. */
-export type Language = 'nl' | 'en';
+export type Language = (typeof LANGUAGES)[number];
+
+const BLOB_ID = /^[0-9a-f]{32}$/;
+
+/** True iff `value` is a blob id: the server's id of an attachment's ciphertext, 32 lower-case hex digits. */
+export function isBlobId(value: unknown): value is string {
+  return typeof value === 'string' && BLOB_ID.test(value);
+}
 
 /** An attachment as its message names it; the key opens the blob. */
 export interface AttachmentRef {
@@ -158,7 +169,7 @@ const ATTACHMENT: Record<string, Check> = {
   name: (value) => typeof value === 'string' && value.length > 0 && utf8(value).length <= 255,
   type: shortText(255),
   size: (value) => Number.isSafeInteger(value) && (value as number) >= 0,
-  blob: (value) => typeof value === 'string' && /^[0-9a-f]{32}$/.test(value),
+  blob: isBlobId,
   key: base64Of(32),
   prefix: base64Of(STREAM_PREFIX_BYTES),
 };
@@ -167,10 +178,10 @@ const consent = oneOf('no', 'ask', 'yes');
 
 const SHAPES: Record<Content['type'], { required: Record<string, Check>; optional?: Record<string, Check> }> = {
   report: {
-    required: { text, consent, addressAs: shortText(200), language: oneOf('nl', 'en'), reporterBox: base64Of(32), attachments },
+    required: { text, consent, addressAs: shortText(200), language: oneOf(...LANGUAGES), reporterBox: base64Of(32), attachments },
   },
   message: { required: { text, attachments }, optional: { consent } },
-  status: { required: { status: oneOf('received', 'in-conversation', 'forwarded', 'closed'), text } },
+  status: { required: { status: oneOf(...CASE_STATUSES), text } },
   ack: { required: { reportHash: base64Of(32), receivedDate: date, text } },
   forwarded: { required: { to: isFingerprint, name: shortText(128), text } },
   note: { required: { text } },

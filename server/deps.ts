@@ -4,7 +4,7 @@
  */
 
 import type { Context } from 'hono';
-import { isCaseNumber, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
+import { isBlobId, isCaseNumber, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
 import type { Store } from './store/index.js';
 import { authenticateCounsellor, authenticateReporter, type LoginThrottle, precheckCounsellor, type SignedRequestPolicy } from './auth.js';
 import { ForbiddenError, InvalidCaseNumberError, InvalidIdError, UnauthorizedError } from './errors.js';
@@ -69,7 +69,7 @@ export function caseParam(c: Context): string {
 /** The upload id in the path, or 400. */
 export function idParam(c: Context): string {
   const value = c.req.param('id') ?? '';
-  if (!/^[0-9a-f]{32}$/.test(value)) throw new InvalidIdError('not an upload id');
+  if (!isBlobId(value)) throw new InvalidIdError('not an upload id');
   return value;
 }
 

@@ -1,18 +1,22 @@
 /**
  * The server's typed HTTP errors: one class per failure kind, each with its
- * status and stable code (docs/API.md). The single error handler in app.ts
+ * stable code; the status comes from the code, in the API contract
+ * (api/contract.ts, ERROR_STATUS). The single error handler in app.ts
  * turns them into `{ error: { code, message } }`; anything else is a bug
  * and becomes a bare 500, logged by {@link describeFailure} (never a
  * path, message or stack: they can name a case), unless the client had
  * gone ({@link isClientGone}), which is no error and logs nothing.
  */
 
+import { type ApiErrorCode, ERROR_STATUS } from '../api/contract.js';
 import { isSystemError, StoreError, StoreIoError } from './store/index.js';
+
+/** Codes the server answers with on purpose (`internal` is the error handler's own). */
+type HttpErrorCode = Exclude<ApiErrorCode, 'internal'>;
 
 /** Base of every error the server answers with on purpose. */
 export abstract class HttpError extends Error {
-  abstract readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
-  abstract readonly code: string;
+  abstract readonly code: HttpErrorCode;
   /** Extra fields for the error body, e.g. the offset to resume at. */
   readonly details: Readonly<Record<string, number | string>>;
   constructor(message: string, details: Readonly<Record<string, number | string>> = {}) {
@@ -20,54 +24,46 @@ export abstract class HttpError extends Error {
     this.name = new.target.name;
     this.details = details;
   }
+  /** The HTTP status of this code (api/contract.ts). */
+  get status(): (typeof ERROR_STATUS)[HttpErrorCode] {
+    return ERROR_STATUS[this.code];
+  }
 }
 
 export class MalformedJsonError extends HttpError {
-  readonly status = 400;
   readonly code = 'malformed-json';
 }
 export class InvalidBodyError extends HttpError {
-  readonly status = 400;
   readonly code = 'invalid-body';
 }
 export class InvalidCaseNumberError extends HttpError {
-  readonly status = 400;
   readonly code = 'invalid-case-number';
 }
 export class InvalidIdError extends HttpError {
-  readonly status = 400;
   readonly code = 'invalid-id';
 }
 export class InvalidTicketError extends HttpError {
-  readonly status = 400;
   readonly code = 'invalid-ticket';
 }
 export class TicketExpiredError extends HttpError {
-  readonly status = 400;
   readonly code = 'ticket-expired';
 }
 export class TicketSpentError extends HttpError {
-  readonly status = 400;
   readonly code = 'ticket-spent';
 }
 export class InsufficientWorkError extends HttpError {
-  readonly status = 400;
   readonly code = 'insufficient-work';
 }
 export class InvalidLengthError extends HttpError {
-  readonly status = 400;
   readonly code = 'invalid-length';
 }
 export class UnauthorizedError extends HttpError {
-  readonly status = 401;
   readonly code = 'unauthorized';
 }
 export class ExpiredSignatureError extends HttpError {
-  readonly status = 401;
   readonly code = 'expired-signature';
 }
 export class ReplayedSignatureError extends HttpError {
-  readonly status = 401;
   readonly code = 'replayed-signature';
 }
 /**
@@ -77,58 +73,45 @@ export class ReplayedSignatureError extends HttpError {
  * accepts; the client signs again with it.
  */
 export class SignatureBeforeStartError extends HttpError {
-  readonly status = 401;
   readonly code = 'signature-before-start';
 }
 export class ForbiddenError extends HttpError {
-  readonly status = 403;
   readonly code = 'forbidden';
 }
 export class NotFoundError extends HttpError {
-  readonly status = 404;
   readonly code = 'not-found';
 }
 export class MethodNotAllowedError extends HttpError {
-  readonly status = 405;
   readonly code = 'method-not-allowed';
 }
 export class CaseExistsError extends HttpError {
-  readonly status = 409;
   readonly code = 'case-exists';
 }
 export class SeqConflictError extends HttpError {
-  readonly status = 409;
   readonly code = 'seq-conflict';
 }
 /** A forward whose keys no longer match the messages not yet forwarded (one arrived in between): re-read and send again. */
 export class ForwardConflictError extends HttpError {
-  readonly status = 409;
   readonly code = 'forward-conflict';
 }
 export class OffsetMismatchError extends HttpError {
-  readonly status = 409;
   readonly code = 'offset-mismatch';
 }
 export class TooLargeError extends HttpError {
-  readonly status = 413;
   readonly code = 'too-large';
 }
 export class UnsupportedMediaTypeError extends HttpError {
-  readonly status = 415;
   readonly code = 'unsupported-media-type';
 }
 export class TooManyAttemptsError extends HttpError {
-  readonly status = 429;
   readonly code = 'too-many-attempts';
 }
 /** The store is at its byte quota or the disk at its free-space floor: anonymous writes wait until counsellors delete. */
 export class StoreFullError extends HttpError {
-  readonly status = 503;
   readonly code = 'store-full';
 }
 /** The bodies in flight already fill the server's memory budget: try again in a moment. */
 export class ServerBusyError extends HttpError {
-  readonly status = 503;
   readonly code = 'busy';
 }
 

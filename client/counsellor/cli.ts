@@ -15,7 +15,7 @@ import { connection, DEFAULT_SERVER, EXIT_HELP, note, out } from './cli/context.
 import { addIdentityCommands } from './cli/identity.js';
 import { addPageCommands } from './cli/page.js';
 import { addWriteCommands } from './cli/writes.js';
-import { CounsellorError, EXIT, IntegrityError, ServerRefusedError } from './lib/errors.js';
+import { CounsellorError, EXIT, IntegrityError, type RefusalCode, ServerRefusedError } from './lib/errors.js';
 import { safeLine } from './lib/sanitize.js';
 
 /** The whole command line (commander), every command with --help and the exit codes. */
@@ -46,7 +46,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-const HINTS: Record<string, string> = {
+const HINTS: Partial<Record<RefusalCode, string>> = {
   'expired-signature':
     'Check this computer’s clock: a signed request is valid for 5 minutes around the server’s time.',
   'replayed-signature':

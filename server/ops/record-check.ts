@@ -13,7 +13,7 @@
  * (the envelope does not open, or its signature fails).
  */
 
-import { fromBase64, isCaseNumber, isFingerprint, isValidAttachmentLength, KluisError, parseEnvelope } from '../../crypto/index.js';
+import { CASE_STATUSES, fromBase64, isCaseNumber, isFingerprint, isValidAttachmentLength, KluisError, parseEnvelope } from '../../crypto/index.js';
 import type { CaseRecord } from '../records.js';
 import { BLOB_ID } from '../store/index.js';
 
@@ -24,7 +24,6 @@ const NOTE_FIELDS = ['seq', 'hour', 'envelope'] as const;
 const UPLOAD_FIELDS = ['id', 'length', 'hour', 'complete'] as const;
 /** Fields an upload may have besides UPLOAD_FIELDS. */
 const UPLOAD_OPTIONAL = ['sha256'] as const;
-const STATUSES: readonly string[] = ['received', 'in-conversation', 'forwarded', 'closed'];
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** Upload ids anywhere in a text: what a damaged record may still name. */
 const BLOB_ID_ANYWHERE = /(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g;
@@ -98,7 +97,7 @@ export function checkCaseRecord(doc: unknown, id: string): RecordFindings {
       found.problems.push('verifier is not base64 of 32 bytes');
     }
   }
-  if (Object.hasOwn(doc, 'status') && !STATUSES.includes(doc.status as string)) found.problems.push('status is not a known status');
+  if (Object.hasOwn(doc, 'status') && !(CASE_STATUSES as readonly unknown[]).includes(doc.status)) found.problems.push('status is not a known status');
 
   if (Object.hasOwn(doc, 'messages')) {
     if (!Array.isArray(doc.messages)) found.problems.push('messages is not a list');

@@ -4,7 +4,7 @@
  */
 
 import { Hono } from 'hono';
-import { KluisError, parseEnvelope, type Envelope } from '../../crypto/index.js';
+import { CASE_STATUSES, type Envelope, KluisError, parseEnvelope } from '../../crypto/index.js';
 import { base64Of, exactObject, expectContentType, int, oneOf, parseJson, present, readBody } from '../body.js';
 import { anyCaller, callerBeforeBody, caseParam, checkForwarded, currentHour, refuseEscalation, type Deps } from '../deps.js';
 import { CaseExistsError, InvalidBodyError, InvalidTicketError, NotFoundError, SeqConflictError, TooLargeError } from '../errors.js';
@@ -12,6 +12,7 @@ import { proofFromHeaders } from '../proof.js';
 import { RECORD_OVERHEAD_BYTES } from '../quota.js';
 import type { CaseRecord, StoredMessage } from '../records.js';
 import { RecordExistsError, RecordNotFoundError } from '../store/index.js';
+import type { CaseAnswer, CaseCreatedAnswer, WrittenAnswer } from '../../api/contract.js';
 
 /** Largest message body: one envelope of the largest content, in base64, with room for the rest. */
 export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
@@ -19,7 +20,6 @@ export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
 export const MAX_MESSAGES = 1000;
 /** Most ciphertext bytes in one conversation's messages (attachments are counted apart). */
 export const MAX_CONVERSATION_BYTES = 16 * 1024 * 1024;
-const STATUSES = ['received', 'in-conversation', 'forwarded', 'closed'] as const;
 
 /** The envelope of a body field, or 400 with the reason. */
 export function envelopeField(value: unknown): Envelope {
@@ -38,7 +38,7 @@ function ciphertextBytes(messages: readonly StoredMessage[]): number {
 }
 
 /** The case as a reader sees it (without notes). */
-export async function caseView(deps: Deps, record: CaseRecord) {
+export async function caseView(deps: Deps, record: CaseRecord): Promise<CaseAnswer> {
   return {
     case: record.case,
     createdHour: record.createdHour,
@@ -101,7 +101,7 @@ export function caseRoutes(deps: Deps): Hono {
         throw error;
       }
       deps.quota.wrote(bytes, raw.length);
-      return c.json({ case: caseNumber, hour }, 201);
+      return c.json({ case: caseNumber, hour } satisfies CaseCreatedAnswer, 201);
     } catch (error) {
       // Any other failure (bad body, full store, a disk error) gives the ticket back, in memory.
       if (!(error instanceof CaseExistsError)) proof.refund();
@@ -131,7 +131,7 @@ export function caseRoutes(deps: Deps): Hono {
       const body =
         caller.kind === 'reporter'
           ? exactObject(parseJson(raw), { seq: int(0, MAX_MESSAGES - 1), envelope: present })
-          : exactObject(parseJson(raw), { seq: int(1, MAX_MESSAGES - 1), envelope: present }, { status: oneOf(...STATUSES), ack: (v) => v === true });
+          : exactObject(parseJson(raw), { seq: int(1, MAX_MESSAGES - 1), envelope: present }, { status: oneOf(...CASE_STATUSES), ack: (v) => v === true });
       const envelope = envelopeField(body.envelope);
       const seq = body.seq as number;
       if (caller.kind === 'reporter') {
@@ -162,7 +162,7 @@ export function caseRoutes(deps: Deps): Hono {
         throw error;
       }
       deps.quota.wrote(envelope.ct.length, raw.length);
-      return c.json({ seq, hour }, 201);
+      return c.json({ seq, hour } satisfies WrittenAnswer, 201);
     } catch (error) {
       proof?.refund();
       throw error;

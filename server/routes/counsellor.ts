@@ -12,18 +12,18 @@ import { ForwardConflictError, InvalidBodyError, NotFoundError, TooLargeError } 
 import type { CaseRecord, StoredNote } from '../records.js';
 import { RecordNotFoundError } from '../store/index.js';
 import { caseView, envelopeField, loadCase, MAX_CONVERSATION_BYTES, MAX_MESSAGES, MESSAGE_BODY_LIMIT } from './cases.js';
+import { type CaseDetailAnswer, type CaseDetailsAnswer, type CaseListingAnswer, type DeletedAnswer, type ForwardAnswer, MAX_CASE_DETAILS, type WrittenAnswer } from '../../api/contract.js';
 
 /** Most notes on one case. */
 export const MAX_NOTES = 1000;
 /** A forward body carries one wrapped key (about 150 bytes of JSON) per message. */
 const FORWARD_BODY_LIMIT = MAX_MESSAGES * 256 + 1024;
 
-/** Most whole cases in one case-details response, and the default. */
-export const MAX_DETAILS = 500;
+/** Whole cases in one case-details response unless the client asks for fewer or more (at most MAX_CASE_DETAILS). */
 const DEFAULT_DETAILS = 100;
 
 /** A case as a counsellor (with notes) or an escalation recipient (without) sees it. */
-async function counsellorView(deps: Deps, record: CaseRecord, caller: Caller) {
+async function counsellorView(deps: Deps, record: CaseRecord, caller: Caller): Promise<CaseDetailAnswer> {
   return {
     ...(await caseView(deps, record)),
     notes: caller.kind === 'counsellor' ? record.notes : [],
@@ -46,7 +46,7 @@ export function counsellorRoutes(deps: Deps): Hono {
 
   app.get('/counsellor/cases', (c) => {
     const caller = counsellorCaller(c, deps, new Uint8Array(0));
-    const cases = [];
+    const cases: CaseListingAnswer[] = [];
     for (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null) continue;
       if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint)) continue;
@@ -65,7 +65,7 @@ export function counsellorRoutes(deps: Deps): Hono {
         forwardedTo: summary.forwardedTo,
       });
     }
-    return c.json({ cases });
+    return c.json({ cases } satisfies { cases: CaseListingAnswer[] });
   });
 
   // Many whole cases in one request, in case-number order: an inbox of 1,000 cases in a few
@@ -77,7 +77,7 @@ export function counsellorRoutes(deps: Deps): Hono {
     const after = c.req.query('after');
     if (after !== undefined && !isCaseNumber(after)) throw new InvalidBodyError('after must be a case number');
     const limitText = c.req.query('limit') ?? String(DEFAULT_DETAILS);
-    if (!/^[1-9]\d{0,3}$/.test(limitText) || Number(limitText) > MAX_DETAILS) throw new InvalidBodyError(`limit must be 1 to ${MAX_DETAILS}`);
+    if (!/^[1-9]\d{0,3}$/.test(limitText) || Number(limitText) > MAX_CASE_DETAILS) throw new InvalidBodyError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
     const limit = Number(limitText);
     const numbers: string[] = [];
     for (const [caseNumber, summary] of deps.store.records.summaries()) {
@@ -87,12 +87,12 @@ export function counsellorRoutes(deps: Deps): Hono {
     }
     numbers.sort();
     const page = numbers.slice(0, limit);
-    const cases = [];
+    const cases: CaseDetailAnswer[] = [];
     for (const caseNumber of page) {
       const record = await deps.store.records.get(caseNumber);
       if (record) cases.push(await counsellorView(deps, record, caller));
     }
-    return c.json({ cases, next: numbers.length > limit ? page.at(-1)! : null });
+    return c.json({ cases, next: numbers.length > limit ? page.at(-1)! : null } satisfies CaseDetailsAnswer);
   });
 
   app.get('/counsellor/cases/:case', async (c) => {
@@ -121,7 +121,7 @@ export function counsellorRoutes(deps: Deps): Hono {
       const note: StoredNote = { seq, hour, envelope };
       return { ...record, notes: [...record.notes, note] };
     });
-    return c.json({ seq, hour }, 201);
+    return c.json({ seq, hour } satisfies WrittenAnswer, 201);
   });
 
   app.post('/counsellor/cases/:case/forward', async (c) => {
@@ -162,7 +162,7 @@ export function counsellorRoutes(deps: Deps): Hono {
         forwardedTo: record.forwardedTo.includes(to) ? record.forwardedTo : [...record.forwardedTo, to],
       };
     });
-    return c.json({ forwardedTo: updated.forwardedTo });
+    return c.json({ forwardedTo: updated.forwardedTo } satisfies ForwardAnswer);
   });
 
   app.delete('/counsellor/cases/:case', async (c) => {
@@ -175,7 +175,7 @@ export function counsellorRoutes(deps: Deps): Hono {
     for (const upload of record.uploads) await deps.store.blobs.delete(upload.id);
     // The freed bytes count at once, so reporters can write again.
     deps.quota.forget();
-    return c.json({ deleted: true });
+    return c.json({ deleted: true } satisfies DeletedAnswer);
   });
 
   return app;

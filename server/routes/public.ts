@@ -7,13 +7,14 @@ import type { Deps } from '../deps.js';
 import { InvalidBodyError } from '../errors.js';
 import { UPLOAD_BYTES_PER_SOLUTION } from '../proof.js';
 import { issueTicket, TICKET_LIFETIME_SECONDS } from '../tickets.js';
+import type { HealthAnswer, InfoAnswer, TicketAnswer } from '../../api/contract.js';
 
 const SMALL_BODY = 1024;
 
 export function publicRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.get('/health', (c) => c.json({ status: 'ok', version: deps.settings.version }));
+  app.get('/health', (c) => c.json({ status: 'ok', version: deps.settings.version } satisfies HealthAnswer));
 
   app.get('/info', (c) =>
     c.json({
@@ -24,7 +25,7 @@ export function publicRoutes(deps: Deps): Hono {
       uploadBytesPerSolution: UPLOAD_BYTES_PER_SOLUTION,
       counsellors: deps.counsellors.map((b) => b.bundle),
       escalation: deps.escalation.map((b) => b.bundle),
-    }),
+    } satisfies InfoAnswer),
   );
 
   app.post('/tickets', async (c) => {
@@ -43,7 +44,7 @@ export function publicRoutes(deps: Deps): Hono {
     }
     const expires = Math.floor(deps.now() / 1000) + TICKET_LIFETIME_SECONDS;
     const ticket = issueTicket(deps.secret, kind, caseNumber, expires, deps.random(8));
-    return c.json({ ticket: toBase64(ticket), bits: deps.settings.powBits, case: caseNumber, expires }, 201);
+    return c.json({ ticket: toBase64(ticket), bits: deps.settings.powBits, case: caseNumber, expires } satisfies TicketAnswer, 201);
   });
 
   return app;

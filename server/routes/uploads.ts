@@ -14,6 +14,7 @@ import { proofFromHeaders, solutionsFor } from '../proof.js';
 import type { StoredUpload } from '../records.js';
 import { BlobExistsError, BlobNotFoundError, OffsetMismatchError as StoreOffsetMismatch, RecordNotFoundError } from '../store/index.js';
 import { loadCase } from './cases.js';
+import type { UploadAnswer, UploadAppendedAnswer, UploadCreatedAnswer } from '../../api/contract.js';
 
 /** Most bytes in one PATCH: 16 sealed chunks of 65,552 bytes. */
 export const CHUNK_BODY_LIMIT = 16 * (64 * 1024 + 16);
@@ -74,7 +75,7 @@ export function uploadRoutes(deps: Deps): Hono {
       }
       deps.quota.wrote(length, 0);
       await deps.store.blobs.create(id);
-      return c.json({ id, offset: 0 }, 201);
+      return c.json({ id, offset: 0 } satisfies UploadCreatedAnswer, 201);
     } catch (error) {
       proof?.refund();
       throw error;
@@ -121,7 +122,7 @@ export function uploadRoutes(deps: Deps): Hono {
         uploads: current.uploads.map((u) => (u.id === id ? { ...u, complete: true, sha256 } : u)),
       }));
     }
-    return c.json({ offset: size, complete });
+    return c.json({ offset: size, complete } satisfies UploadAppendedAnswer);
   });
 
   /** The upload a GET names, after checking who may read its case. */
@@ -137,7 +138,7 @@ export function uploadRoutes(deps: Deps): Hono {
     const upload = await readableUpload(c);
     const id = upload.id;
     const offset = upload.complete ? upload.length : ((await deps.store.blobs.size(id)) ?? 0);
-    return c.json({ ...upload, offset });
+    return c.json({ ...upload, offset } satisfies UploadAnswer);
   });
 
   app.get('/cases/:case/blobs/:id', async (c) => {

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type CaseStatus, displayFingerprint, parseCaseNumber } from '../../../crypto/index.js';
+import { displayFingerprint, parseCaseNumber } from '../../../crypto/index.js';
 import { IntegrityError, UsageError } from '../lib/errors.js';
 import { defaultKeyPath, loadConfig, readKeyFile, unlockKeyFile } from '../lib/keys.js';
 import { askPassphrase, editText, readStdin } from '../lib/prompt.js';
@@ -16,12 +16,6 @@ import { safeLine } from '../lib/sanitize.js';
 import { CounsellorSession } from '../lib/session.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
-export const STATUSES: readonly CaseStatus[] = [
-  'received',
-  'in-conversation',
-  'forwarded',
-  'closed',
-];
 
 export const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 export const note = (text: string) =>

@@ -6,11 +6,11 @@
 
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type CaseStatus, displayFingerprint } from '../../../crypto/index.js';
+import { CASE_STATUSES, type CaseStatus, displayFingerprint } from '../../../crypto/index.js';
 import { UsageError } from '../lib/errors.js';
 import { displayCase } from '../lib/format.js';
 import { safeLine } from '../lib/sanitize.js';
-import { caseArgument, messageText, out, STATUSES, withSession } from './context.js';
+import { caseArgument, messageText, out, withSession } from './context.js';
 
 /** Adds `reply`, `status`, `ack`, `note`, `forward` to the program. */
 export function addWriteCommands(program: Command): void {
@@ -50,9 +50,9 @@ export function addWriteCommands(program: Command): void {
     .command('status')
     .description('set the case status the reporter sees (recorded, signed, in the conversation)')
     .argument('<case>', 'case number', caseArgument)
-    .argument('<status>', `one of ${STATUSES.join(', ')}`, (value: string) => {
-      if (!STATUSES.includes(value as CaseStatus))
-        throw new UsageError(`status must be one of ${STATUSES.join(', ')}`);
+    .argument('<status>', `one of ${CASE_STATUSES.join(', ')}`, (value: string) => {
+      if (!CASE_STATUSES.includes(value as CaseStatus))
+        throw new UsageError(`status must be one of ${CASE_STATUSES.join(', ')}`);
       return value as CaseStatus;
     })
     .option('--message <text>', 'a short explanation the reporter sees with the status')

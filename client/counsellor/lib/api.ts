@@ -8,72 +8,42 @@
 
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import type { CaseStatus, Envelope, WrappedKey } from '../../../crypto/index.js';
+import {
+  type CaseDetailAnswer,
+  type CaseDetailsAnswer,
+  type CaseListingAnswer,
+  ContractError,
+  errorCodeOf,
+  type InfoAnswer,
+  MAX_CASE_DETAILS,
+  parseCaseDetail,
+  parseCaseDetails,
+  parseDeleted,
+  parseForward,
+  parseInfo,
+  parseListing,
+  parseUpload,
+  parseUploadAppended,
+  parseUploadCreated,
+  parseWritten,
+  type UploadAnswer,
+  type WrittenAnswer,
+} from '../../../api/contract.js';
+import { type CaseStatus, type Envelope, isCaseNumber, type WrappedKey } from '../../../crypto/index.js';
 import { NetworkError, ServerRefusedError } from './errors.js';
 import { createNodeTransport, readBody, type Transport } from './http.js';
 import type { RequestSigner } from './native.js';
 
-/** GET /api/v1/info. Bundles are unverified here. */
-export interface ServerInfo {
-  readonly demo: boolean;
-  readonly powBits: number;
-  readonly maxFileBytes: number;
-  readonly maxCaseBytes: number;
-  readonly counsellors: readonly unknown[];
-  readonly escalation: readonly unknown[];
-}
-
-/** One row of GET /api/v1/counsellor/cases. */
-export interface CaseListing {
-  readonly case: string;
-  readonly createdHour: number;
-  readonly reportHour: number;
-  readonly status: CaseStatus;
-  readonly statusHour: number;
-  readonly ackHour: number | null;
-  readonly messages: number;
-  readonly lastHour: number | null;
-  readonly lastAuthor: 'reporter' | 'counsellor' | null;
-  readonly uploads: number;
-  readonly bytes: number;
-  readonly forwardedTo: readonly string[];
-}
-
-export interface StoredMessageView {
-  readonly seq: number;
-  readonly hour: number;
-  readonly author: 'reporter' | 'counsellor';
-  /** Unchecked: crypto/ checks it when opening. */
-  readonly envelope: unknown;
-}
-
-export interface NoteView {
-  readonly seq: number;
-  readonly hour: number;
-  readonly envelope: unknown;
-}
-
-export interface UploadView {
-  readonly id: string;
-  readonly length: number;
-  readonly offset: number;
-  readonly complete: boolean;
-  readonly hour: number;
-}
-
-/** GET /api/v1/counsellor/cases/:case. */
-export interface CaseDetail {
-  readonly case: string;
-  readonly createdHour: number;
-  readonly status: CaseStatus;
-  readonly statusHour: number;
-  readonly messages: readonly StoredMessageView[];
-  readonly uploads: readonly UploadView[];
-  readonly notes: readonly NoteView[];
-  readonly forwardedTo: readonly string[];
-  /** Hour of the acknowledgement the server recorded, or null. */
-  readonly ackHour: number | null;
-}
+export type {
+  CaseDetailAnswer as CaseDetail,
+  CaseDetailsAnswer as CaseDetailsPage,
+  CaseListingAnswer as CaseListing,
+  InfoAnswer as ServerInfo,
+  StoredMessage as StoredMessageView,
+  StoredNote as NoteView,
+  UploadAnswer as UploadView,
+} from '../../../api/contract.js';
+export { MAX_CASE_DETAILS } from '../../../api/contract.js';
 
 /** POST /api/v1/cases/:case/messages, as a counsellor. */
 export interface PostMessageBody {
@@ -83,181 +53,14 @@ export interface PostMessageBody {
   readonly ack?: true;
 }
 
-const STATUSES: readonly string[] = ['received', 'in-conversation', 'forwarded', 'closed'];
-
-class Shape {
-  constructor(readonly what: string) {}
-  fail(field: string): never {
-    throw new NetworkError(
-      `the server's answer to ${this.what} is not what the Kluis API says (field ${field})`,
-    );
+/** Reads an answer through the contract; an answer that is not the API's is a NetworkError (exit 4). */
+function read<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ContractError) throw new NetworkError(error.message);
+    throw error;
   }
-  object(value: unknown, field: string): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field);
-    return value as Record<string, unknown>;
-  }
-  count(value: unknown, field: string): number {
-    if (!Number.isSafeInteger(value) || (value as number) < 0) this.fail(field);
-    return value as number;
-  }
-  countOrNull(value: unknown, field: string): number | null {
-    return value === null ? null : this.count(value, field);
-  }
-  string(value: unknown, field: string, pattern?: RegExp): string {
-    if (typeof value !== 'string' || (pattern && !pattern.test(value))) this.fail(field);
-    return value;
-  }
-  array(value: unknown, field: string): unknown[] {
-    if (!Array.isArray(value)) this.fail(field);
-    return value;
-  }
-  status(value: unknown, field: string): CaseStatus {
-    if (typeof value !== 'string' || !STATUSES.includes(value)) this.fail(field);
-    return value as CaseStatus;
-  }
-  boolean(value: unknown, field: string): boolean {
-    if (typeof value !== 'boolean') this.fail(field);
-    return value;
-  }
-}
-
-const CASE = /^[0-9A-HJKMNP-TV-Z]{8}$/;
-const FINGERPRINT = /^[0-9A-HJKMNP-TV-Z]{24}$/;
-const BLOB = /^[0-9a-f]{32}$/;
-
-function parseInfo(value: unknown): ServerInfo {
-  const s = new Shape('GET /api/v1/info');
-  const o = s.object(value, 'info');
-  return {
-    demo: s.boolean(o.demo, 'demo'),
-    powBits: s.count(o.powBits, 'powBits'),
-    maxFileBytes: s.count(o.maxFileBytes, 'maxFileBytes'),
-    maxCaseBytes: s.count(o.maxCaseBytes, 'maxCaseBytes'),
-    counsellors: s.array(o.counsellors, 'counsellors'),
-    escalation: s.array(o.escalation ?? [], 'escalation'),
-  };
-}
-
-function parseListing(value: unknown): CaseListing[] {
-  const s = new Shape('GET /api/v1/counsellor/cases');
-  return s.array(s.object(value, 'body').cases, 'cases').map((item, i) => {
-    const o = s.object(item, `cases[${i}]`);
-    const lastAuthor = o.lastAuthor;
-    if (lastAuthor !== null && lastAuthor !== 'reporter' && lastAuthor !== 'counsellor')
-      s.fail(`cases[${i}].lastAuthor`);
-    return {
-      case: s.string(o.case, 'case', CASE),
-      createdHour: s.count(o.createdHour, 'createdHour'),
-      reportHour: s.count(o.reportHour, 'reportHour'),
-      status: s.status(o.status, 'status'),
-      statusHour: s.count(o.statusHour, 'statusHour'),
-      ackHour: s.countOrNull(o.ackHour, 'ackHour'),
-      messages: s.count(o.messages, 'messages'),
-      lastHour: s.countOrNull(o.lastHour, 'lastHour'),
-      lastAuthor: lastAuthor as CaseListing['lastAuthor'],
-      uploads: s.count(o.uploads, 'uploads'),
-      bytes: s.count(o.bytes, 'bytes'),
-      forwardedTo: s
-        .array(o.forwardedTo ?? [], 'forwardedTo')
-        .map((fp) => s.string(fp, 'forwardedTo', FINGERPRINT)),
-    };
-  });
-}
-
-function parseUpload(s: Shape, value: unknown, field: string): UploadView {
-  const o = s.object(value, field);
-  return {
-    id: s.string(o.id, `${field}.id`, BLOB),
-    length: s.count(o.length, `${field}.length`),
-    offset: s.count(o.offset, `${field}.offset`),
-    complete: s.boolean(o.complete, `${field}.complete`),
-    hour: s.count(o.hour, `${field}.hour`),
-  };
-}
-
-function parseCase(
-  value: unknown,
-  caseNumber: string,
-  s = new Shape(`GET /api/v1/counsellor/cases/${caseNumber}`),
-): CaseDetail {
-  const o = s.object(value, 'body');
-  if (o.case !== caseNumber) s.fail('case');
-  return {
-    case: caseNumber,
-    createdHour: s.count(o.createdHour, 'createdHour'),
-    status: s.status(o.status, 'status'),
-    statusHour: s.count(o.statusHour, 'statusHour'),
-    messages: s.array(o.messages, 'messages').map((item, i) => {
-      const m = s.object(item, `messages[${i}]`);
-      if (m.author !== 'reporter' && m.author !== 'counsellor') s.fail(`messages[${i}].author`);
-      return {
-        seq: s.count(m.seq, `messages[${i}].seq`),
-        hour: s.count(m.hour, `messages[${i}].hour`),
-        author: m.author as StoredMessageView['author'],
-        envelope: m.envelope,
-      };
-    }),
-    uploads: s
-      .array(o.uploads ?? [], 'uploads')
-      .map((item, i) => parseUpload(s, item, `uploads[${i}]`)),
-    notes: s.array(o.notes ?? [], 'notes').map((item, i) => {
-      const n = s.object(item, `notes[${i}]`);
-      return {
-        seq: s.count(n.seq, `notes[${i}].seq`),
-        hour: s.count(n.hour, `notes[${i}].hour`),
-        envelope: n.envelope,
-      };
-    }),
-    forwardedTo: s
-      .array(o.forwardedTo ?? [], 'forwardedTo')
-      .map((fp) => s.string(fp, 'forwardedTo', FINGERPRINT)),
-    ackHour: o.ackHour === undefined ? null : s.countOrNull(o.ackHour, 'ackHour'),
-  };
-}
-
-/** One page of GET /api/v1/counsellor/case-details. */
-export interface CaseDetailsPage {
-  readonly cases: readonly CaseDetail[];
-  /** The `after` of the following page, or null at the end. */
-  readonly next: string | null;
-}
-
-/** Most cases the server returns in one case-details page (docs/API.md). */
-export const MAX_CASE_DETAILS = 500;
-
-/**
- * A case-details page, checked: every case shaped as GET …/cases/:case,
- * case numbers strictly ascending and after `after`, `next` (if any) the
- * last of them, so that paging always moves forward and ends.
- */
-function parseCaseDetails(
-  value: unknown,
-  after: string | undefined,
-  limit: number,
-): CaseDetailsPage {
-  const s = new Shape('GET /api/v1/counsellor/case-details');
-  const o = s.object(value, 'body');
-  const items = s.array(o.cases, 'cases');
-  if (items.length > limit) s.fail('cases (more than the limit)');
-  let last = after;
-  const cases = items.map((item, i) => {
-    const caseNumber = s.string(s.object(item, `cases[${i}]`).case, `cases[${i}].case`, CASE);
-    if (last !== undefined && caseNumber <= last) s.fail(`cases[${i}].case (out of order)`);
-    last = caseNumber;
-    return parseCase(item, caseNumber, s);
-  });
-  if (o.next !== null) {
-    const next = s.string(o.next, 'next', CASE);
-    if (cases.length === 0 || next !== last) s.fail('next');
-    return { cases, next };
-  }
-  return { cases, next: null };
-}
-
-function written(value: unknown, what: string): { seq: number; hour: number } {
-  const s = new Shape(what);
-  const o = s.object(value, 'body');
-  return { seq: s.count(o.seq, 'seq'), hour: s.count(o.hour, 'hour') };
 }
 
 /** How to reach the server and sign for it. */
@@ -434,45 +237,42 @@ export class CounsellorApi {
   }
 
   /** GET /api/v1/info (public). */
-  async info(): Promise<ServerInfo> {
-    return parseInfo(await this.json('GET', '/api/v1/info', undefined, false));
+  async info(): Promise<InfoAnswer> {
+    const value = await this.json('GET', '/api/v1/info', undefined, false);
+    return read(() => parseInfo(value));
   }
 
-  async listCases(): Promise<CaseListing[]> {
-    return parseListing(await this.json('GET', '/api/v1/counsellor/cases'));
+  async listCases(): Promise<CaseListingAnswer[]> {
+    const value = await this.json('GET', '/api/v1/counsellor/cases');
+    return read(() => parseListing(value));
   }
 
-  async getCase(caseNumber: string): Promise<CaseDetail> {
-    return parseCase(await this.json('GET', `/api/v1/counsellor/cases/${caseNumber}`), caseNumber);
+  async getCase(caseNumber: string): Promise<CaseDetailAnswer> {
+    const value = await this.json('GET', `/api/v1/counsellor/cases/${caseNumber}`);
+    return read(() => parseCaseDetail(value, caseNumber));
   }
 
   /** One page of whole cases (GET /api/v1/counsellor/case-details), in case-number order. */
-  async caseDetails(after: string | undefined, limit: number): Promise<CaseDetailsPage> {
+  async caseDetails(after: string | undefined, limit: number): Promise<CaseDetailsAnswer> {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_CASE_DETAILS)
       throw new RangeError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
-    if (after !== undefined && !CASE.test(after)) throw new RangeError('after must be a case number');
+    if (after !== undefined && !isCaseNumber(after)) throw new RangeError('after must be a case number');
     const query = `${after === undefined ? '' : `after=${after}&`}limit=${limit}`;
-    return parseCaseDetails(
-      await this.json('GET', `/api/v1/counsellor/case-details?${query}`),
-      after,
-      limit,
-    );
+    const value = await this.json('GET', `/api/v1/counsellor/case-details?${query}`);
+    return read(() => parseCaseDetails(value, after, limit));
   }
 
   async postMessage(
     caseNumber: string,
     body: PostMessageBody,
-  ): Promise<{ seq: number; hour: number }> {
-    const what = `POST /api/v1/cases/${caseNumber}/messages`;
-    return written(await this.json('POST', `/api/v1/cases/${caseNumber}/messages`, body), what);
+  ): Promise<WrittenAnswer> {
+    const value = await this.json('POST', `/api/v1/cases/${caseNumber}/messages`, body);
+    return read(() => parseWritten(value, `POST /api/v1/cases/${caseNumber}/messages`));
   }
 
-  async postNote(caseNumber: string, envelope: Envelope): Promise<{ seq: number; hour: number }> {
-    const what = `POST /api/v1/counsellor/cases/${caseNumber}/notes`;
-    return written(
-      await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/notes`, { envelope }),
-      what,
-    );
+  async postNote(caseNumber: string, envelope: Envelope): Promise<WrittenAnswer> {
+    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/notes`, { envelope });
+    return read(() => parseWritten(value, `POST /api/v1/counsellor/cases/${caseNumber}/notes`));
   }
 
   async forward(
@@ -480,36 +280,23 @@ export class CounsellorApi {
     to: string,
     keys: readonly { seq: number; key: WrappedKey }[],
   ): Promise<readonly string[]> {
-    const s = new Shape(`POST /api/v1/counsellor/cases/${caseNumber}/forward`);
-    const o = s.object(
-      await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/forward`, { to, keys }),
-      'body',
-    );
-    return s
-      .array(o.forwardedTo, 'forwardedTo')
-      .map((fp) => s.string(fp, 'forwardedTo', FINGERPRINT));
+    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/forward`, { to, keys });
+    return read(() => parseForward(value)).forwardedTo;
   }
 
   async deleteCase(caseNumber: string): Promise<void> {
-    await this.json('DELETE', `/api/v1/counsellor/cases/${caseNumber}`);
+    const value = await this.json('DELETE', `/api/v1/counsellor/cases/${caseNumber}`);
+    read(() => parseDeleted(value));
   }
 
   async createUpload(caseNumber: string, length: number): Promise<{ id: string; offset: number }> {
-    const s = new Shape(`POST /api/v1/cases/${caseNumber}/uploads`);
-    const o = s.object(
-      await this.json('POST', `/api/v1/cases/${caseNumber}/uploads`, { length }),
-      'body',
-    );
-    return { id: s.string(o.id, 'id', BLOB), offset: s.count(o.offset, 'offset') };
+    const value = await this.json('POST', `/api/v1/cases/${caseNumber}/uploads`, { length });
+    return read(() => parseUploadCreated(value));
   }
 
-  async getUpload(caseNumber: string, id: string): Promise<UploadView> {
-    const s = new Shape(`GET /api/v1/cases/${caseNumber}/uploads/${id}`);
-    return parseUpload(
-      s,
-      await this.json('GET', `/api/v1/cases/${caseNumber}/uploads/${id}`),
-      'body',
-    );
+  async getUpload(caseNumber: string, id: string): Promise<UploadAnswer> {
+    const value = await this.json('GET', `/api/v1/cases/${caseNumber}/uploads/${id}`);
+    return read(() => parseUpload(value));
   }
 
   /** PATCH one slice of an upload. A 409 offset-mismatch carries the server's offset in ServerRefusedError.body. */
@@ -525,9 +312,8 @@ export class CounsellorApi {
       contentType: 'application/octet-stream',
       headers: { 'upload-offset': String(offset) },
     });
-    const s = new Shape(`PATCH ${apiPath}`);
-    const o = s.object(await this.#read(response, `PATCH ${apiPath}`), 'body');
-    return { offset: s.count(o.offset, 'offset'), complete: s.boolean(o.complete, 'complete') };
+    const value = await this.#read(response, `PATCH ${apiPath}`);
+    return read(() => parseUploadAppended(value));
   }
 
   /** GET a blob's ciphertext as a stream. */
@@ -548,27 +334,15 @@ export class CounsellorApi {
   }
 }
 
-/** Builds the error for a non-2xx answer. */
+/** Builds the error for a non-2xx answer: told apart by the contract's code, never by its message. */
 export function apiError(status: number, value: unknown, what: string): Error {
-  const error =
-    typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
-  const code =
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { code?: unknown }).code === 'string'
-      ? (error as { code: string }).code
-      : `http-${status}`;
+  const code = errorCodeOf(value) ?? (`http-${status}` as const);
+  const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
   const message =
-    typeof error === 'object' &&
-    error !== null &&
-    typeof (error as { message?: unknown }).message === 'string'
+    typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string'
       ? (error as { message: string }).message
       : `HTTP ${status}`;
-  const safeCode = code.replace(/[^a-z0-9-]/gi, '?').slice(0, 64);
   const safeMessage = message.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
-  if (status >= 400 && status < 500)
-    return new ServerRefusedError(status, safeCode, `${what}: ${safeCode}: ${safeMessage}`, value);
-  return new NetworkError(
-    `${what}: the server failed (HTTP ${status} ${safeCode}: ${safeMessage})`,
-  );
+  if (status >= 400 && status < 500) return new ServerRefusedError(status, code, `${what}: ${code}: ${safeMessage}`, value);
+  return new NetworkError(`${what}: the server failed (HTTP ${status} ${code}: ${safeMessage})`);
 }

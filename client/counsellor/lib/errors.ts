@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ApiErrorCode } from '../../../api/contract.js';
+
 /** Exit codes of `kluis-counsellor`, documented in its `--help`. */
 export const EXIT = {
   ok: 0,
@@ -61,16 +63,20 @@ export class NetworkError extends CounsellorError {
 /** The server answered with an API error. */
 export class ServerRefusedError extends CounsellorError {
   readonly status: number;
-  readonly code: string;
+  /** The API's code (api/contract.ts); `http-<status>` for an answer without a known one; `key-not-configured` is this client's own. */
+  readonly code: RefusalCode;
   /** The whole error body, e.g. `expected` on a seq-conflict. */
   readonly body: unknown;
-  constructor(status: number, code: string, message: string, body: unknown) {
+  constructor(status: number, code: RefusalCode, message: string, body: unknown) {
     super(EXIT.refused, message);
     this.status = status;
     this.code = code;
     this.body = body;
   }
 }
+
+/** What a refusal is told apart by. */
+export type RefusalCode = ApiErrorCode | `http-${number}` | 'key-not-configured';
 
 /** Something in a case does not verify; `problems` lists every one, in order. */
 export class IntegrityError extends CounsellorError {

@@ -6,8 +6,21 @@
  * @module
  */
 
-import type { PublicBundle } from '../../../crypto/index.js';
-import { toBase64 } from '../../../crypto/index.js';
+import {
+  type ApiErrorCode,
+  type CaseAnswer,
+  ContractError,
+  errorCodeOf,
+  type InfoAnswer,
+  parseCase,
+  parseInfo,
+  parseTicket,
+  parseUpload,
+  parseUploadAppended,
+  parseUploadCreated,
+  type TicketAnswer,
+} from '../../../api/contract.js';
+import { isBlobId, toBase64 } from '../../../crypto/index.js';
 
 /** The server could not be reached (offline, a broken Tor circuit, a dropped connection). */
 export class NetworkError extends Error {
@@ -17,12 +30,19 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * What an ApiError is told apart by: the API's code (api/contract.ts),
+ * `http-<status>` for an answer without a known one, or `bad-response:<field>`
+ * for an answer that is not the API's.
+ */
+export type PageErrorCode = ApiErrorCode | `http-${number}` | `bad-response:${string}`;
+
 /** The server answered with an error (`code` from docs/API.md), or with something the page cannot use. */
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: PageErrorCode;
   readonly body: Record<string, unknown>;
-  constructor(status: number, code: string, body: Record<string, unknown> = {}) {
+  constructor(status: number, code: PageErrorCode, body: Record<string, unknown> = {}) {
     super(`server error ${status} ${code}`);
     this.name = 'ApiError';
     this.status = status;
@@ -32,22 +52,12 @@ export class ApiError extends Error {
 }
 
 /** GET /api/v1/info. */
-export interface Info {
-  readonly demo: boolean;
-  readonly powBits: number;
-  readonly maxFileBytes: number;
-  readonly maxCaseBytes: number;
-  readonly counsellors: readonly unknown[];
-  readonly escalation: readonly unknown[];
-}
-
+export type Info = InfoAnswer;
 /** POST /api/v1/tickets. */
-export interface Ticket {
-  readonly ticket: string;
-  readonly bits: number;
-  readonly case: string;
-  readonly expires: number;
-}
+export type Ticket = TicketAnswer;
+/** GET /api/v1/cases/:case. */
+export type CaseView = CaseAnswer;
+export type { StoredMessage } from '../../../api/contract.js';
 
 /** A ticket and the proof-of-work nonces found for it; sent in the Kluis-Ticket and Kluis-Work headers. */
 export interface Work {
@@ -59,29 +69,12 @@ function workHeaders(work: Work | undefined): Record<string, string> {
   return work ? { 'Kluis-Ticket': work.ticket, 'Kluis-Work': work.nonces.join(',') } : {};
 }
 
-/** One stored message of a case. */
-export interface StoredMessage {
-  readonly seq: number;
-  readonly hour: number;
-  readonly author: string;
-  readonly envelope: unknown;
-}
-
-/** GET /api/v1/cases/:case. */
-export interface CaseView {
-  readonly case: string;
-  readonly status: string;
-  readonly messages: readonly StoredMessage[];
-}
-
-/** An upload's state on the server. */
+/** An upload's state on the server, as the page tracks it. */
 export interface UploadState {
   readonly id: string;
   readonly offset: number;
   readonly complete: boolean;
 }
-
-export type { PublicBundle };
 
 const BASE = 'api/v1/';
 
@@ -89,18 +82,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function bad(what: string): never {
-  throw new ApiError(0, `bad-response:${what}`);
-}
-
-function int(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) bad(what);
-  return value;
-}
-
-function str(value: unknown, what: string): string {
-  if (typeof value !== 'string') bad(what);
-  return value;
+/** Reads an answer through the contract; one that is not the API's is an ApiError `bad-response:<field>`. */
+function read<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ContractError) throw new ApiError(0, `bad-response:${error.field}`);
+    throw error;
+  }
 }
 
 interface RequestOptions {
@@ -145,14 +134,13 @@ async function send(method: string, path: string, options: RequestOptions = {}):
     } catch {
       parsed = undefined;
     }
-    const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
-    const code = typeof error?.code === 'string' ? error.code : response.status >= 500 ? 'internal' : `http-${response.status}`;
+    const code = errorCodeOf(parsed) ?? (response.status >= 500 ? 'internal' : (`http-${response.status}` as const));
     throw new ApiError(response.status, code, isRecord(parsed) ? parsed : {});
   }
   return response;
 }
 
-async function json(method: string, path: string, options: RequestOptions = {}): Promise<Record<string, unknown>> {
+async function json(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
   const response = await send(method, path, options);
   let value: unknown;
   try {
@@ -161,33 +149,19 @@ async function json(method: string, path: string, options: RequestOptions = {}):
     // A connection cut while the body arrives looks the same as a broken body.
     throw new NetworkError();
   }
-  if (!isRecord(value)) bad('not an object');
   return value;
 }
 
 /** GET /api/v1/info. */
 export async function getInfo(): Promise<Info> {
   const value = await json('GET', 'info');
-  if (!Array.isArray(value.counsellors)) bad('counsellors');
-  return {
-    demo: value.demo === true,
-    powBits: int(value.powBits, 'powBits'),
-    maxFileBytes: int(value.maxFileBytes, 'maxFileBytes'),
-    maxCaseBytes: int(value.maxCaseBytes, 'maxCaseBytes'),
-    counsellors: value.counsellors,
-    escalation: Array.isArray(value.escalation) ? value.escalation : [],
-  };
+  return read(() => parseInfo(value));
 }
 
 /** POST /api/v1/tickets. */
 export async function getTicket(request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string }): Promise<Ticket> {
   const value = await json('POST', 'tickets', { json: request });
-  return {
-    ticket: str(value.ticket, 'ticket'),
-    bits: int(value.bits, 'bits'),
-    case: str(value.case, 'case'),
-    expires: int(value.expires, 'expires'),
-  };
+  return read(() => parseTicket(value));
 }
 
 /** POST /api/v1/cases, with the report (message 0) when it has no attachments; paid for by a case ticket. */
@@ -198,12 +172,7 @@ export async function createCase(body: { verifier: string; report?: unknown }, w
 /** GET /api/v1/cases/:case with the reporter's key. */
 export async function getCase(caseNumber: string, authKey: Uint8Array): Promise<CaseView> {
   const value = await json('GET', `cases/${caseNumber}`, { authKey });
-  if (!Array.isArray(value.messages)) bad('messages');
-  const messages = value.messages.map((m: unknown): StoredMessage => {
-    if (!isRecord(m)) bad('message');
-    return { seq: int(m.seq, 'seq'), hour: int(m.hour, 'hour'), author: str(m.author, 'author'), envelope: m.envelope };
-  });
-  return { case: str(value.case, 'case'), status: str(value.status, 'status'), messages };
+  return read(() => parseCase(value, caseNumber));
 }
 
 /** POST /api/v1/cases/:case/messages; every message after the report is paid for by a message ticket. */
@@ -214,12 +183,7 @@ export async function postMessage(caseNumber: string, authKey: Uint8Array, body:
 /** POST /api/v1/cases/:case/uploads, paid for by an upload ticket (one solution per `uploadBytesPerSolution`). */
 export async function createUpload(caseNumber: string, authKey: Uint8Array, length: number, work: Work): Promise<UploadState> {
   const value = await json('POST', `cases/${caseNumber}/uploads`, { json: { length }, authKey, headers: workHeaders(work) });
-  return { id: checkId(value.id), offset: int(value.offset, 'offset'), complete: false };
-}
-
-function checkId(value: unknown): string {
-  if (typeof value !== 'string' || !/^[0-9a-f]{32}$/.test(value)) bad('id');
-  return value;
+  return { ...read(() => parseUploadCreated(value)), complete: false };
 }
 
 /** PATCH /api/v1/cases/:case/uploads/:id. */
@@ -235,16 +199,18 @@ export async function appendUpload(
     authKey,
     headers: { 'Upload-Offset': String(offset) },
   });
-  return { id, offset: int(value.offset, 'offset'), complete: value.complete === true };
+  return { id, ...read(() => parseUploadAppended(value)) };
 }
 
 /** GET /api/v1/cases/:case/uploads/:id. */
 export async function getUpload(caseNumber: string, authKey: Uint8Array, id: string): Promise<UploadState> {
   const value = await json('GET', `cases/${caseNumber}/uploads/${id}`, { authKey });
-  return { id, offset: int(value.offset, 'offset'), complete: value.complete === true };
+  const upload = read(() => parseUpload(value));
+  return { id, offset: upload.offset, complete: upload.complete };
 }
 
 /** GET /api/v1/cases/:case/blobs/:id: the response, to be read as a stream. */
 export async function getBlob(caseNumber: string, authKey: Uint8Array, id: string): Promise<Response> {
-  return send('GET', `cases/${caseNumber}/blobs/${checkId(id)}`, { authKey, headers: { Accept: 'application/octet-stream' } });
+  if (!isBlobId(id)) throw new ApiError(0, 'bad-response:id');
+  return send('GET', `cases/${caseNumber}/blobs/${id}`, { authKey, headers: { Accept: 'application/octet-stream' } });
 }

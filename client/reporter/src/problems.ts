@@ -8,6 +8,7 @@
 import { KluisError } from '../../../crypto/index.js';
 import { ApiError, NetworkError } from './api.js';
 import type { Dict } from './i18n.js';
+import { isTicketErrorCode } from '../../../api/contract.js';
 
 /** Sealing (encoding or encrypting) failed before anything was sent. */
 export class SealError extends Error {
@@ -57,7 +58,6 @@ export type Problem =
   | { readonly kind: 'file'; readonly name: string }
   | { readonly kind: 'bug'; readonly code: string };
 
-const WORK_CODES = new Set(['invalid-ticket', 'ticket-expired', 'ticket-spent', 'insufficient-work']);
 
 /** Classifies any thrown value. */
 export function toProblem(error: unknown): Problem {
@@ -85,7 +85,7 @@ export function describeProblem(t: Dict, problem: Problem): { text: string; code
       return { text: t.errBug, code: problem.code };
     case 'server': {
       const code = problem.code;
-      if (WORK_CODES.has(code)) return { text: t.errWork, code };
+      if (isTicketErrorCode(code)) return { text: t.errWork, code };
       if (code === 'too-large') return { text: t.errTooLarge, code };
       if (code === 'store-full') return { text: t.errStoreFull, code };
       if (code === 'busy') return { text: t.errBusy, code };

@@ -43,6 +43,7 @@ import { isTransient, SealError } from './problems.js';
 import type { UploadJob } from './upload.js';
 import { newUploadJob, uploadJob } from './upload.js';
 import { solveWorkFast } from './workers.js';
+import { isTicketErrorCode } from '../../../api/contract.js';
 
 /** A file the reporter chose, with a stable id for the list. */
 export interface DraftFile {
@@ -154,10 +155,9 @@ function fresh(ticket: Ticket | undefined): ticket is Ticket {
   return ticket !== undefined && ticket.expires - TICKET_MARGIN_S > Date.now() / 1000;
 }
 
-const TICKET_CODES = new Set(['invalid-ticket', 'ticket-expired', 'ticket-spent', 'insufficient-work']);
 
 function isTicketProblem(error: unknown): boolean {
-  return error instanceof ApiError && TICKET_CODES.has(error.code);
+  return error instanceof ApiError && isTicketErrorCode(error.code);
 }
 
 type Listener = (progress: SendProgress) => void;

@@ -30,6 +30,7 @@ import { ApiError, appendUpload, createUpload, getTicket, getUpload } from './ap
 import { FileChangedError, FileReadError, isTransient } from './problems.js';
 import type { ChunkSealer } from './workers.js';
 import { sealChunk, solveWorkMany } from './workers.js';
+import { isTicketErrorCode } from '../../../api/contract.js';
 
 /**
  * Sealed chunks per request. The API allows at most 1 MiB per PATCH; 15
@@ -198,7 +199,6 @@ async function payFor(caseNumber: string, job: UploadJob, events: UploadEvents):
   return { ticket: job.work.ticket.ticket, nonces: job.work.nonces };
 }
 
-const TICKET_CODES = new Set(['invalid-ticket', 'ticket-expired', 'ticket-spent', 'insufficient-work']);
 
 /**
  * Sends one job until the server holds all of it. Encrypts the next
@@ -216,7 +216,7 @@ export async function uploadJob(caseNumber: string, authKey: Uint8Array, job: Up
         try {
           created = await createUpload(caseNumber, authKey, job.length, work);
         } catch (error) {
-          if (error instanceof ApiError && TICKET_CODES.has(error.code) && failures < MAX_RESUMES) {
+          if (error instanceof ApiError && isTicketErrorCode(error.code) && failures < MAX_RESUMES) {
             // A spent or stale ticket (an answer lost on the way), or a server that asks more: pay again.
             const asked = error.body.solutions;
             if (typeof asked === 'number' && Number.isSafeInteger(asked) && asked > 0 && asked <= 4096) job.solutions = asked;

@@ -7,7 +7,7 @@
 
 import { resolve } from 'node:path';
 import { Hono } from 'hono';
-import { type CaseStatus, displayFingerprint, parseCaseNumber } from '../../../../crypto/index.js';
+import { CASE_STATUSES, type CaseStatus, displayFingerprint, parseCaseNumber } from '../../../../crypto/index.js';
 import { IntegrityError, UsageError } from '../../lib/errors.js';
 import { exportCase } from '../../lib/export.js';
 import { safeLine } from '../../lib/sanitize.js';
@@ -15,7 +15,6 @@ import { caseViewJson, inboxJson } from '../views.js';
 import { caseParam, HttpError, jsonBody, stringField } from '../http.js';
 import type { AppDeps } from '../server.js';
 
-const STATUSES: readonly CaseStatus[] = ['received', 'in-conversation', 'forwarded', 'closed'];
 
 /** The /api routes of cases, built from the app's session holder. */
 export function caseRoutes({ sessions }: AppDeps): Hono {
@@ -60,8 +59,8 @@ export function caseRoutes({ sessions }: AppDeps): Hono {
   app.post('/api/cases/:case/status', async (c) => {
     const body = await jsonBody(c);
     const status = stringField(body, 'status') as CaseStatus;
-    if (!STATUSES.includes(status))
-      throw new HttpError(400, 'invalid-body', `status must be one of ${STATUSES.join(', ')}`);
+    if (!CASE_STATUSES.includes(status))
+      throw new HttpError(400, 'invalid-body', `status must be one of ${CASE_STATUSES.join(', ')}`);
     const result = await sessions
       .require()
       .setStatus(caseParam(c.req.param('case')), status, stringField(body, 'text', true));
