@@ -569,6 +569,7 @@ describe('state and trust', () => {
           powBits: 4,
           maxFileBytes: 1 << 20,
           maxCaseBytes: 1 << 22,
+          uploadBytesPerSolution: 1 << 24,
           counsellors,
           escalation: [],
         }),

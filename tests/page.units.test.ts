@@ -83,7 +83,7 @@ function lyingServer(acceptFirst: number) {
     if (init.method === 'GET') {
       const offset = claim ?? held;
       claim = undefined;
-      return reply(200, { offset, complete: false });
+      return reply(200, { id: 'ab'.repeat(16), length: 2_000_000, offset, complete: false, hour: 493_417 });
     }
     const offset = Number((init.headers as Record<string, string>)['Upload-Offset']);
     const bytes = new Uint8Array(init.body as Uint8Array);

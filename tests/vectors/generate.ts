@@ -20,6 +20,7 @@ import {
   messageSignedBytes,
   newAttachmentKey,
   padme,
+  paddedLength,
   pad,
   sealEnvelope,
   sealKeyFile,
@@ -306,7 +307,7 @@ export async function generateVectors() {
   const requestParts = {
     origin: 'http://kluisexampleaddressforthetestvectorsonlyxxxxxxxxxxxxxxxx.onion',
     method: 'POST',
-    path: '/api/v1/counsellor/cases/K7P49QXM/messages',
+    path: '/api/v1/cases/K7P49QXM/messages',
     time: 1_795_000_000,
     body: requestBody,
   };
@@ -322,7 +323,7 @@ export async function generateVectors() {
     headers: requestHeaders,
     failures: [
       { why: 'body changed', change: { body: '{"text":"ontvangen!"}' }, error: 'bad-signature' },
-      { why: 'path changed', change: { path: '/api/v1/counsellor/cases/K7P49QXN/messages' }, error: 'bad-signature' },
+      { why: 'path changed', change: { path: '/api/v1/cases/K7P49QXN/messages' }, error: 'bad-signature' },
       { why: 'method changed', change: { method: 'PUT' }, error: 'bad-signature' },
       { why: 'time changed', change: { time: 1_795_000_001 }, error: 'bad-signature' },
       { why: 'signed by another counsellor', change: { signer: 'counsellor-2' }, error: 'bad-signature' },
@@ -401,7 +402,7 @@ export async function generateVectors() {
     bundleFailures,
     envelopes,
     stream: { seed: 'stream-1', key: toHex(streamKey), prefix: toHex(streamPrefix), vectors: streams },
-    attachment: { seed: 'attachment-1', key: attachmentKey, ciphertext: toHex(attachmentCiphertext) },
+    attachment: { seed: 'attachment-1', plaintextLength: 1000, paddedLength: paddedLength(1000), key: attachmentKey, ciphertext: toHex(attachmentCiphertext) },
     pow,
     request,
     keyFile: keyFiles,
