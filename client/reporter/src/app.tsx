@@ -19,7 +19,7 @@ import { dict, siteText } from './i18n.js';
 import type { Problem } from './problems.js';
 import { toProblem } from './problems.js';
 import type { ReportDraft, SendProgress } from './send.js';
-import { ReportSender } from './send.js';
+import { ReportSender } from './send-report.js';
 import { CaseScreen } from './screens/case.js';
 import type { LoginFailure } from './screens/login.js';
 import { Login } from './screens/login.js';

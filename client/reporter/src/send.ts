@@ -1,6 +1,8 @@
 /**
- * Sending a report and sending a reply (docs/API.md, PROTOCOL §2, §5, §8,
- * §9). A sender object lives as long as its draft: if a step fails, the
+ * What sending a report (send-report.ts) and a reply (send-reply.ts) share
+ * (docs/API.md, PROTOCOL §2, §5, §8, §9): drafts, progress, sealing with
+ * the size checked first, retries, tickets, uploads. A sender object lives
+ * as long as its draft: if a step fails, the
  * reporter retries and the sender carries on where it stopped (same case,
  * same uploads, same proof of work), so nothing is lost and nothing is
  * sent twice. Everything stays in memory; nothing is written to storage.
@@ -15,34 +17,26 @@ import type {
   AttachmentRef,
   Consent,
   Content,
-  ReceiptCode,
   Recipient,
   ReporterKeys,
   VerifiedBundle,
 } from '../../../crypto/index.js';
 import {
-  deriveReporterKeys,
   encodeContent,
   envelopeHash,
-  formatReceiptCode,
-  fromBase64,
-  GENESIS_HASH,
-  generateReceiptSecret,
   MAX_CONTENT_BYTES,
-  MAX_RECIPIENTS,
   MAX_TEXT_LENGTH,
   parseEnvelope,
   sealEnvelope,
   toBase64,
 } from '../../../crypto/index.js';
 import type { Ticket } from './api.js';
-import { ApiError, createCase, getCase, getTicket, postMessage } from './api.js';
-import type { Session } from './conversation.js';
-import type { Lang } from './i18n.js';
+import { ApiError } from './api.js';
+
 import { isTransient, SealError } from './problems.js';
 import type { UploadJob } from './upload.js';
 import { newUploadJob, uploadJob } from './upload.js';
-import { solveWorkFast } from './workers.js';
+
 import { isTicketErrorCode } from '../../../api/contract.js';
 
 /** A file the reporter chose, with a stable id for the list. */
@@ -84,8 +78,13 @@ export function protocolTime(date = new Date()): string {
 }
 
 /** Recipients of every message in the chain: the reporter and every counsellor (PROTOCOL §6). */
-export function recipientsFor(keys: ReporterKeys, counsellors: readonly VerifiedBundle[]): Recipient[] {
-  const recipients: Recipient[] = [{ fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey }];
+export function recipientsFor(
+  keys: ReporterKeys,
+  counsellors: readonly VerifiedBundle[],
+): Recipient[] {
+  const recipients: Recipient[] = [
+    { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
+  ];
   for (const c of counsellors) {
     if (!recipients.some((r) => r.fingerprint === c.fingerprint)) {
       recipients.push({ fingerprint: c.fingerprint, boxPublicKey: c.boxPublicKey });
@@ -95,9 +94,10 @@ export function recipientsFor(keys: ReporterKeys, counsellors: readonly Verified
 }
 
 const PLACEHOLDER_ID = '0'.repeat(32);
-const PLACEHOLDER_KEY = toBase64(new Uint8Array(32));
+/** The key of a placeholder attachment reference (same length as a real one), for the size check before sending. */
+export const PLACEHOLDER_KEY = toBase64(new Uint8Array(32));
 
-function attachmentRef(job: UploadJob, blob = job.id ?? PLACEHOLDER_ID): AttachmentRef {
+export function attachmentRef(job: UploadJob, blob = job.id ?? PLACEHOLDER_ID): AttachmentRef {
   return {
     name: job.name,
     type: job.type,
@@ -109,7 +109,7 @@ function attachmentRef(job: UploadJob, blob = job.id ?? PLACEHOLDER_ID): Attachm
 }
 
 /** Encodes content, turning any failure into SealError; checks the size the envelope allows. */
-function encode(content: Content): Uint8Array {
+export function encode(content: Content): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = encodeContent(content);
@@ -120,11 +120,11 @@ function encode(content: Content): Uint8Array {
   return bytes;
 }
 
-function checkText(text: string): void {
+export function checkText(text: string): void {
   if (text.length > MAX_TEXT_LENGTH) throw new SealError(true);
 }
 
-function seal(input: Parameters<typeof sealEnvelope>[0]): ReturnType<typeof sealEnvelope> {
+export function seal(input: Parameters<typeof sealEnvelope>[0]): ReturnType<typeof sealEnvelope> {
   try {
     return sealEnvelope(input);
   } catch (error) {
@@ -132,12 +132,16 @@ function seal(input: Parameters<typeof sealEnvelope>[0]): ReturnType<typeof seal
   }
 }
 
-function delay(ms: number): Promise<void> {
+export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Retries `step` after a lost connection or a passing server fault, a few times, then throws. */
-async function retrying<T>(step: () => Promise<T>, onRetry: () => void, attempts = 3): Promise<T> {
+export async function retrying<T>(
+  step: () => Promise<T>,
+  onRetry: () => void,
+  attempts = 3,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
@@ -151,24 +155,28 @@ async function retrying<T>(step: () => Promise<T>, onRetry: () => void, attempts
 
 const TICKET_MARGIN_S = 120;
 
-function fresh(ticket: Ticket | undefined): ticket is Ticket {
+export function fresh(ticket: Ticket | undefined): ticket is Ticket {
   return ticket !== undefined && ticket.expires - TICKET_MARGIN_S > Date.now() / 1000;
 }
 
-
-function isTicketProblem(error: unknown): boolean {
+export function isTicketProblem(error: unknown): boolean {
   return error instanceof ApiError && isTicketErrorCode(error.code);
 }
 
-type Listener = (progress: SendProgress) => void;
+export type Listener = (progress: SendProgress) => void;
 
 /** Shared progress bookkeeping. */
-class Progress {
+export class Progress {
   state: SendProgress;
   readonly #listener: Listener;
   constructor(listener: Listener, files: number) {
     this.#listener = listener;
-    this.state = { step: 'prepare', work: 0, files: Array.from({ length: files }, () => ({ sent: 0, length: 1 })), resuming: false };
+    this.state = {
+      step: 'prepare',
+      work: 0,
+      files: Array.from({ length: files }, () => ({ sent: 0, length: 1 })),
+      resuming: false,
+    };
     listener(this.state);
   }
   set(change: Partial<SendProgress>): void {
@@ -183,7 +191,7 @@ class Progress {
 }
 
 /** Uploads every file of a draft, reusing the jobs of earlier attempts. */
-async function uploadAll(
+export async function uploadAll(
   caseNumber: string,
   authKey: Uint8Array,
   files: readonly DraftFile[],
@@ -210,7 +218,7 @@ async function uploadAll(
 }
 
 /** True iff one of the stored messages is one this sender sealed. */
-function alreadyStored(stored: readonly unknown[], sealed: readonly Uint8Array[]): boolean {
+export function alreadyStored(stored: readonly unknown[], sealed: readonly Uint8Array[]): boolean {
   return stored.some((envelope) => {
     let hash: Uint8Array;
     try {
@@ -220,272 +228,4 @@ function alreadyStored(stored: readonly unknown[], sealed: readonly Uint8Array[]
     }
     return sealed.some((h) => h.length === hash.length && h.every((byte, i) => byte === hash[i]));
   });
-}
-
-/** The result of a report that reached the server. */
-export interface SentReport {
-  readonly code: string;
-  readonly session: Session;
-}
-
-/** Sends one report; call `send` again after a failure to carry on. */
-export class ReportSender {
-  readonly #counsellors: readonly VerifiedBundle[];
-  #ticket: Ticket | undefined;
-  #nonce: number | undefined;
-  #code: ReceiptCode | undefined;
-  #keys: ReporterKeys | undefined;
-  #caseCreated = false;
-  #reportStored = false;
-  readonly #jobs = new Map<number, UploadJob>();
-  readonly #sealed: Uint8Array[] = [];
-
-  constructor(counsellors: readonly VerifiedBundle[]) {
-    this.#counsellors = counsellors;
-  }
-
-  /** Whether the case exists on the server already (so a retry will not make a new one). */
-  get started(): boolean {
-    return this.#caseCreated;
-  }
-
-  #content(draft: ReportDraft, language: Lang, keys: ReporterKeys | undefined, jobs: readonly UploadJob[]): Content {
-    return {
-      v: 1,
-      type: 'report',
-      time: protocolTime(),
-      text: draft.text,
-      consent: draft.consent,
-      addressAs: draft.addressAs,
-      language,
-      reporterBox: keys ? toBase64(keys.box.publicKey) : PLACEHOLDER_KEY,
-      attachments: jobs.map((job) => attachmentRef(job)),
-    };
-  }
-
-  /** Checks, before anything is sent, that the report can be sealed. Throws SealError. */
-  preflight(draft: ReportDraft, language: Lang): void {
-    checkText(draft.text);
-    if (this.#counsellors.length === 0 || this.#counsellors.length + 1 > MAX_RECIPIENTS) throw new SealError(false);
-    const jobs = draft.files.map((f) => this.#jobs.get(f.id) ?? newUploadJob(f.file));
-    encode(this.#content(draft, language, undefined, jobs));
-  }
-
-  #seal(draft: ReportDraft, language: Lang, code: ReceiptCode, keys: ReporterKeys, jobs: readonly UploadJob[]) {
-    const content = encode(this.#content(draft, language, keys, jobs));
-    const sealed = seal({
-      caseNumber: code.caseNumber,
-      seq: 0,
-      prev: GENESIS_HASH,
-      author: keys.sign,
-      content,
-      recipients: recipientsFor(keys, this.#counsellors),
-    });
-    this.#sealed.push(sealed.hash);
-    return sealed.envelope;
-  }
-
-  /**
-   * Runs (or resumes) the whole send. A report without files travels with
-   * the new case in one request (one round trip less over Tor); one with
-   * files needs the case first, then the uploads, then message 0.
-   */
-  async send(draft: ReportDraft, language: Lang, listener: Listener): Promise<SentReport> {
-    try {
-      return await this.#send(draft, language, listener);
-    } catch (error) {
-      // A case without its report is removed by the server after a day: if it is gone, start a new one.
-      if (!(error instanceof ApiError && error.status === 401 && this.#caseCreated && !this.#reportStored)) throw error;
-      this.#ticket = undefined;
-      this.#caseCreated = false;
-      this.#jobs.clear();
-      return this.#send(draft, language, listener);
-    }
-  }
-
-  async #send(draft: ReportDraft, language: Lang, listener: Listener): Promise<SentReport> {
-    const progress = new Progress(listener, draft.files.length);
-    this.preflight(draft, language);
-    const onRetry = () => progress.set({ resuming: true });
-
-    while (!this.#caseCreated) {
-      if (!fresh(this.#ticket)) {
-        progress.set({ step: 'prepare' });
-        this.#ticket = await retrying(() => getTicket({ kind: 'case' }), onRetry);
-        this.#nonce = undefined;
-        this.#code = { caseNumber: this.#ticket.case, secret: generateReceiptSecret() };
-        this.#keys = deriveReporterKeys(this.#code);
-      }
-      const ticket = this.#ticket;
-      const code = this.#code!;
-      const keys = this.#keys!;
-      if (this.#nonce === undefined) {
-        progress.set({ step: 'work', work: 0 });
-        this.#nonce = await solveWorkFast(fromBase64(ticket.ticket), ticket.bits, (work) => progress.set({ work }));
-      }
-      const nonce = this.#nonce;
-      let report: unknown;
-      if (draft.files.length === 0) {
-        progress.set({ step: 'seal', work: 1 });
-        report = this.#seal(draft, language, code, keys, []);
-      } else {
-        progress.set({ step: 'case', work: 1 });
-      }
-      try {
-        await retrying(
-          () =>
-            createCase(
-              { verifier: toBase64(keys.verifier), ...(report === undefined ? {} : { report }) },
-              { ticket: ticket.ticket, nonces: [nonce] },
-            ),
-          onRetry,
-        );
-        this.#caseCreated = true;
-        this.#reportStored = report !== undefined;
-      } catch (error) {
-        if (error instanceof ApiError && (error.code === 'case-exists' || error.code === 'ticket-spent')) {
-          // An earlier attempt may have made it and lost the answer (its ticket is spent with it):
-          // it is ours if our key opens it.
-          try {
-            const view = await getCase(ticket.case, keys.authKey);
-            this.#caseCreated = true;
-            this.#reportStored = alreadyStored(view.messages.slice(0, 1).map((m) => m.envelope), this.#sealed);
-            continue;
-          } catch (check) {
-            if (!(check instanceof ApiError && check.status === 401)) throw check;
-          }
-          this.#ticket = undefined;
-          continue;
-        }
-        if (isTicketProblem(error)) this.#ticket = undefined;
-        throw error;
-      }
-    }
-
-    const code = this.#code!;
-    const keys = this.#keys!;
-    if (!this.#reportStored) {
-      const jobs = await uploadAll(code.caseNumber, keys.authKey, draft.files, this.#jobs, progress);
-      progress.set({ step: 'seal' });
-      const envelope = this.#seal(draft, language, code, keys, jobs);
-      try {
-        await retrying(() => postMessage(code.caseNumber, keys.authKey, { seq: 0, envelope }), onRetry);
-      } catch (error) {
-        if (!(error instanceof ApiError && error.code === 'seq-conflict')) throw error;
-        // Stored by an attempt whose answer was lost?
-        const view = await retrying(() => getCase(code.caseNumber, keys.authKey), onRetry);
-        if (!alreadyStored(view.messages.slice(0, 1).map((m) => m.envelope), this.#sealed)) throw error;
-      }
-      this.#reportStored = true;
-    }
-    progress.set({ step: 'done' });
-    return { code: formatReceiptCode(code), session: { caseNumber: code.caseNumber, keys } };
-  }
-}
-
-/** Sends one reply in an open case; call `send` again after a failure to carry on. */
-export class ReplySender {
-  readonly #session: Session;
-  readonly #counsellors: readonly VerifiedBundle[];
-  #ticket: Ticket | undefined;
-  #nonce: number | undefined;
-  readonly #jobs = new Map<number, UploadJob>();
-  readonly #sealed: Uint8Array[] = [];
-
-  constructor(session: Session, counsellors: readonly VerifiedBundle[]) {
-    this.#session = session;
-    this.#counsellors = counsellors;
-  }
-
-  #content(draft: ReplyDraft, jobs: readonly UploadJob[]): Content {
-    return {
-      v: 1,
-      type: 'message',
-      time: protocolTime(),
-      text: draft.text,
-      attachments: jobs.map((job) => attachmentRef(job)),
-      ...(draft.consent ? { consent: draft.consent } : {}),
-    };
-  }
-
-  /** Checks, before anything is sent, that the reply can be sealed. Throws SealError. */
-  preflight(draft: ReplyDraft): void {
-    checkText(draft.text);
-    if (this.#counsellors.length === 0 || this.#counsellors.length + 1 > MAX_RECIPIENTS) throw new SealError(false);
-    encode(this.#content(draft, draft.files.map((f) => this.#jobs.get(f.id) ?? newUploadJob(f.file))));
-  }
-
-  /** Runs (or resumes) the whole send. */
-  async send(draft: ReplyDraft, listener: Listener): Promise<void> {
-    const { caseNumber, keys } = this.#session;
-    const progress = new Progress(listener, draft.files.length);
-    this.preflight(draft);
-    const onRetry = () => progress.set({ resuming: true });
-
-    for (let renewals = 0; ; renewals++) {
-      if (!fresh(this.#ticket)) {
-        progress.set({ step: 'prepare' });
-        this.#ticket = await retrying(() => getTicket({ kind: 'message', case: caseNumber }), onRetry);
-        this.#nonce = undefined;
-      }
-      const ticket = this.#ticket;
-      if (this.#nonce === undefined) {
-        progress.set({ step: 'work', work: 0 });
-        this.#nonce = await solveWorkFast(fromBase64(ticket.ticket), ticket.bits, (work) => progress.set({ work }));
-      }
-      const jobs = await uploadAll(caseNumber, keys.authKey, draft.files, this.#jobs, progress);
-      progress.set({ step: 'seal' });
-      const content = encode(this.#content(draft, jobs));
-      try {
-        await this.#post(content, ticket, this.#nonce, onRetry);
-        progress.set({ step: 'done' });
-        return;
-      } catch (error) {
-        if (isTicketProblem(error)) {
-          this.#ticket = undefined;
-          if (renewals < 1) continue;
-        }
-        throw error;
-      }
-    }
-  }
-
-  /** Seals at the current end of the chain and posts; on a seq conflict re-reads and re-seals. */
-  async #post(content: Uint8Array, ticket: Ticket, nonce: number, onRetry: () => void): Promise<void> {
-    const { caseNumber, keys } = this.#session;
-    for (let attempt = 1; ; attempt++) {
-      const view = await retrying(() => getCase(caseNumber, keys.authKey), onRetry);
-      const stored = view.messages.map((m) => m.envelope);
-      if (alreadyStored(stored, this.#sealed)) return;
-      const last = stored[stored.length - 1];
-      let prev: Uint8Array = GENESIS_HASH;
-      if (last !== undefined) {
-        try {
-          prev = envelopeHash(parseEnvelope(last));
-        } catch {
-          prev = new Uint8Array(32).fill(0xff); // an unhashable predecessor: the readers will see a fork
-        }
-      }
-      const sealed = seal({
-        caseNumber,
-        seq: stored.length,
-        prev,
-        author: keys.sign,
-        content,
-        recipients: recipientsFor(keys, this.#counsellors),
-      });
-      this.#sealed.push(sealed.hash);
-      try {
-        await postMessage(caseNumber, keys.authKey, { seq: stored.length, envelope: sealed.envelope }, { ticket: ticket.ticket, nonces: [nonce] });
-        return;
-      } catch (error) {
-        const conflict = error instanceof ApiError && error.code === 'seq-conflict';
-        if (!(conflict || isTransient(error)) || attempt >= 5) throw error;
-        if (!conflict) {
-          onRetry();
-          await delay(500 * 2 ** (attempt - 1));
-        }
-      }
-    }
-  }
 }

@@ -17,7 +17,7 @@ import { formatBytes, formatDay, formatTime } from '../i18n.js';
 import type { Problem } from '../problems.js';
 import { toProblem } from '../problems.js';
 import type { DraftFile, SendProgress } from '../send.js';
-import { ReplySender } from '../send.js';
+import { ReplySender } from '../send-reply.js';
 import type { FileLimits } from '../ui.js';
 import { ConsentChoice, FilePicker, Heading, ProblemBox, useT } from '../ui.js';
 import { warmWorkers } from '../workers.js';
