@@ -224,7 +224,8 @@ if (!values['no-sea']) {
   made.push(await counsellorExecutable());
   step(`${made.at(-1)}`);
 }
-rmSync(STAGE, { recursive: true, force: true });
+// KLUIS_RELEASE_KEEP_STAGE=1 keeps it: the bundle and assets to build the executable for Windows or macOS from (docs/DEPLOY.md).
+if (process.env.KLUIS_RELEASE_KEEP_STAGE !== '1') rmSync(STAGE, { recursive: true, force: true });
 const sums = made
   .sort()
   .map((name) => `${createHash('sha256').update(readFileSync(join(OUT, name))).digest('hex')}  ${name}\n`)
