@@ -27,7 +27,7 @@ export function addBuildPageCommand(program: Command): void {
     .command('build-page')
     .description('build your own copy of the reporter page from the published site configuration, to check the live page against')
     .requiredOption('--site <file>', 'the site configuration the operator published (texts and public keys)')
-    .option('--out <dir>', 'where to write the page (missing, empty, or an earlier page build)', 'reporter-page')
+    .option('--out <dir>', 'where to write the page (missing, empty, or an earlier page build; verify-page looks in dist/reporter by default)', 'dist/reporter')
     .action((options: { site: string; out: string }) => {
       const generic = genericPageDir();
       if (!existsSync(join(generic, 'index.html'))) {
