@@ -147,10 +147,12 @@ async function serverPackage(): Promise<string> {
   const dependencies = await compile(['server/cli.ts', 'server/main.ts', 'scripts/backup.ts', 'scripts/restore.ts', 'scripts/ops-check-store.ts'], dir);
   vite(['--outDir', join(dir, 'page')], { KLUIS_PAGE_GENERIC: '1' });
   writeBin(join(dir, 'bin/kluis-server.js'), "import { run } from '../server/cli.js';\n\nawait run(process.argv.slice(2));\n");
+  // The operator's starting point for /etc/kluis/site.json (docs/DEPLOY.md).
+  copyFileSync(join(ROOT, 'client/reporter/site.config.json'), join(dir, 'site.example.json'));
   writePackage(
     dir,
     { name: 'kluis-server', description: 'Kluis drop box server: the API and the reporter page (plain JavaScript)', bin: { 'kluis-server': 'bin/kluis-server.js' }, dependencies },
-    `# kluis-server ${VERSION}\n\nThe Kluis drop-box server, compiled to plain JavaScript. \`kluis-server --help\`;\ninstalling, configuring and running it: docs/DEPLOY.md in the Kluis sources.\n\n\`page/\` is the generic reporter page: \`kluis-server build-page --site <site.json>\`\nwrites the page for one site (its texts and counsellors' keys).\n`,
+    `# kluis-server ${VERSION}\n\nThe Kluis drop-box server, compiled to plain JavaScript. \`kluis-server --help\`;\ninstalling, configuring and running it: docs/DEPLOY.md in the Kluis sources.\n\n\`page/\` is the generic reporter page: \`kluis-server build-page --site <site.json>\`\nwrites the page for one site (its texts and counsellors' keys); \`site.example.json\` is one to start from.\n`,
   );
   return pack(dir);
 }

@@ -170,7 +170,8 @@ describe('npm run release', () => {
     expect(init.code, init.stderr).toBe(0);
     const bundle = JSON.parse(readFileSync(join(work, 'key/bundle.json'), 'utf8')) as unknown;
     writeFileSync(join(work, 'counsellors.json'), JSON.stringify([bundle]));
-    const site = JSON.parse(readFileSync(join(ROOT, 'client/reporter/site.config.json'), 'utf8')) as Record<string, unknown>;
+    // The operator starts from the example the server package ships.
+    const site = JSON.parse(readFileSync(join(install, 'node_modules/kluis-server/site.example.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(work, 'site.json'), JSON.stringify({ ...site, counsellors: [bundle] }));
 
     // The site step, by the operator (kluis-server) and by the counsellor (kluis-counsellor): the same page.
