@@ -184,6 +184,8 @@ async function counsellorExecutable(): Promise<string> {
     format: 'cjs',
     target: 'node20',
     outfile: join(dir, 'kluis-counsellor.cjs'),
+    // Module paths in the bundle as the checkout names them (node_modules/…), even when node_modules is a link.
+    preserveSymlinks: true,
     charset: 'utf8',
     legalComments: 'inline',
     // Never reached in the executable (the UI is built in, not built by Vite at run time).
