@@ -14,6 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keysJson } from '../client/reporter/build/site-step.js';
+import type { PublicBundle } from '../crypto/index.js';
 import { main } from '../server/main.js';
 
 function newest(path: string): number {
@@ -37,8 +39,8 @@ function readJson(path: string): Record<string, unknown> | undefined {
 }
 
 /** The keys a page built from `site` holds, as its keys.json spells them. */
-function keysJson(site: Record<string, unknown>): string {
-  return `${JSON.stringify({ v: 1, counsellors: site.counsellors ?? [], escalationRecipients: site.escalationRecipients ?? [] }, null, 2)}\n`;
+function builtKeys(site: Record<string, unknown>): string {
+  return keysJson({ counsellors: (site.counsellors ?? []) as PublicBundle[], escalationRecipients: (site.escalationRecipients ?? []) as PublicBundle[] });
 }
 
 function build(siteConfig: string): void {
@@ -66,7 +68,7 @@ await main({
     }
     const built = join(OUT, 'keys.json');
     const stale = !existsSync(built) || Math.max(...SOURCES.map(newest), newest(configured)) > statSync(built).mtimeMs;
-    if (stale || readFileSync(built, 'utf8') !== keysJson(site)) build(siteConfig);
+    if (stale || readFileSync(built, 'utf8') !== builtKeys(site)) build(siteConfig);
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   },
 });

@@ -157,7 +157,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     console.log(`  counsellors' signed requests accepted for: ${origins.join(' ')}`);
     if (defaultOrigins) console.log('  (set KLUIS_ORIGINS to the address counsellors use, e.g. the onion address: docs/DEPLOY.md)');
-    if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build`);
+    if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build (from a release: kluis-server build-page, docs/DEPLOY.md)`);
     for (const line of keyWarnings) console.log(`kluis: WARNING: ${line}`);
     if (demo) {
       console.log('DEMO MODE: KLUIS_COUNSELLORS is not set, so a demo counsellor key was made. Do not use this for real reports.');

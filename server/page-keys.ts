@@ -29,7 +29,7 @@ export function pageKeyWarnings(
   if (page.size === 0) return [];
   const file = page.get('/keys.json');
   const built = file ? builtFingerprints(file) : undefined;
-  if (!built) return ['the reporter page has no readable keys.json: it cannot seal for anyone. Rebuild it (npm run build, docs/DEPLOY.md)'];
+  if (!built) return ['the reporter page has no readable keys.json: it cannot seal for anyone. Build it for this site (npm run build; from a release: kluis-server build-page; docs/DEPLOY.md)'];
   const lines: string[] = [];
   if (!counsellors.some((c) => built.counsellors.includes(c.fingerprint))) {
     lines.push(

@@ -12,7 +12,9 @@ import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBuild } from '../client/counsellor/lib/verify-page.js';
-import { buildReporter, launchBrowser, recordRequests } from './helpers/browser.js';
+import { applySite, readPage } from '../client/reporter/build/site-step.js';
+import { loadSiteConfig } from '../client/reporter/build/site-config.js';
+import { buildGenericReporter, buildReporter, launchBrowser, recordRequests } from './helpers/browser.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const site = JSON.parse(readFileSync('client/reporter/site.config.json', 'utf8')) as {
@@ -27,12 +29,14 @@ function files(dir: string, prefix = ''): string[] {
 
 let first: string;
 let second: string;
+let generic: string;
 let server: ServerProcess;
 let browser: Browser;
 
 beforeAll(async () => {
   first = await buildReporter();
   second = await buildReporter();
+  generic = await buildGenericReporter();
   // No KLUIS_COUNSELLORS: demo mode.
   server = await startServer({ env: { KLUIS_STATIC_DIR: first } });
   browser = await launchBrowser();
@@ -41,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  for (const dir of [first, second]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [first, second, generic]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the built reporter page', () => {
@@ -69,7 +73,8 @@ describe('the built reporter page', () => {
     const gzip = js.reduce((sum, n) => sum + gzipSync(readFileSync(join(first, n)), { level: 9 }).length, 0);
     expect(gzip).toBeLessThanOrEqual(60 * 1024);
     const html = readFileSync(join(first, 'index.html'), 'utf8');
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    // No inline script: the one <script> without src is the site configuration, an inert data block.
+    expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toEqual(['<script type="application/json" id="kluis-site">']);
     expect(html).not.toMatch(/\sstyle=|<style/); // no inline style
     expect(html).not.toMatch(/\bon[a-z]+=/); // no inline handlers
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing from elsewhere
@@ -82,6 +87,46 @@ describe('the built reporter page', () => {
       .map((n) => readFileSync(join(first, n), 'utf8'))
       .join('\n');
     expect(css).not.toMatch(/@font-face|@import|url\(/);
+  });
+
+  it('is the generic page plus the site step, and the generic page holds nothing of the site', () => {
+    // What a release ships and `kluis-server build-page` runs: the same bytes as `npm run build`.
+    const site = loadSiteConfig('client/reporter/site.config.json');
+    const built = applySite(readPage(generic), site);
+    const direct = readPage(first);
+    expect([...built.keys()]).toEqual([...direct.keys()].sort());
+    for (const [name, bytes] of built) expect(Buffer.from(bytes).equals(Buffer.from(direct.get(name)!)), name).toBe(true);
+    // The generic page: marks where the site goes, no keys, no manifest, and no site text in any file.
+    const genericFiles = readPage(generic);
+    expect([...genericFiles.keys()].filter((n) => !n.startsWith('assets/'))).toEqual(['index.html']);
+    const texts = [site.supportPoint.nl, site.supportPoint.en, site.fingerprintsPublishedAt.nl, ...site.otherWays.nl];
+    for (const [name, bytes] of genericFiles) {
+      const text = Buffer.from(bytes).toString('utf8');
+      for (const t of texts) expect(text.includes(t), `${name} holds ${t}`).toBe(false);
+    }
+    const html = Buffer.from(genericFiles.get('index.html')!).toString('utf8');
+    for (const mark of ['<!--kluis:title-->', '<!--kluis:site-->', '<!--kluis:noscript-->']) expect(html).toContain(mark);
+  });
+
+  it('reads its site configuration from the data block under the server’s CSP, with no violation', async () => {
+    const context = await browser.newContext();
+    // An init script is the browser's own, not the page's: the CSP does not apply to it.
+    await context.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { violations: string[] }).violations = seen;
+      document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const response = await page.goto(server.url);
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    await page.getByTestId('demo-banner').waitFor();
+    // The support point's name reaches the page only through the data block.
+    expect(await page.locator('#app').textContent()).toContain('Extern steunpunt integriteit');
+    expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it('explains itself without JavaScript: why it is needed, Safest to Safer, and other ways to reach the counsellor', async () => {

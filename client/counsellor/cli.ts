@@ -10,6 +10,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { addAppCommand } from './cli/app.js';
+import { addBuildPageCommand } from './cli/build-page.js';
 import { addCaseCommands } from './cli/cases.js';
 import { connection, DEFAULT_SERVER, EXIT_HELP, note, out } from './cli/context.js';
 import { addIdentityCommands } from './cli/identity.js';
@@ -41,6 +43,8 @@ export function buildProgram(): Command {
   addCaseCommands(program);
   addWriteCommands(program);
   addPageCommands(program, { out, proxyOf: async (command) => (await connection(command)).proxy });
+  addBuildPageCommand(program);
+  addAppCommand(program);
 
   for (const command of program.commands) command.addHelpText('after', EXIT_HELP);
   return program;
@@ -107,6 +111,9 @@ function invokedDirectly(): boolean {
     return false;
   }
 }
+// Not a top-level await: the single executable runs this module as CommonJS (scripts/release.ts).
 if (invokedDirectly()) {
-  process.exitCode = await main(process.argv);
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
 }

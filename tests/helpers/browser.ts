@@ -73,12 +73,26 @@ export interface PageKeys {
  * dist/reporter/.
  */
 export async function buildReporter(keys: PageKeys = {}, outDir = mkdtempSync(join(tmpdir(), 'kluis-page-'))): Promise<string> {
-  const { build } = await import('vite');
   const site = JSON.parse(readFileSync(join(ROOT, 'client/reporter/site.config.json'), 'utf8')) as Record<string, unknown>;
   const config = join(mkdtempSync(join(tmpdir(), 'kluis-site-')), 'site.config.json');
   writeFileSync(config, JSON.stringify({ ...site, counsellors: keys.counsellors ?? [], escalationRecipients: keys.escalation ?? [] }));
-  const before = process.env.KLUIS_SITE_CONFIG;
-  process.env.KLUIS_SITE_CONFIG = config;
+  try {
+    return await viteBuild(outDir, { KLUIS_SITE_CONFIG: config });
+  } finally {
+    rmSync(dirname(config), { recursive: true, force: true });
+  }
+}
+
+/** Builds the generic reporter page (no site step: what a release ships) into `outDir`. */
+export function buildGenericReporter(outDir = mkdtempSync(join(tmpdir(), 'kluis-generic-'))): Promise<string> {
+  return viteBuild(outDir, { KLUIS_PAGE_GENERIC: '1' });
+}
+
+/** Runs vite.config.ts into `outDir` with `env` set for the build's duration. */
+async function viteBuild(outDir: string, env: Record<string, string>): Promise<string> {
+  const { build } = await import('vite');
+  const before = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
   try {
     await build({
       configFile: join(ROOT, 'vite.config.ts'),
@@ -86,9 +100,10 @@ export async function buildReporter(keys: PageKeys = {}, outDir = mkdtempSync(jo
       build: { outDir, emptyOutDir: true },
     });
   } finally {
-    if (before === undefined) delete process.env.KLUIS_SITE_CONFIG;
-    else process.env.KLUIS_SITE_CONFIG = before;
-    rmSync(dirname(config), { recursive: true, force: true });
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
   return outDir;
 }

@@ -12,9 +12,9 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultKeyPath, loadConfig, readKeyFile } from '../lib/keys.js';
+import { runLocalApp } from '../cli/app.js';
+import { defaultKeyPath, loadConfig } from '../lib/keys.js';
 import { buildApp, DEFAULT_APP_DIR } from './build.js';
-import { startApp } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,20 +27,7 @@ const { values } = parseArgs({
   strict: true,
 });
 
-/** The page build to check on unlock: as configured, or this checkout's own build if there is one. */
-function resolvePageBuild(configured: string | undefined): string | undefined {
-  if (configured !== undefined) return resolve(dirname(keyPath), configured);
-  const local = resolve('dist/reporter');
-  return existsSync(join(local, 'index.html')) ? local : undefined;
-}
-
 const keyPath = resolve(values.key ?? defaultKeyPath());
-try {
-  await readKeyFile(keyPath);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(3);
-}
 const config = await loadConfig(dirname(keyPath));
 const staticDir = resolve(process.env.KLUIS_COUNSELLOR_APP_DIR ?? DEFAULT_APP_DIR);
 // Built on every start (under a second) so the UI always matches this checkout's code; a
@@ -52,18 +39,17 @@ if (
 )
   await buildApp(staticDir);
 
-const app = await startApp({
-  keyPath,
-  server: values.server ?? config.server ?? 'http://127.0.0.1:8080',
-  proxy: values.proxy ?? config.proxy,
-  pageBuild: resolvePageBuild(values['page-build'] ?? config.pageBuild),
-  staticDir,
-});
-console.log(`Kluis counsellor app for ${keyPath}`);
-console.log(`Open in your browser (keep this address to yourself): ${app.url}`);
-console.log('Stop with Ctrl-C: the unlocked key is forgotten when this process ends.');
-const stop = () => {
-  void app.close().then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+// The same start as `kluis-counsellor app` (cli/app.ts), which serves the UI an installed client ships.
+try {
+  await runLocalApp({
+    keyPath,
+    server: values.server ?? config.server ?? 'http://127.0.0.1:8080',
+    proxy: values.proxy ?? config.proxy,
+    pageBuild: values['page-build'] ?? config.pageBuild,
+    staticDir,
+  });
+  process.exit(0);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(3);
+}

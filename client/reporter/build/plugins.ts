@@ -1,50 +1,46 @@
 /**
- * The reporter page's own build steps, as Vite plugins: the site
- * configuration (texts and keys) as `virtual:kluis-site`, `keys.json`, the
- * title and `<noscript>` block in index.html; the JavaScript budget; and
- * manifest.json with every file's SHA-256.
+ * The reporter page's own build steps, as Vite plugins: the site step
+ * (client/reporter/build/site-step.ts: title, `<noscript>` block, the site
+ * configuration as a data block in index.html, keys.json, manifest.json)
+ * after the generic page is written, and the JavaScript budget.
  * @module
  */
 
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Plugin, ResolvedConfig } from 'vite';
-import { escapeHtml, loadSiteConfig, noscriptHtml, type SiteConfig } from './site-config.js';
+import { loadSiteConfig, type SiteConfig } from './site-config.js';
+import { applySite, readPage } from './site-step.js';
 
 /** Budget for all JavaScript shipped, gzip-compressed (level 9), in bytes. */
 export const JS_BUDGET_BYTES = 60 * 1024;
 
-const VIRTUAL_SITE = 'virtual:kluis-site';
-
-/** Serves the checked site config (the file at `path`) as `virtual:kluis-site`, emits keys.json, and writes the title and <noscript> block into index.html. */
-export function siteConfig(path: string): Plugin {
-  let site: SiteConfig;
+/**
+ * Checks the site configuration (the file at `path`) when the build starts,
+ * and writes it into the built page once Vite is done: the site step,
+ * exactly as `kluis-server build-page` runs it on a released generic page.
+ * With `path` undefined the build is the generic page (marks left in
+ * index.html, no keys.json, no manifest.json): what a release ships.
+ */
+export function siteConfig(path: string | undefined): Plugin {
+  let site: SiteConfig | undefined;
+  let outDir = '';
   return {
     name: 'kluis-site-config',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir);
+    },
     buildStart() {
+      if (path === undefined) return;
       site = loadSiteConfig(path);
       this.addWatchFile(path);
     },
-    resolveId(id) {
-      return id === VIRTUAL_SITE ? `\0${VIRTUAL_SITE}` : undefined;
-    },
-    load(id) {
-      if (id !== `\0${VIRTUAL_SITE}`) return undefined;
-      site ??= loadSiteConfig(path);
-      return `export default ${JSON.stringify(site)};`;
-    },
-    generateBundle() {
-      // The keys this page seals for, beside it: the server compares them with its own at start.
-      const keys = { v: 1, counsellors: site.counsellors, escalationRecipients: site.escalationRecipients };
-      this.emitFile({ type: 'asset', fileName: 'keys.json', source: `${JSON.stringify(keys, null, 2)}\n` });
-    },
-    transformIndexHtml(html) {
-      site ??= loadSiteConfig(path);
-      return html
-        .replace('<!--kluis:title-->', escapeHtml(site.supportPoint.nl))
-        .replace('<!--kluis:noscript-->', noscriptHtml(site));
+    closeBundle() {
+      if (site === undefined) return;
+      const page = applySite(readPage(outDir), site);
+      for (const name of ['index.html', 'keys.json', 'manifest.json']) writeFileSync(join(outDir, name), page.get(name)!);
     },
   };
 }
@@ -71,36 +67,6 @@ export function jsBudget(): Plugin {
       const kb = (bytes: number) => (bytes / 1024).toFixed(1);
       logger?.info(`JavaScript shipped: ${kb(raw)} KB, ${kb(gzip)} KB gzip (budget ${kb(JS_BUDGET_BYTES)} KB gzip)`);
       if (gzip > JS_BUDGET_BYTES) this.error(`JavaScript is ${kb(gzip)} KB gzip, over the ${kb(JS_BUDGET_BYTES)} KB budget`);
-    },
-  };
-}
-
-/**
- * Writes manifest.json beside the build: the SHA-256 of every file, so a
- * counsellor can compare a live deployment with a build of their own
- * (`kluis-counsellor verify-page`). It is published with the page, but a
- * verifier must trust only its own build's manifest, never the server's.
- */
-export function hashManifest(): Plugin {
-  let outDir = '';
-  return {
-    name: 'kluis-hash-manifest',
-    apply: 'build',
-    configResolved(config) {
-      outDir = resolve(config.root, config.build.outDir);
-    },
-    closeBundle() {
-      const manifest = join(outDir, 'manifest.json');
-      const files: Record<string, string> = {};
-      const walk = (dir: string) => {
-        for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-          const path = join(dir, entry.name);
-          if (entry.isDirectory()) walk(path);
-          else if (path !== manifest) files[relative(outDir, path).split(sep).join('/')] = createHash('sha256').update(readFileSync(path)).digest('hex');
-        }
-      };
-      walk(outDir);
-      writeFileSync(manifest, `${JSON.stringify({ v: 1, sha256: files }, null, 2)}\n`);
     },
   };
 }

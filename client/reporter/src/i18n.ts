@@ -2,11 +2,11 @@
  * Every word the page shows, in Dutch (first) and English. Plain language:
  * short sentences, no jargon, for a reader who may be frightened and may
  * not read Dutch or English as a first language. The site's own names come
- * from the build-time site config (virtual:kluis-site).
+ * from the site config written into the page at build time (site.ts).
  * @module
  */
 
-import site from 'virtual:kluis-site';
+import { site } from './site.js';
 
 /** The two languages of the page (the report records which one was used). */
 export type Lang = 'nl' | 'en';

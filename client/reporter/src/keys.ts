@@ -8,9 +8,9 @@
  * @module
  */
 
-import site from 'virtual:kluis-site';
 import type { VerifiedBundle } from '../../../crypto/index.js';
 import { verifyBundle } from '../../../crypto/index.js';
+import { site } from './site.js';
 
 /** The bundles of the build, verified. */
 export interface BuiltKeys {
