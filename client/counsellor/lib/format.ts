@@ -34,7 +34,7 @@ export function formatInbox(inbox: Inbox, options: { role: 'counsellor' | 'escal
   if (inbox.entries.length === 0) lines.push('No cases.');
   else {
     const rows = inbox.entries.map((e) => {
-      const marks = [e.intact ? '' : '!! DOES NOT VERIFY'];
+      const marks = [e.intact ? 'yes' : '!! DOES NOT VERIFY'];
       const ack =
         options.role === 'counsellor' && e.status !== 'closed'
           ? deadlineText(e.deadlines.acknowledge)
@@ -66,7 +66,7 @@ export function formatInbox(inbox: Inbox, options: { role: 'counsellor' | 'escal
       'unread',
       'acknowledgement',
       'feedback',
-      '',
+      'verified',
     ];
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) =>
