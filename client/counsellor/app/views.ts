@@ -10,6 +10,7 @@
 import type { Content } from '../../../crypto/index.js';
 import type { Deadline } from '../lib/deadlines.js';
 import { displayCase } from '../lib/format.js';
+import { deletionDay } from '../lib/stats.js';
 import { safeLine, safeText } from '../lib/sanitize.js';
 import type { CaseView, Inbox, MessageAuthor } from '../lib/session.js';
 
@@ -33,11 +34,28 @@ export interface InboxEntryJson {
   readonly feedback: DeadlineJson;
   readonly intact: boolean;
   readonly problems: readonly string[];
+  readonly language: string | null;
+  readonly forwarded: boolean;
+  /** The counsellor's own labels (local state). */
+  readonly labels: readonly string[];
+  /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
+  readonly deletion: string | null;
 }
 
 export interface InboxJson {
   readonly entries: readonly InboxEntryJson[];
   readonly vanished: readonly string[];
+  /** Every label in use. */
+  readonly labels: readonly string[];
+  /** The server's retention in days as configured here (config.json), or null if not known. */
+  readonly retentionDays: number | null;
+}
+
+/** What the views need beside the library's objects. */
+export interface ViewContext {
+  readonly labels: (caseNumber: string) => readonly string[];
+  readonly allLabels: readonly string[];
+  readonly retentionDays: number | null;
 }
 
 export interface AuthorJson {
@@ -48,6 +66,8 @@ export interface AuthorJson {
 }
 
 export interface AttachmentJson {
+  /** Its position in its message: with the message's index, what a download names. */
+  readonly n: number;
   readonly name: string;
   readonly type: string;
   readonly size: number;
@@ -96,6 +116,10 @@ export interface CaseJson {
   readonly notes: readonly NoteJson[];
   readonly attachments: number;
   readonly hiddenMessages: number;
+  readonly labels: readonly string[];
+  /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
+  readonly deletion: string | null;
+  readonly retentionDays: number | null;
 }
 
 const text = (value: string) => safeText(value, { multiline: true });
@@ -104,8 +128,14 @@ function deadline(d: Deadline): DeadlineJson {
   return { due: d.due.toISOString(), done: d.done, overdue: d.overdue, daysLeft: d.daysLeft };
 }
 
-export function inboxJson(inbox: Inbox): InboxJson {
+const deletion = (status: string, statusHour: number, retentionDays: number | null) =>
+  status === 'closed' && retentionDays !== null ? deletionDay(statusHour, retentionDays) : null;
+
+/** The inbox for the page. */
+export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
   return {
+    labels: ctx.allLabels,
+    retentionDays: ctx.retentionDays,
     entries: inbox.entries.map((e) => ({
       case: e.caseNumber,
       display: displayCase(e.caseNumber),
@@ -119,6 +149,10 @@ export function inboxJson(inbox: Inbox): InboxJson {
       feedback: deadline(e.deadlines.feedback),
       intact: e.intact,
       problems: e.problems.map(safeLine),
+      language: e.facts.language,
+      forwarded: e.facts.forwarded || e.listing.forwardedTo.length > 0,
+      labels: ctx.labels(e.caseNumber),
+      deletion: deletion(e.status, e.listing.statusHour, ctx.retentionDays),
     })),
     vanished: inbox.vanished,
   };
@@ -135,7 +169,8 @@ function contentFields(content: Content | undefined) {
   const str = (key: string) => (c && typeof c[key] === 'string' ? (c[key] as string) : null);
   const attachments =
     c && Array.isArray(c.attachments)
-      ? (c.attachments as { name: string; type: string; size: number }[]).map((a) => ({
+      ? (c.attachments as { name: string; type: string; size: number }[]).map((a, n) => ({
+          n,
           name: safeLine(a.name),
           type: safeLine(a.type),
           size: a.size,
@@ -154,7 +189,12 @@ function contentFields(content: Content | undefined) {
   };
 }
 
-export function caseViewJson(view: CaseView, options: { notes: boolean }): CaseJson {
+/** One case for the page. */
+export function caseViewJson(
+  view: CaseView,
+  options: { notes: boolean },
+  ctx: ViewContext,
+): CaseJson {
   return {
     case: view.caseNumber,
     display: displayCase(view.caseNumber),
@@ -188,5 +228,8 @@ export function caseViewJson(view: CaseView, options: { notes: boolean }): CaseJ
       : [],
     attachments: view.attachments.length,
     hiddenMessages: view.messages.filter((m) => !m.shared).length,
+    labels: ctx.labels(view.caseNumber),
+    deletion: deletion(view.detail.status, view.detail.statusHour, ctx.retentionDays),
+    retentionDays: ctx.retentionDays,
   };
 }

@@ -10,6 +10,7 @@ import { api } from './api.js';
 import { type Lang, TEXTS } from './i18n.js';
 import { CaseScreen } from './screens/case.js';
 import { InboxView } from './screens/inbox.js';
+import { StatsScreen } from './screens/stats.js';
 import { PageCheck, Unlock, type UnlockInfo } from './screens/unlock.js';
 import { ErrorBox } from './ui.js';
 
@@ -20,22 +21,59 @@ interface AppState {
   role: string;
   name: string;
   fingerprint: string | null;
+  idleMinutes: number;
+  lockedBecause: 'idle' | null;
+}
+
+type Screen = { name: 'inbox' } | { name: 'stats' } | { name: 'case'; case: string };
+
+/**
+ * Keeps the page in step with the local app's idle lock: looks at the state
+ * often (that does not count as activity), and tells the app of the
+ * counsellor's typing and clicking at most every few seconds.
+ */
+function useIdleLock(state: AppState | null, refresh: () => Promise<void>) {
+  useEffect(() => {
+    if (!state?.unlocked) return;
+    const idleMs = state.idleMinutes * 60_000;
+    const poll = setInterval(() => void refresh(), Math.max(500, Math.min(idleMs / 3, 5_000)));
+    let last = 0;
+    const active = () => {
+      const now = Date.now();
+      if (now - last < Math.max(1_000, Math.min(idleMs / 4, 20_000))) return;
+      last = now;
+      void api('POST', '/api/activity', {}).catch(() => {});
+    };
+    const events = ['keydown', 'pointerdown', 'input', 'wheel'] as const;
+    for (const e of events) document.addEventListener(e, active, { passive: true });
+    return () => {
+      clearInterval(poll);
+      for (const e of events) document.removeEventListener(e, active);
+    };
+  }, [state?.unlocked, state?.idleMinutes]);
 }
 
 function App() {
-  const [lang, setLang] = useState<Lang>(navigator.language.startsWith('nl') ? 'nl' : 'en');
+  const [lang, setLang] = useState<Lang>('nl');
   const t = TEXTS[lang];
   const [state, setState] = useState<AppState | null>(null);
   const [unlockInfo, setUnlockInfo] = useState<UnlockInfo | null>(null);
-  const [openCase, setOpenCase] = useState<string | null>(null);
+  const [screen, setScreen] = useState<Screen>({ name: 'inbox' });
   const [error, setError] = useState<Error | null>(null);
   const refresh = () =>
     api<AppState>('GET', '/api/state')
-      .then(setState)
+      .then((next) => {
+        if (!next.unlocked) {
+          setUnlockInfo(null);
+          setScreen({ name: 'inbox' });
+        }
+        setState(next);
+      })
       .catch((e: Error) => setError(e));
   useEffect(() => {
     void refresh();
   }, []);
+  useIdleLock(state, refresh);
   useEffect(() => {
     document.documentElement.lang = lang;
     document.title = t.title;
@@ -50,8 +88,6 @@ function App() {
   };
   const lock = async () => {
     await api('POST', '/api/lock', {});
-    setUnlockInfo(null);
-    setOpenCase(null);
     await refresh();
   };
   return (
@@ -77,6 +113,24 @@ function App() {
           )}
         </div>
       </header>
+      {state?.unlocked && (
+        <nav aria-label={t.navigation} class="sections">
+          <button
+            type="button"
+            aria-current={screen.name !== 'stats' ? 'page' : undefined}
+            onClick={() => setScreen({ name: 'inbox' })}
+          >
+            {t.inbox}
+          </button>
+          <button
+            type="button"
+            aria-current={screen.name === 'stats' ? 'page' : undefined}
+            onClick={() => setScreen({ name: 'stats' })}
+          >
+            {t.statistics}
+          </button>
+        </nav>
+      )}
       <main>
         <ErrorBox t={t} error={error} />
         {state && (
@@ -112,6 +166,11 @@ function App() {
             </button>
           </div>
         )}
+        {state && !state.unlocked && state.lockedBecause === 'idle' && (
+          <p class="notice" role="status" data-testid="idle-locked">
+            {t.lockedIdle(state.idleMinutes)}
+          </p>
+        )}
         {state && !state.unlocked && (
           <Unlock
             t={t}
@@ -121,17 +180,19 @@ function App() {
             }}
           />
         )}
-        {state?.unlocked &&
-          (openCase ? (
-            <CaseScreen
-              t={t}
-              caseNumber={openCase}
-              role={state.role}
-              onBack={() => setOpenCase(null)}
-            />
-          ) : (
-            <InboxView t={t} onOpen={setOpenCase} />
-          ))}
+        {state?.unlocked && screen.name === 'case' && (
+          <CaseScreen
+            t={t}
+            lang={lang}
+            caseNumber={screen.case}
+            role={state.role}
+            onBack={() => setScreen({ name: 'inbox' })}
+          />
+        )}
+        {state?.unlocked && screen.name === 'inbox' && (
+          <InboxView t={t} lang={lang} onOpen={(c) => setScreen({ name: 'case', case: c })} />
+        )}
+        {state?.unlocked && screen.name === 'stats' && <StatsScreen t={t} />}
       </main>
     </>
   );

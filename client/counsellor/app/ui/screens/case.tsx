@@ -1,74 +1,60 @@
-/** One case: the conversation, the notes, and the actions. @module */
+/**
+ * One case: what it is (status, consent, labels, retention), the thread
+ * (timeline.tsx) with the reply box under it, and the other actions as
+ * clear, separate steps: status with an explanation, acknowledgement,
+ * private note, forward (only with the reporter's consent, shown beside
+ * it), export and delete (each confirmed first).
+ * @module
+ */
 
 import { useEffect, useState } from 'preact/hooks';
-import type { CaseJson, MessageJson } from '../../views.js';
-import { api } from '../api.js';
-import type { Texts } from '../i18n.js';
-import { ActionForm, ErrorBox } from '../ui.js';
+import type { CaseJson } from '../../views.js';
+import { ApiError, api, TOKEN } from '../api.js';
+import type { Lang, Texts } from '../i18n.js';
+import { ActionForm, Confirm, dayText, download, ErrorBox } from '../ui.js';
+import { Thread } from './timeline.js';
 
-function Message({ t, m }: { t: Texts; m: MessageJson }) {
-  const who =
-    m.author === null
-      ? '?'
-      : m.author.kind === 'reporter'
-        ? t.reporter
-        : `${m.author.name ?? ''}${m.author.me ? ` (${t.you})` : ''}`;
-  return (
-    <article class={m.ok || !m.shared ? 'message' : 'message bad'} aria-labelledby={`m-${m.index}`}>
-      <h3 id={`m-${m.index}`}>
-        {t.message} {m.index} — {m.type ? (t.types[m.type] ?? m.type) : '?'} — {who}
-      </h3>
-      <div class="meta">{m.time ?? ''}</div>
-      {!m.shared && <p class="meta">{t.notShared}</p>}
-      {m.shared && !m.ok && (
-        <p class="alert" role="alert">
-          {t.problem}: {m.problem}
-        </p>
-      )}
-      {m.status && (
-        <p>
-          {t.status}: {t.statuses[m.status] ?? m.status}
-        </p>
-      )}
-      {m.consent && (
-        <p>
-          {t.consent}: {m.consent}
-        </p>
-      )}
-      {m.to && (
-        <p>
-          {t.forwardedTo}: {m.to}
-        </p>
-      )}
-      {m.text !== null && m.text !== '' && <p class="text">{m.text}</p>}
-      {m.attachments.length > 0 && (
-        <div>
-          {t.attachments}:
-          <ul>
-            {m.attachments.map((a) => (
-              <li key={a.name}>
-                {a.name} ({a.type}, {a.size} bytes)
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
-    </article>
-  );
+type Recipient = { fingerprint: string; display: string; name: string };
+
+/** Posts a reply: JSON, or multipart when files were picked (encrypted by the local app). */
+async function postReply(caseNumber: string, data: FormData): Promise<{ seq: number }> {
+  const files = data.getAll('file').filter((f) => f instanceof File && f.name !== '');
+  if (files.length === 0)
+    return api('POST', `/api/cases/${caseNumber}/reply`, { text: String(data.get('text') ?? '') });
+  const body = new FormData();
+  body.set('text', String(data.get('text') ?? ''));
+  for (const f of files) body.append('file', f);
+  const response = await fetch(`/api/cases/${caseNumber}/reply`, {
+    method: 'POST',
+    headers: { 'kluis-app-token': TOKEN },
+    body,
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  const value = (await response.json().catch(() => ({}))) as {
+    seq: number;
+    error?: { message?: string; problems?: string[] };
+  };
+  if (!response.ok)
+    throw new ApiError(
+      value.error?.message ?? `HTTP ${response.status}`,
+      value.error?.problems ?? [],
+    );
+  return value;
 }
 
+/** The case screen. */
 export function CaseScreen(props: {
   t: Texts;
+  lang: Lang;
   caseNumber: string;
   role: string;
   onBack: () => void;
 }) {
-  const { t, caseNumber } = props;
+  const { t, lang, caseNumber } = props;
   const [view, setView] = useState<CaseJson | null>(null);
   const [error, setError] = useState<Error | null>(null);
-  const [recipients, setRecipients] = useState<
-    { fingerprint: string; display: string; name: string }[]
-  >([]);
+  const [recipients, setRecipients] = useState<Recipient[]>([]);
   const load = async () => {
     setError(null);
     try {
@@ -80,14 +66,14 @@ export function CaseScreen(props: {
   useEffect(() => {
     void load();
     if (props.role === 'counsellor')
-      api<{ recipients: typeof recipients }>('GET', '/api/escalation')
+      api<{ recipients: Recipient[] }>('GET', '/api/escalation')
         .then((r) => setRecipients(r.recipients))
         .catch(() => setRecipients([]));
   }, [caseNumber]);
   const field = (data: FormData, name: string) => String(data.get(name) ?? '');
   const post = async <T,>(action: string, body: unknown): Promise<T> => {
     const result = await api<T>('POST', `/api/cases/${caseNumber}/${action}`, body);
-    if (action !== 'delete') await load();
+    await load();
     return result;
   };
   const writer = props.role === 'counsellor';
@@ -114,85 +100,50 @@ export function CaseScreen(props: {
       {view && (
         <>
           <p>
-            {t.status}: {t.statuses[view.status] ?? view.status} · {t.consent}:{' '}
-            {view.consent ?? '?'}
+            {t.status}: <strong>{t.statuses[view.status] ?? view.status}</strong> · {t.consent}:{' '}
+            {view.consent ? (t.consents[view.consent] ?? view.consent) : '?'}
             {view.addressAs ? ` · ${t.addressAs}: ${view.addressAs}` : ''}
+            {view.language ? ` · ${t.languages[view.language] ?? view.language}` : ''}
           </p>
-          {view.forwardedTo.length > 0 && (
-            <p>
-              {t.forwardedTo}: {view.forwardedTo.join(', ')}
+          {view.status === 'closed' && (
+            <p class="notice" data-testid="deletion">
+              {view.deletion ? t.deletionOn(dayText(lang, view.deletion)) : t.deletionUnknown}
             </p>
           )}
-          {view.messages.map((m) => (
-            <Message key={m.index} t={t} m={m} />
-          ))}
-          {view.intact ? (
+          {writer && <Labels t={t} caseNumber={caseNumber} labels={view.labels} onSaved={load} />}
+          <Thread t={t} lang={lang} view={view} />
+          {view.intact && (
             <p class="ok" role="status">
               {t.intact}
               {view.hiddenMessages > 0 ? ` (${view.hiddenMessages} ${t.hidden})` : ''}
             </p>
-          ) : (
-            <div class="alert" role="alert">
-              <h3>{t.brokenHeading}</h3>
-              <ul>
-                {view.problems.map((p) => (
-                  <li key={p}>{p}</li>
-                ))}
-              </ul>
-            </div>
           )}
-          {view.notes.length > 0 && (
-            <section aria-labelledby="notes-h">
-              <h3 id="notes-h">{t.notes}</h3>
-              {view.notes.map((n) => (
-                <article class={n.problem ? 'message bad' : 'message'} key={n.index}>
-                  <div class="meta">
-                    {n.index} · {n.time ?? ''} · {n.author?.name ?? ''}
-                  </div>
-                  {n.problem && <p role="alert">{n.problem}</p>}
-                  {n.text && <p class="text">{n.text}</p>}
-                </article>
-              ))}
-            </section>
+          {writer && (
+            <ActionForm
+              t={t}
+              id="reply"
+              title={t.reply}
+              submit={t.send}
+              run={async (d) => {
+                const r = await postReply(caseNumber, d);
+                await load();
+                return `${t.sent} ${r.seq}.`;
+              }}
+            >
+              <label for="reply-text">{t.replyText}</label>
+              <textarea
+                id="reply-text"
+                name="text"
+                required
+                autocomplete="off"
+                spellcheck={false}
+              />
+              <label for="reply-files">{t.attachFiles}</label>
+              <input id="reply-files" name="file" type="file" multiple />
+            </ActionForm>
           )}
           <h2>{t.actions}</h2>
           <section class="actions">
-            {writer && (
-              <ActionForm
-                t={t}
-                id="reply"
-                title={t.reply}
-                submit={t.send}
-                run={async (d) => {
-                  const attach = field(d, 'attach')
-                    .split('\n')
-                    .map((s) => s.trim())
-                    .filter((s) => s !== '');
-                  const r = await post<{ seq: number }>('reply', {
-                    text: field(d, 'text'),
-                    attach,
-                  });
-                  return `${t.sent} ${r.seq}.`;
-                }}
-              >
-                <label for="reply-text">{t.replyText}</label>
-                <textarea
-                  id="reply-text"
-                  name="text"
-                  required
-                  autocomplete="off"
-                  spellcheck={false}
-                />
-                <label for="reply-attach">{t.attachPaths}</label>
-                <textarea
-                  id="reply-attach"
-                  name="attach"
-                  rows={2}
-                  autocomplete="off"
-                  spellcheck={false}
-                />
-              </ActionForm>
-            )}
             {writer && (
               <ActionForm
                 t={t}
@@ -268,108 +219,144 @@ export function CaseScreen(props: {
                 />
               </ActionForm>
             )}
+            {writer && <Forward t={t} view={view} recipients={recipients} post={post} />}
+            <div class="action">
+              <h3>{t.export.replace('…', '')}</h3>
+              <Confirm t={t} label={t.export} text={t.exportText}>
+                {(close) => (
+                  <button
+                    type="button"
+                    class="primary"
+                    onClick={() => {
+                      download(caseNumber, { export: true }).then(close, (e: Error) => setError(e));
+                    }}
+                  >
+                    {t.exportConfirm}
+                  </button>
+                )}
+              </Confirm>
+            </div>
             {writer && (
-              <ActionForm
-                t={t}
-                id="forward"
-                title={t.forward}
-                submit={t.forward}
-                run={async (d) => {
-                  const r = await post<{ seq: number; to: string }>('forward', {
-                    to: field(d, 'to'),
-                    text: field(d, 'text'),
-                  });
-                  return `${t.forwardedTo} ${r.to} (${t.message} ${r.seq}).`;
-                }}
-              >
-                {recipients.length === 0 && <p>{t.noRecipients}</p>}
-                <label for="forward-to">{t.forwardTo}</label>
-                <select id="forward-to" name="to">
-                  {recipients.map((r) => (
-                    <option key={r.fingerprint} value={r.fingerprint}>
-                      {r.name} ({r.display})
-                    </option>
-                  ))}
-                </select>
-                <label for="forward-text">{t.forwardText}</label>
-                <textarea
-                  id="forward-text"
-                  name="text"
-                  rows={2}
-                  autocomplete="off"
-                  spellcheck={false}
-                />
-              </ActionForm>
-            )}
-            <ActionForm
-              t={t}
-              id="save"
-              title={t.save}
-              submit={t.save}
-              run={async (d) => {
-                const r = await post<{ saved: { path: string }[] }>('save', {
-                  dir: field(d, 'dir'),
-                });
-                return `${t.savedFiles}: ${r.saved.map((f) => f.path).join(', ') || '—'}`;
-              }}
-            >
-              <label for="save-dir">{t.saveDir}</label>
-              <input
-                id="save-dir"
-                name="dir"
-                type="text"
-                required
-                autocomplete="off"
-                spellcheck={false}
-              />
-            </ActionForm>
-            <ActionForm
-              t={t}
-              id="export"
-              title={t.export}
-              submit={t.export}
-              run={async (d) => {
-                const r = await post<{ dir: string }>('export', { dir: field(d, 'dir') });
-                return `${t.exported} ${r.dir}`;
-              }}
-            >
-              <label for="export-dir">{t.exportDir}</label>
-              <input
-                id="export-dir"
-                name="dir"
-                type="text"
-                required
-                autocomplete="off"
-                spellcheck={false}
-              />
-            </ActionForm>
-            {writer && (
-              <ActionForm
-                t={t}
-                id="delete"
-                title={t.del}
-                submit={t.del}
-                danger
-                run={async (d) => {
-                  await post('delete', { confirm: field(d, 'confirm') });
-                  props.onBack();
-                  return t.deleted;
-                }}
-              >
-                <label for="delete-confirm">{t.delConfirm}</label>
-                <input
-                  id="delete-confirm"
-                  name="confirm"
-                  type="text"
-                  required
-                  autocomplete="off"
-                  spellcheck={false}
-                />
-              </ActionForm>
+              <div class="action">
+                <h3>{t.del.replace('…', '')}</h3>
+                <Confirm t={t} label={t.del} text={t.delText}>
+                  {() => (
+                    <ActionForm
+                      t={t}
+                      id="delete"
+                      title={t.delConfirm}
+                      submit={t.delButton}
+                      danger
+                      run={async (d) => {
+                        await api('POST', `/api/cases/${caseNumber}/delete`, {
+                          confirm: field(d, 'confirm'),
+                        });
+                        props.onBack();
+                        return t.deleted;
+                      }}
+                    >
+                      <label for="delete-confirm">{t.delConfirm}</label>
+                      <input
+                        id="delete-confirm"
+                        name="confirm"
+                        type="text"
+                        required
+                        autocomplete="off"
+                        spellcheck={false}
+                      />
+                    </ActionForm>
+                  )}
+                </Confirm>
+              </div>
             )}
           </section>
         </>
       )}
     </section>
+  );
+}
+
+function Forward(props: {
+  t: Texts;
+  view: CaseJson;
+  recipients: Recipient[];
+  post: <T>(action: string, body: unknown) => Promise<T>;
+}) {
+  const { t, view, recipients } = props;
+  const consented = view.consent === 'yes';
+  return (
+    <ActionForm
+      t={t}
+      id="forward"
+      title={t.forward}
+      submit={t.forward}
+      disabled={!consented || recipients.length === 0}
+      run={async (d) => {
+        const r = await props.post<{ seq: number; to: string }>('forward', {
+          to: String(d.get('to') ?? ''),
+          text: String(d.get('text') ?? ''),
+        });
+        return `${t.forwardedTo} ${r.to} (${t.message} ${r.seq}).`;
+      }}
+    >
+      <p class={consented ? 'ok' : 'notice'} data-testid="consent">
+        {t.consent}:{' '}
+        <strong>{view.consent ? (t.consents[view.consent] ?? view.consent) : '?'}</strong>.{' '}
+        {consented ? t.consentYes : t.consentNot}
+      </p>
+      {view.forwardedTo.length > 0 && (
+        <p>
+          {t.forwardedTo}: {view.forwardedTo.join(', ')}
+        </p>
+      )}
+      {recipients.length === 0 && <p>{t.noRecipients}</p>}
+      <label for="forward-to">{t.forwardTo}</label>
+      <select id="forward-to" name="to">
+        {recipients.map((r) => (
+          <option key={r.fingerprint} value={r.fingerprint}>
+            {r.name} ({r.display})
+          </option>
+        ))}
+      </select>
+      <label for="forward-text">{t.forwardText}</label>
+      <textarea id="forward-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
+    </ActionForm>
+  );
+}
+
+function Labels(props: {
+  t: Texts;
+  caseNumber: string;
+  labels: readonly string[];
+  onSaved: () => void;
+}) {
+  const { t } = props;
+  const [value, setValue] = useState(props.labels.join(', '));
+  const [error, setError] = useState<Error | null>(null);
+  useEffect(() => setValue(props.labels.join(', ')), [props.labels.join('\n')]);
+  const save = async (event: Event) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      await api('PUT', `/api/cases/${props.caseNumber}/labels`, { labels: value.split(',') });
+      props.onSaved();
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+  return (
+    <form onSubmit={save} class="labels">
+      <label for="labels">{t.labelsEdit}</label>
+      <input
+        id="labels"
+        type="text"
+        value={value}
+        autocomplete="off"
+        spellcheck={false}
+        onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit">{t.saveLabels}</button>
+      <ErrorBox t={t} error={error} />
+    </form>
   );
 }
