@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Content } from '../../../crypto/index.js';
+import { type Content, displayFingerprint } from '../../../crypto/index.js';
 import type { Deadline } from '../lib/deadlines.js';
 import { displayCase } from '../lib/format.js';
 import { deletionDay } from '../lib/stats.js';
@@ -206,7 +206,7 @@ export function caseViewJson(
     addressAs: view.report ? safeLine(view.report.addressAs) : null,
     language: view.report?.language ?? null,
     acknowledged: view.ack !== undefined,
-    forwardedTo: view.detail.forwardedTo,
+    forwardedTo: view.detail.forwardedTo.map(displayFingerprint),
     messages: view.messages.map((m) => ({
       index: m.index,
       hour: m.hour,

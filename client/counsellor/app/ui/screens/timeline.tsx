@@ -19,7 +19,11 @@ const when = (time: string | null, hour: number) => {
   return Number.isNaN(ms) ? hour * 3_600_000 : ms;
 };
 
-/** Messages and notes merged in time order (stable: the chain's order within a tie). */
+/**
+ * Messages and notes merged in time order (their signed times, to the second; the server's hour
+ * if a message did not open). Within one second the conversation comes first, each list in its
+ * chain's order.
+ */
 export function threadItems(view: CaseJson): Item[] {
   const items: Item[] = [
     ...view.messages.map((m) => ({ kind: 'message' as const, m })),
