@@ -10,7 +10,7 @@
 import { useState } from 'preact/hooks';
 import type { AuthorJson, CaseJson, MessageJson, NoteJson } from '../../views.js';
 import type { Lang, Texts } from '../i18n.js';
-import { dateTime, download, ErrorBox, hourIso } from '../ui.js';
+import { dateTime, dayText, download, ErrorBox, hourIso } from '../ui.js';
 
 type Item = { kind: 'message'; m: MessageJson } | { kind: 'note'; n: NoteJson };
 
@@ -89,10 +89,10 @@ function Message(props: { t: Texts; lang: Lang; caseNumber: string; m: MessageJs
       )}
       {m.consent && (
         <p>
-          {t.consentNow}: {t.consents[m.consent] ?? m.consent}
+          {m.type === 'report' ? t.consent : t.consentNow}: {t.consents[m.consent] ?? m.consent}
         </p>
       )}
-      {m.receivedDate && <p>{t.ackDone(m.receivedDate)}</p>}
+      {m.receivedDate && <p>{t.ackDone(dayText(lang, m.receivedDate))}</p>}
       {m.text !== null && m.text !== '' && <p class="text">{m.text}</p>}
       {m.attachments.length > 0 && (
         <ul class="files" aria-label={t.attachments}>
