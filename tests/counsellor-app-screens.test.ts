@@ -16,7 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../client/counsellor/app/build.js';
 import { displayCase } from '../client/counsellor/lib/format.js';
 import { createKeyFile } from '../client/counsellor/lib/keys.js';
-import { exportBundle, generateIdentity } from '../crypto/index.js';
+import { caseAssignment } from '../client/counsellor/lib/assign.js';
+import { CounsellorSession } from '../client/counsellor/lib/session.js';
+import { exportBundle, fingerprintOf, generateIdentity } from '../crypto/index.js';
 import { launchBrowser, seriousViolations } from './helpers/browser.js';
 import { type AppProcess, rawRequest, startAppProcess } from './helpers/counsellor-app.js';
 import {
@@ -34,6 +36,7 @@ const EVIDENCE = new TextEncoder().encode('Factuur 2026-117: 48.000 euro, zonder
 const PICKED = Buffer.from('Verslag van het gesprek met de afdeling.\n'.repeat(50));
 
 const dir = mkdtempSync(join(tmpdir(), 'kluis-counsellor-screens-'));
+const deputy = generateIdentity('counsellor', 'B. Jansen (plaatsvervanger)');
 const keyPath = join(dir, 'keys', 'key.json');
 let server: ServerProcess;
 let app: AppProcess;
@@ -43,14 +46,20 @@ let page: Page;
 let fraud: ReporterCase; // Dutch, consent "ask", an attachment
 let hostile: ReporterCase; // English, consent "no", HTML in the text
 let old: ReporterCase; // to be closed and deleted
+let mine: Uint8Array;
+const identityPublicKey = () => mine;
 
 beforeAll(async () => {
   const identity = generateIdentity('counsellor', 'A. de Vries');
+  mine = identity.sign.publicKey;
   const { bundlePath } = await createKeyFile(keyPath, identity, PASSPHRASE);
   // The operator's KLUIS_RETENTION_DAYS, as told to the counsellor (the server does not publish it).
   writeFileSync(join(dir, 'keys', 'config.json'), JSON.stringify({ retentionDays: 3 }));
   const bundles = join(dir, 'counsellors.json');
-  writeFileSync(bundles, `[${readFileSync(bundlePath, 'utf8')}]`);
+  writeFileSync(
+    bundles,
+    `[${readFileSync(bundlePath, 'utf8')},${JSON.stringify(exportBundle(deputy))}]`,
+  );
   const escalation = join(dir, 'escalation.json');
   writeFileSync(
     escalation,
@@ -76,7 +85,11 @@ beforeAll(async () => {
     consent: 'no',
     language: 'en',
   });
-  old = await submitReport(server.url, { text: 'Een oude melding.', consent: 'no', language: 'nl' });
+  old = await submitReport(server.url, {
+    text: 'Een oude melding.',
+    consent: 'no',
+    language: 'nl',
+  });
   app = await startAppProcess({ keyPath, server: server.url, appDir });
   browser = await launchBrowser({ jit: true });
   context = await browser.newContext({
@@ -226,9 +239,16 @@ describe('the counsellor app in Chromium', () => {
       'Status changed to in conversation',
     ]);
     const reporterSees = await readAsReporter(fraud);
-    expect(reporterSees.contents.map((c) => c?.type)).toEqual(['report', 'message', 'ack', 'status']);
+    expect(reporterSees.contents.map((c) => c?.type)).toEqual([
+      'report',
+      'message',
+      'ack',
+      'status',
+    ]);
 
-    await page.getByLabel('Labels (separated by commas; yours only, kept on this computer)').fill('fraude, HR');
+    await page
+      .getByLabel('Labels (separated by commas; yours only, kept on this computer)')
+      .fill('fraude, HR');
     await page.getByRole('button', { name: 'Save labels' }).click();
     await page.getByRole('button', { name: 'Inbox', exact: true }).click();
     await page.getByText('3 of 3 cases shown.').waitFor({ timeout: 30_000 });
@@ -238,7 +258,9 @@ describe('the counsellor app in Chromium', () => {
     await page.getByLabel('Label', { exact: true }).selectOption('');
     // Labels live in the state file beside the key; no content does.
     const stateDir = join(dir, 'keys', 'state');
-    const state = readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f), 'utf8')).join();
+    const state = readdirSync(stateDir)
+      .map((f) => readFileSync(join(stateDir, f), 'utf8'))
+      .join();
     expect(state).toContain('fraude');
     expect(state).not.toContain('zwager');
   });
@@ -248,12 +270,17 @@ describe('the counsellor app in Chromium', () => {
     // The reporter's HTML stays text.
     expect(await page.getByTestId('message-0').locator('.text').textContent()).toContain(PAYLOAD);
     expect(await page.locator('main img, main script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as { __kluisPwned?: number }).__kluisPwned)).toBe(undefined);
+    expect(await page.evaluate(() => (window as { __kluisPwned?: number }).__kluisPwned)).toBe(
+      undefined,
+    );
     expect(await page.getByRole('button', { name: 'Forward' }).isDisabled()).toBe(true);
     expect(await page.getByTestId('consent').textContent()).toContain('Consent to forward: no.');
     // The local app refuses too (the library's consent rule), whatever the page does.
     const host = app.origin.replace('http://', '');
-    const escalation = await rawRequest(app.origin, '/api/escalation', { host, 'kluis-app-token': app.token });
+    const escalation = await rawRequest(app.origin, '/api/escalation', {
+      host,
+      'kluis-app-token': app.token,
+    });
     const to = JSON.parse(escalation.body).recipients[0].fingerprint as string;
     const refused = await rawRequest(
       app.origin,
@@ -270,16 +297,55 @@ describe('the counsellor app in Chromium', () => {
     expect(await page.getByTestId('consent').textContent()).toContain('The reporter consented');
     await page.getByLabel('Explanation (optional)').fill('Met toestemming van de melder.');
     await page.getByRole('button', { name: 'Forward' }).click();
-    await page.getByText(/^Forwarded to Secretaris-generaal \(/).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByText(/^Forwarded to Secretaris-generaal \(/)
+      .first()
+      .waitFor({ timeout: 30_000 });
     await axeBoth();
     await shot('case', true);
 
     await page.getByRole('button', { name: 'Export as a text file…' }).click();
-    const exported = await downloaded(() => page.getByRole('button', { name: 'Save the export' }).click());
+    const exported = await downloaded(() =>
+      page.getByRole('button', { name: 'Save the export' }).click(),
+    );
     expect(exported.name).toBe(`kluis-${displayCase(fraud.caseNumber)}.txt`);
     const text = exported.bytes.toString('utf8');
     expect(text).toContain('zwager');
     expect(text).toContain('Zwager: check KvK.');
+  });
+
+  it('assigns a case to the deputy as a signed private note; the inbox filters by it', async () => {
+    await page
+      .getByLabel('Assigned to', { exact: true })
+      .selectOption(fingerprintOf(deputy.sign.publicKey));
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    const note = page.locator('article.note').last();
+    await note.getByText('Assigned to B. Jansen (plaatsvervanger).').waitFor({ timeout: 30_000 });
+    // The deputy's own client sees the assignment, signed by the counsellor who made it.
+    const session = await CounsellorSession.open({
+      identity: deputy,
+      server: server.url,
+      stateDir: join(dir, 'deputy'),
+    });
+    try {
+      const view = await session.openCase(fraud.caseNumber);
+      expect(view.intact).toBe(true);
+      expect(caseAssignment(view)).toMatchObject({
+        to: fingerprintOf(deputy.sign.publicKey),
+        by: fingerprintOf(identityPublicKey()),
+      });
+    } finally {
+      session.close();
+    }
+    await page.getByRole('button', { name: 'Inbox', exact: true }).click();
+    await page.getByText('3 of 3 cases shown.').waitFor({ timeout: 30_000 });
+    await page
+      .getByLabel('Assigned to', { exact: true })
+      .selectOption(fingerprintOf(deputy.sign.publicKey));
+    await page.getByText('1 of 3 cases shown.').waitFor();
+    await page.getByLabel('Assigned to', { exact: true }).selectOption('none');
+    await page.getByText('2 of 3 cases shown.').waitFor();
+    await page.getByLabel('Assigned to', { exact: true }).selectOption('');
   });
 
   it('closes a case: the day of deletion, the reminder; deletes it after typing its number', async () => {
@@ -288,7 +354,9 @@ describe('the counsellor app in Chromium', () => {
     await page.getByRole('button', { name: 'Change status' }).click();
     const deletion = page.getByTestId('deletion');
     await deletion.waitFor({ timeout: 30_000 });
-    expect(await deletion.textContent()).toMatch(/^The server deletes this closed case on \d+ \w+ \d{4}\.$/);
+    expect(await deletion.textContent()).toMatch(
+      /^The server deletes this closed case on \d+ \w+ \d{4}\.$/,
+    );
     await page.getByRole('button', { name: 'Inbox', exact: true }).click();
     const reminder = page.getByTestId('deletion-soon');
     await reminder.waitFor({ timeout: 30_000 });
@@ -301,7 +369,9 @@ describe('the counsellor app in Chromium', () => {
     await page.getByRole('textbox', { name: 'Type the case number to confirm' }).fill('AAAA-BBBB');
     await page.getByRole('button', { name: 'Delete permanently' }).click();
     await page.getByText('type the case number to confirm; nothing was deleted').waitFor();
-    await page.getByRole('textbox', { name: 'Type the case number to confirm' }).fill(old.caseNumber.toLowerCase());
+    await page
+      .getByRole('textbox', { name: 'Type the case number to confirm' })
+      .fill(old.caseNumber.toLowerCase());
     await page.getByRole('button', { name: 'Delete permanently' }).click();
     await page.getByText('2 of 2 cases shown.').waitFor({ timeout: 30_000 });
   });
@@ -317,7 +387,9 @@ describe('the counsellor app in Chromium', () => {
     expect(text).toContain('(1 cases)');
     await axeBoth();
     await shot('statistics');
-    const csv = await downloaded(() => page.getByRole('button', { name: 'Download as CSV' }).click());
+    const csv = await downloaded(() =>
+      page.getByRole('button', { name: 'Download as CSV' }).click(),
+    );
     expect(csv.bytes.toString('utf8')).toMatch(/^section,key,value\ntotal,all,2\n/);
     expect(csv.bytes.toString('utf8')).not.toContain('zwager');
   });
@@ -343,7 +415,10 @@ describe('the idle lock', () => {
       expect(await locked.textContent()).toContain('Vergrendeld na 0.05 minuten zonder activiteit');
       await p.getByLabel('Wachtwoordzin', { exact: true }).waitFor();
       const host = idle.origin.replace('http://', '');
-      const inbox = await rawRequest(idle.origin, '/api/inbox', { host, 'kluis-app-token': idle.token });
+      const inbox = await rawRequest(idle.origin, '/api/inbox', {
+        host,
+        'kluis-app-token': idle.token,
+      });
       expect(inbox.status).toBe(401);
       expect(await seriousViolations(p)).toEqual([]);
     } finally {

@@ -28,7 +28,13 @@ const hourOf = (iso: string) => Date.parse(iso) / 3_600_000;
 
 function entry(
   day: string,
-  options: { ack?: number; reply?: number; feedback?: number; status?: InboxEntry['status']; forwarded?: boolean } = {},
+  options: {
+    ack?: number;
+    reply?: number;
+    feedback?: number;
+    status?: InboxEntry['status'];
+    forwarded?: boolean;
+  } = {},
 ): InboxEntry {
   const reportHour = hourOf(`${day}T09:00:00Z`);
   const ackHour = options.ack === undefined ? null : reportHour + options.ack * DAY;
@@ -66,6 +72,7 @@ function entry(
       firstReplyHour: options.reply === undefined ? null : reportHour + options.reply * DAY,
       feedbackHour,
       forwarded: options.forwarded ?? false,
+      assignee: null,
     },
     searchText: 'never counted',
   };
@@ -119,6 +126,7 @@ describe('the inbox filters (pure)', () => {
     forwarded: e.facts.forwarded,
     labels: [],
     deletion: null,
+    assignee: null,
     ...extra,
   });
   const rows = [
@@ -145,7 +153,12 @@ describe('the inbox filters (pure)', () => {
     expect(ids({ language: 'en' })).toEqual(['2026-06-28']);
     expect(ids({ label: 'fraude' })).toEqual(['2026-03-01']);
     expect(ids({ matches: new Set(['C2026-01-10']) })).toEqual(['2026-01-10']);
-    expect(statusCounts(rows)).toEqual({ received: 3, 'in-conversation': 0, forwarded: 0, closed: 1 });
+    expect(statusCounts(rows)).toEqual({
+      received: 3,
+      'in-conversation': 0,
+      forwarded: 0,
+      closed: 1,
+    });
   });
   it('cleans labels', () => {
     expect(cleanLabels([' HR ', 'fraude', 'HR', '', 'a\u0000b', 'x'.repeat(41)])).toEqual([
@@ -183,6 +196,7 @@ describe('through npm run counsellor', () => {
   const keyPath = join(dir, 'key.json');
   const passFile = join(dir, 'passphrase.txt');
   let server: ServerProcess;
+  let first: { caseNumber: string };
   beforeAll(async () => {
     const { bundlePath } = await createKeyFile(
       keyPath,
@@ -194,7 +208,7 @@ describe('through npm run counsellor', () => {
     server = await startServer({
       env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: join(dir, 'counsellors.json') },
     });
-    await submitReport(server.url, { text: 'Een melding.', language: 'nl' });
+    first = await submitReport(server.url, { text: 'Een melding.', language: 'nl' });
     await submitReport(server.url, { text: 'A report.', language: 'en' });
   });
   afterAll(async () => {
@@ -219,6 +233,15 @@ describe('through npm run counsellor', () => {
     const fd = await npmCounsellor([...base, 'inbox'], { KLUIS_PASSPHRASE_FD: '3' }, 'x\n');
     expect(fd.code).toBe(2);
     expect(fd.stderr).toContain('KLUIS_PASSPHRASE_FILE');
+    // Assignment: a signed private note; the inbox names the assignee.
+    const assign = await npmCounsellor([...base, 'assign', first.caseNumber, 'me'], env);
+    expect(assign.code, assign.stderr).toBe(0);
+    const listed = JSON.parse((await npmCounsellor([...base, 'inbox', '--json'], env)).stdout) as {
+      cases: { case: string; assignee: string | null }[];
+    };
+    const me = listed.cases.find((c) => c.case === first.caseNumber);
+    expect(me?.assignee).toMatch(/^[0-9A-Z]{24}$/);
+    expect(listed.cases.filter((c) => c.assignee === null)).toHaveLength(1);
     const help = await npmCounsellor(['--help'], {});
     expect(help.stdout).toContain('KLUIS_PASSPHRASE_FILE=passphrase.txt');
   });

@@ -9,6 +9,7 @@
 
 import { type Content, displayFingerprint } from '../../../crypto/index.js';
 import type { Deadline } from '../lib/deadlines.js';
+import { caseAssignment, parseAssignment } from '../lib/assign.js';
 import { displayCase } from '../lib/format.js';
 import { deletionDay } from '../lib/stats.js';
 import { safeLine, safeText } from '../lib/sanitize.js';
@@ -40,6 +41,17 @@ export interface InboxEntryJson {
   readonly labels: readonly string[];
   /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
   readonly deletion: string | null;
+  /** The counsellor the case is assigned to (a signed private note), or null. */
+  readonly assignee: CounsellorJson | null;
+}
+
+/** A counsellor the server lists (and this client trusts). */
+export interface CounsellorJson {
+  readonly fingerprint: string;
+  readonly display: string;
+  readonly name: string;
+  /** This app's own key. */
+  readonly me: boolean;
 }
 
 export interface InboxJson {
@@ -49,6 +61,8 @@ export interface InboxJson {
   readonly labels: readonly string[];
   /** The server's retention in days as configured here (config.json), or null if not known. */
   readonly retentionDays: number | null;
+  /** Every counsellor, for the assignment filter. */
+  readonly counsellors: readonly CounsellorJson[];
 }
 
 /** What the views need beside the library's objects. */
@@ -56,6 +70,20 @@ export interface ViewContext {
   readonly labels: (caseNumber: string) => readonly string[];
   readonly allLabels: readonly string[];
   readonly retentionDays: number | null;
+  readonly counsellors: readonly CounsellorJson[];
+}
+
+/** A counsellor by fingerprint; one the server no longer lists keeps its fingerprint. */
+function counsellorOf(ctx: ViewContext, fingerprint: string | null): CounsellorJson | null {
+  if (fingerprint === null) return null;
+  return (
+    ctx.counsellors.find((c) => c.fingerprint === fingerprint) ?? {
+      fingerprint,
+      display: displayFingerprint(fingerprint),
+      name: '?',
+      me: false,
+    }
+  );
 }
 
 export interface AuthorJson {
@@ -98,6 +126,8 @@ export interface NoteJson {
   readonly problem: string | null;
   readonly time: string | null;
   readonly text: string | null;
+  /** An assignment note: to whom (null: to no one). */
+  readonly assignment: { readonly to: CounsellorJson | null } | null;
 }
 
 export interface CaseJson {
@@ -120,6 +150,8 @@ export interface CaseJson {
   /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
   readonly deletion: string | null;
   readonly retentionDays: number | null;
+  readonly assignee: CounsellorJson | null;
+  readonly counsellors: readonly CounsellorJson[];
 }
 
 const text = (value: string) => safeText(value, { multiline: true });
@@ -136,6 +168,7 @@ export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
   return {
     labels: ctx.allLabels,
     retentionDays: ctx.retentionDays,
+    counsellors: ctx.counsellors,
     entries: inbox.entries.map((e) => ({
       case: e.caseNumber,
       display: displayCase(e.caseNumber),
@@ -153,6 +186,7 @@ export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
       forwarded: e.facts.forwarded || e.listing.forwardedTo.length > 0,
       labels: ctx.labels(e.caseNumber),
       deletion: deletion(e.status, e.listing.statusHour, ctx.retentionDays),
+      assignee: counsellorOf(ctx, e.facts.assignee),
     })),
     vanished: inbox.vanished,
   };
@@ -224,6 +258,7 @@ export function caseViewJson(
           problem: n.problem === undefined ? null : safeLine(n.problem),
           time: n.content?.time ?? null,
           text: n.content ? text(n.content.text) : null,
+          assignment: assignmentOf(n, ctx),
         }))
       : [],
     attachments: view.attachments.length,
@@ -231,5 +266,13 @@ export function caseViewJson(
     labels: ctx.labels(view.caseNumber),
     deletion: deletion(view.detail.status, view.detail.statusHour, ctx.retentionDays),
     retentionDays: ctx.retentionDays,
+    assignee: counsellorOf(ctx, caseAssignment(view).to),
+    counsellors: ctx.counsellors,
   };
+}
+
+function assignmentOf(n: CaseView['notes'][number], ctx: ViewContext): NoteJson['assignment'] {
+  if (n.problem !== undefined || !n.content) return null;
+  const to = parseAssignment(n.content.text);
+  return to === undefined ? null : { to: counsellorOf(ctx, to) };
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { caseAssignment } from './assign.js';
 import type { CaseView } from './open-case.js';
 
 /** Times (server hours) and flags of one case. No content. */
@@ -21,6 +22,8 @@ export interface CaseFacts {
   readonly feedbackHour: number | null;
   /** Forwarded (with consent) to at least one escalation recipient. */
   readonly forwarded: boolean;
+  /** The counsellor the case is assigned to (fingerprint; assign.ts), or null. */
+  readonly assignee: string | null;
 }
 
 /** The facts of an opened case. */
@@ -44,6 +47,7 @@ export function caseFacts(view: CaseView): CaseFacts {
     firstReplyHour,
     feedbackHour,
     forwarded: view.forwardedTo.length > 0 || view.detail.forwardedTo.length > 0,
+    assignee: caseAssignment(view).to,
   };
 }
 

@@ -24,8 +24,9 @@ function authorLine(author: MessageAuthor | undefined): string {
 function deadlineText(d: Deadline): string {
   const day = d.due.toISOString().slice(0, 10);
   if (d.done) return `done (was due ${day})`;
-  if (d.overdue) return `OVERDUE since ${day}`;
-  return `due ${day} (${d.daysLeft} day${d.daysLeft === 1 ? '' : 's'} left)`;
+  const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+  if (d.overdue) return `OVERDUE by ${days(Math.max(1, -d.daysLeft))} (was due ${day})`;
+  return `${d.daysLeft === 0 ? 'due today' : `due in ${days(d.daysLeft)}`} (${day})`;
 }
 
 /** The inbox as a table. */

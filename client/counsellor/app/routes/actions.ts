@@ -2,13 +2,14 @@
  * The local app's routes that write in a case: reply (with files picked
  * in the browser, sent here as multipart and encrypted here before they
  * are uploaded; never written to disk), status, acknowledgement, private
- * note, forward (only with the reporter's consent: the library refuses
- * otherwise), delete. Each through the same library the CLI uses.
+ * note, assignment (a signed private note, assign.ts), forward (only with
+ * the reporter's consent: the library refuses otherwise), delete. Each through the same library the CLI uses.
  * @module
  */
 
 import { Hono } from 'hono';
 import { type CaseStatus, displayFingerprint, parseCaseNumber } from '../../../../crypto/index.js';
+import { assignCase } from '../../lib/assign.js';
 import type { MemoryFile } from '../../lib/attachments.js';
 import { UsageError } from '../../lib/errors.js';
 import { safeLine } from '../../lib/sanitize.js';
@@ -78,6 +79,16 @@ export function actionRoutes({ sessions }: AppDeps): Hono {
     const result = await sessions
       .require()
       .addNote(caseParam(c.req.param('case')), stringField(body, 'text').replace(/\s+$/, ''));
+    return c.json({ seq: result.seq });
+  });
+
+  app.post('/api/cases/:case/assign', async (c) => {
+    const to = stringField(await jsonBody(c), 'to');
+    const result = await assignCase(
+      sessions.require(),
+      caseParam(c.req.param('case')),
+      to === '' ? null : to,
+    );
     return c.json({ seq: result.seq });
   });
 

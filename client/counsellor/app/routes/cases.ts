@@ -18,12 +18,22 @@ import { caseParam, HttpError, jsonBody } from '../http.js';
 import type { AppDeps } from '../server.js';
 import { caseViewJson, inboxJson, type ViewContext } from '../views.js';
 
-/** The labels, and the retention this app knows of: what the views add to the library's. */
-export function viewContext(s: CounsellorSession, retentionDays: number | undefined): ViewContext {
+/** The labels, the retention this app knows of, the counsellors: what the views add to the library's. */
+export async function viewContext(
+  s: CounsellorSession,
+  retentionDays: number | undefined,
+): Promise<ViewContext> {
+  const info = await s.serverInfo();
   return {
     labels: (c) => s.state.labels(c),
     allLabels: s.state.allLabels(),
     retentionDays: retentionDays ?? null,
+    counsellors: info.counsellors.map((b) => ({
+      fingerprint: b.fingerprint,
+      display: displayFingerprint(b.fingerprint),
+      name: safeLine(b.name),
+      me: b.fingerprint === s.fingerprint,
+    })),
   };
 }
 
@@ -41,7 +51,10 @@ export function caseRoutes({ options, sessions }: AppDeps): Hono {
 
   app.get('/api/inbox', async (c) => {
     const { s, inbox } = await readInbox();
-    return c.json({ ...inboxJson(inbox, viewContext(s, options.retentionDays)), role: s.role });
+    return c.json({
+      ...inboxJson(inbox, await viewContext(s, options.retentionDays)),
+      role: s.role,
+    });
   });
 
   app.get('/api/search', async (c) => {
@@ -81,7 +94,7 @@ export function caseRoutes({ options, sessions }: AppDeps): Hono {
       caseViewJson(
         view,
         { notes: s.role === 'counsellor' },
-        viewContext(s, options.retentionDays),
+        await viewContext(s, options.retentionDays),
       ),
     );
   });

@@ -14,6 +14,8 @@ export interface InboxFilter {
   forwarded: boolean;
   language: string;
   label: string;
+  /** '' all, 'me', 'none', or a counsellor's fingerprint. */
+  assignee: string;
   /** Case numbers the search matched, or null for no search. */
   matches: ReadonlySet<string> | null;
 }
@@ -27,6 +29,7 @@ export const NO_FILTER: InboxFilter = {
   forwarded: false,
   language: '',
   label: '',
+  assignee: '',
   matches: null,
 };
 
@@ -55,6 +58,12 @@ export function filterInbox(
       (!filter.forwarded || e.forwarded) &&
       (filter.language === '' || e.language === filter.language) &&
       (filter.label === '' || e.labels.includes(filter.label)) &&
+      (filter.assignee === '' ||
+        (filter.assignee === 'none'
+          ? e.assignee === null
+          : filter.assignee === 'me'
+            ? e.assignee?.me === true
+            : e.assignee?.fingerprint === filter.assignee)) &&
       (filter.matches === null || filter.matches.has(e.case)),
   );
   const cmp = (x: number, y: number) => (x < y ? -1 : x > y ? 1 : 0);

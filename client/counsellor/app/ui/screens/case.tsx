@@ -12,9 +12,8 @@ import type { CaseJson } from '../../views.js';
 import { ApiError, api, TOKEN } from '../api.js';
 import type { Lang, Texts } from '../i18n.js';
 import { ActionForm, Confirm, dayText, download, ErrorBox } from '../ui.js';
+import { Assign, Forward, Labels, type Recipient } from './case-parts.js';
 import { Thread } from './timeline.js';
-
-type Recipient = { fingerprint: string; display: string; name: string };
 
 /** Posts a reply: JSON, or multipart when files were picked (encrypted by the local app). */
 async function postReply(caseNumber: string, data: FormData): Promise<{ seq: number }> {
@@ -104,6 +103,7 @@ export function CaseScreen(props: {
             {view.consent ? (t.consents[view.consent] ?? view.consent) : '?'}
             {view.addressAs ? ` · ${t.addressAs}: ${view.addressAs}` : ''}
             {view.language ? ` · ${t.languages[view.language] ?? view.language}` : ''}
+            {view.assignee ? ` · ${t.assignedTo}: ${view.assignee.name}` : ''}
           </p>
           {view.status === 'closed' && (
             <p class="notice" data-testid="deletion">
@@ -219,6 +219,7 @@ export function CaseScreen(props: {
                 />
               </ActionForm>
             )}
+            {writer && <Assign t={t} view={view} post={post} />}
             {writer && <Forward t={t} view={view} recipients={recipients} post={post} />}
             <div class="action">
               <h3>{t.export.replace('…', '')}</h3>
@@ -273,90 +274,5 @@ export function CaseScreen(props: {
         </>
       )}
     </section>
-  );
-}
-
-function Forward(props: {
-  t: Texts;
-  view: CaseJson;
-  recipients: Recipient[];
-  post: <T>(action: string, body: unknown) => Promise<T>;
-}) {
-  const { t, view, recipients } = props;
-  const consented = view.consent === 'yes';
-  return (
-    <ActionForm
-      t={t}
-      id="forward"
-      title={t.forward}
-      submit={t.forward}
-      disabled={!consented || recipients.length === 0}
-      run={async (d) => {
-        const r = await props.post<{ seq: number; to: string }>('forward', {
-          to: String(d.get('to') ?? ''),
-          text: String(d.get('text') ?? ''),
-        });
-        return `${t.forwardedTo} ${r.to} (${t.message} ${r.seq}).`;
-      }}
-    >
-      <p class={consented ? 'ok' : 'notice'} data-testid="consent">
-        {t.consent}:{' '}
-        <strong>{view.consent ? (t.consents[view.consent] ?? view.consent) : '?'}</strong>.{' '}
-        {consented ? t.consentYes : t.consentNot}
-      </p>
-      {view.forwardedTo.length > 0 && (
-        <p>
-          {t.forwardedTo}: {view.forwardedTo.join(', ')}
-        </p>
-      )}
-      {recipients.length === 0 && <p>{t.noRecipients}</p>}
-      <label for="forward-to">{t.forwardTo}</label>
-      <select id="forward-to" name="to">
-        {recipients.map((r) => (
-          <option key={r.fingerprint} value={r.fingerprint}>
-            {r.name} ({r.display})
-          </option>
-        ))}
-      </select>
-      <label for="forward-text">{t.forwardText}</label>
-      <textarea id="forward-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
-    </ActionForm>
-  );
-}
-
-function Labels(props: {
-  t: Texts;
-  caseNumber: string;
-  labels: readonly string[];
-  onSaved: () => void;
-}) {
-  const { t } = props;
-  const [value, setValue] = useState(props.labels.join(', '));
-  const [error, setError] = useState<Error | null>(null);
-  useEffect(() => setValue(props.labels.join(', ')), [props.labels.join('\n')]);
-  const save = async (event: Event) => {
-    event.preventDefault();
-    setError(null);
-    try {
-      await api('PUT', `/api/cases/${props.caseNumber}/labels`, { labels: value.split(',') });
-      props.onSaved();
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
-  return (
-    <form onSubmit={save} class="labels">
-      <label for="labels">{t.labelsEdit}</label>
-      <input
-        id="labels"
-        type="text"
-        value={value}
-        autocomplete="off"
-        spellcheck={false}
-        onInput={(e) => setValue((e.target as HTMLInputElement).value)}
-      />
-      <button type="submit">{t.saveLabels}</button>
-      <ErrorBox t={t} error={error} />
-    </form>
   );
 }

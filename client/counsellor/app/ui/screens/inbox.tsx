@@ -180,6 +180,18 @@ export function InboxView({
               options={[['', t.allLabels], ...inbox.labels.map((l) => [l, l] as [string, string])]}
             />
             <Select
+              id="f-assignee"
+              label={t.assignedTo}
+              value={filter.assignee}
+              onChange={(assignee) => set({ assignee })}
+              options={[
+                ['', t.allAssignees],
+                ['me', t.assignedToMe],
+                ['none', t.unassigned],
+                ...inbox.counsellors.map((c) => [c.fingerprint, c.name] as [string, string]),
+              ]}
+            />
+            <Select
               id="f-sort"
               label={t.sortBy}
               value={sort}
@@ -237,6 +249,7 @@ function InboxTable(props: {
           <th scope="col">{t.ackDue}</th>
           <th scope="col">{t.feedbackDue}</th>
           <th scope="col">{t.labels}</th>
+          <th scope="col">{t.assignedTo}</th>
           <th scope="col">{t.verified}</th>
         </tr>
       </thead>
@@ -262,6 +275,7 @@ function InboxTable(props: {
             </td>
             <td>{e.status === 'closed' ? '—' : <Deadline t={t} lang={lang} d={e.feedback} />}</td>
             <td>{e.labels.join(', ')}</td>
+            <td>{e.assignee ? `${e.assignee.name}${e.assignee.me ? ` (${t.you})` : ''}` : ''}</td>
             <td>{e.intact ? t.yes : <strong class="overdue-mark">{t.no}</strong>}</td>
           </tr>
         ))}

@@ -135,7 +135,11 @@ function Note({ t, lang, n }: { t: Texts; lang: Lang; n: NoteJson }) {
           {t.problem}: {n.problem}
         </p>
       )}
-      {n.text && <p class="text">{n.text}</p>}
+      {n.assignment ? (
+        <p class="text">{n.assignment.to ? t.assignNote(n.assignment.to.name) : t.assignNone}</p>
+      ) : (
+        n.text && <p class="text">{n.text}</p>
+      )}
     </article>
   );
 }
