@@ -154,6 +154,9 @@ describe('in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(app.url);
+    // Dutch by default; English on request.
+    await page.getByLabel('Wachtwoordzin', { exact: true }).waitFor();
+    await page.getByLabel('Taal', { exact: true }).selectOption('en');
     await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Unlock' }).click();
@@ -185,9 +188,11 @@ describe('in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByText('Sent as message 1.').waitFor({ timeout: 30_000 });
 
-    // Forwarding without consent (the report said no) is refused, with the reason.
-    await page.getByRole('button', { name: 'Forward' }).click();
-    await page.getByText('did not consent to forwarding').waitFor({ timeout: 30_000 });
+    // Forwarding without consent (the report said no) cannot be started, and the reason is beside it.
+    expect(await page.getByRole('button', { name: 'Forward' }).isDisabled()).toBe(true);
+    expect(await page.getByTestId('consent').textContent()).toContain(
+      'Forwarding needs the reporter’s consent',
+    );
 
     expect(errors).toEqual([]);
     await context.close();
@@ -214,6 +219,7 @@ describe('the page check on unlock', () => {
     try {
       const page = await context.newPage();
       await page.goto(other.url);
+      await page.getByLabel('Taal', { exact: true }).selectOption('en');
       await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
       await page.getByRole('button', { name: 'Unlock' }).click();
       const alarm = page.getByTestId('page-check');

@@ -16,6 +16,7 @@ import { addCaseCommands } from './cli/cases.js';
 import { connection, DEFAULT_SERVER, EXIT_HELP, note, out } from './cli/context.js';
 import { addIdentityCommands } from './cli/identity.js';
 import { addPageCommands } from './cli/page.js';
+import { addStatsCommand } from './cli/stats.js';
 import { addWriteCommands } from './cli/writes.js';
 import { CounsellorError, EXIT, IntegrityError, type RefusalCode, ServerRefusedError } from './lib/errors.js';
 import { safeLine } from './lib/sanitize.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   addIdentityCommands(program);
   addCaseCommands(program);
   addWriteCommands(program);
+  addStatsCommand(program);
   addPageCommands(program, { out, proxyOf: async (command) => (await connection(command)).proxy });
   addBuildPageCommand(program);
   addAppCommand(program);

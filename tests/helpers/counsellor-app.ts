@@ -23,6 +23,8 @@ export async function startAppProcess(options: {
   appDir: string;
   /** The counsellor's own reporter-page build, checked on every unlock. */
   pageBuild?: string;
+  /** More arguments, e.g. ['--idle-minutes', '0.05']. */
+  args?: readonly string[];
 }): Promise<AppProcess> {
   const child = spawn(
     process.execPath,
@@ -35,6 +37,7 @@ export async function startAppProcess(options: {
       '--server',
       options.server,
       ...(options.pageBuild ? ['--page-build', options.pageBuild] : []),
+      ...(options.args ?? []),
     ],
     {
       env: { PATH: process.env.PATH ?? '', KLUIS_COUNSELLOR_APP_DIR: options.appDir },

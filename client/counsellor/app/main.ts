@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm run counsellor:app [-- --server <url>] [--key <path>] [--proxy <url>] [--rebuild]`:
+ * `npm run counsellor:app [-- --server <url>] [--key <path>] [--proxy <url>] [--idle-minutes n] [--rebuild]`:
  * starts the counsellor's local app on 127.0.0.1 (a random port) and prints
  * its URL with a one-time token. Same defaults as the CLI: the key file in
  * $KLUIS_COUNSELLOR_DIR (or ~/.config/kluis-counsellor), server and proxy
  * from config.json beside it. Builds the UI first, so it matches the code.
- * KLUIS_COUNSELLOR_APP_DIR serves another build (tests).
+ * KLUIS_COUNSELLOR_APP_DIR serves another build (tests). The app locks
+ * itself after `--idle-minutes` (config.json `idleMinutes`, default 10)
+ * without activity.
  * @module
  */
 
@@ -22,22 +24,29 @@ const { values } = parseArgs({
     key: { type: 'string' },
     proxy: { type: 'string' },
     'page-build': { type: 'string' },
+    'idle-minutes': { type: 'string' },
     rebuild: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
 const keyPath = resolve(values.key ?? defaultKeyPath());
-const config = await loadConfig(dirname(keyPath));
+let config: Awaited<ReturnType<typeof loadConfig>>;
+try {
+  config = await loadConfig(dirname(keyPath));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+const idleMinutes = values['idle-minutes'] === undefined ? config.idleMinutes : Number(values['idle-minutes']);
+if (idleMinutes !== undefined && !(Number.isFinite(idleMinutes) && idleMinutes > 0)) {
+  console.error('--idle-minutes must be a number of minutes above 0');
+  process.exit(2);
+}
 const staticDir = resolve(process.env.KLUIS_COUNSELLOR_APP_DIR ?? DEFAULT_APP_DIR);
 // Built on every start (under a second) so the UI always matches this checkout's code; a
 // directory given by KLUIS_COUNSELLOR_APP_DIR (tests) is built only when empty or with --rebuild.
-if (
-  values.rebuild ||
-  !process.env.KLUIS_COUNSELLOR_APP_DIR ||
-  !existsSync(join(staticDir, 'index.html'))
-)
-  await buildApp(staticDir);
+if (values.rebuild || !process.env.KLUIS_COUNSELLOR_APP_DIR || !existsSync(join(staticDir, 'index.html'))) await buildApp(staticDir);
 
 // The same start as `kluis-counsellor app` (cli/app.ts), which serves the UI an installed client ships.
 try {
@@ -47,6 +56,8 @@ try {
     proxy: values.proxy ?? config.proxy,
     pageBuild: values['page-build'] ?? config.pageBuild,
     staticDir,
+    idleMinutes,
+    retentionDays: config.retentionDays,
   });
   process.exit(0);
 } catch (error) {

@@ -12,13 +12,17 @@
  * - every request whose Host is not exactly 127.0.0.1:<port> is refused
  *   (DNS rebinding), and every request carrying an Origin other than
  *   http://127.0.0.1:<port> (other local pages);
- * - API writes must be application/json (no simple cross-site form posts);
+ * - API writes must be application/json, or multipart/form-data for a
+ *   reply with files (every one still needs the token header, so a
+ *   cross-site form cannot send it);
+ * - a download (attachment, export) follows a one-time link made by an
+ *   API call with the token, valid for a minute;
  * - strict CSP (default-src 'self', no inline script), no-store, no
  *   referrer, nosniff, frame-ancestors 'none'.
  *
  * The passphrase is typed in the page, sent only here, and used once to
  * unlock the key file; the unlocked identity stays in this process's
- * memory until `lock` or exit.
+ * memory until `lock`, the idle lock (holder.ts) or exit.
  * @module
  */
 
@@ -28,10 +32,14 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { CounsellorSession } from '../lib/session.js';
-import { errorJson, HttpError, tokenMatches } from './http.js';
+import { createSessionHolder, type SessionHolder } from './holder.js';
+import { errorJson, tokenMatches } from './http.js';
+import { actionRoutes } from './routes/actions.js';
 import { caseRoutes } from './routes/cases.js';
+import { fileRoutes } from './routes/files.js';
 import { sessionRoutes } from './routes/session.js';
+
+export type { SessionHolder } from './holder.js';
 
 export { tokenMatches } from './http.js';
 
@@ -72,22 +80,20 @@ export interface AppOptions {
   readonly port?: number;
   /** For tests; a fresh random token by default. */
   readonly token?: string;
+  /** Minutes without activity before the app locks itself (default 10). */
+  readonly idleMinutes?: number | undefined;
+  /** The server's KLUIS_RETENTION_DAYS as configured here (the server does not publish it). */
+  readonly retentionDays?: number | undefined;
 }
+
+/** The idle lock's default, in minutes. */
+export const DEFAULT_IDLE_MINUTES = 10;
 
 /** What the routes of the local app are built from. */
 export interface AppDeps {
   readonly options: AppOptions;
   /** The unlocked session, if any (one per app process). */
   readonly sessions: SessionHolder;
-}
-
-/** Holds the one unlocked session of the app. */
-export interface SessionHolder {
-  current(): CounsellorSession | undefined;
-  /** The session, or 401 locked. */
-  require(): CounsellorSession;
-  /** Replaces the session (closing the one before); undefined locks. */
-  set(session: CounsellorSession | undefined): void;
 }
 
 export interface RunningApp {
@@ -102,18 +108,9 @@ export interface RunningApp {
 export async function startApp(options: AppOptions): Promise<RunningApp> {
   const token = options.token ?? randomBytes(32).toString('base64url');
   const staticDir = resolve(options.staticDir);
-  let session: CounsellorSession | undefined;
-  const sessions: SessionHolder = {
-    current: () => session,
-    require: () => {
-      if (!session) throw new HttpError(401, 'locked', 'unlock the key file first');
-      return session;
-    },
-    set: (next) => {
-      session?.close();
-      session = next;
-    },
-  };
+  const sessions = createSessionHolder({
+    idleMinutes: options.idleMinutes ?? DEFAULT_IDLE_MINUTES,
+  });
   let port = 0;
   const origin = () => `http://127.0.0.1:${port}`;
 
@@ -146,6 +143,8 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
         { error: { code: 'unauthorized', message: 'missing or wrong app token' } },
         401,
       );
+    // Anything but the page's look at the state is the counsellor's doing: the idle lock starts over.
+    if (!(c.req.method === 'GET' && c.req.path === '/api/state')) sessions.touch();
     await next();
   });
 
@@ -157,6 +156,9 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
   const deps: AppDeps = { options, sessions };
   app.route('/', sessionRoutes(deps));
   app.route('/', caseRoutes(deps));
+  app.route('/', actionRoutes(deps));
+  app.route('/', fileRoutes(deps));
+  app.all('/api/*', (c) => c.json({ error: { code: 'not-found', message: 'no such route' } }, 404));
 
   app.get('*', async (c) => {
     const path = c.req.path === '/' ? '/index.html' : c.req.path;
@@ -184,8 +186,7 @@ export async function startApp(options: AppOptions): Promise<RunningApp> {
     token,
     close: () =>
       new Promise<void>((done) => {
-        session?.close();
-        session = undefined;
+        sessions.close();
         server.close(() => done());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),

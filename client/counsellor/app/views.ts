@@ -7,9 +7,11 @@
  * @module
  */
 
-import type { Content } from '../../../crypto/index.js';
+import { type Content, displayFingerprint } from '../../../crypto/index.js';
 import type { Deadline } from '../lib/deadlines.js';
+import { caseAssignment, parseAssignment } from '../lib/assign.js';
 import { displayCase } from '../lib/format.js';
+import { deletionDay } from '../lib/stats.js';
 import { safeLine, safeText } from '../lib/sanitize.js';
 import type { CaseView, Inbox, MessageAuthor } from '../lib/session.js';
 
@@ -33,11 +35,55 @@ export interface InboxEntryJson {
   readonly feedback: DeadlineJson;
   readonly intact: boolean;
   readonly problems: readonly string[];
+  readonly language: string | null;
+  readonly forwarded: boolean;
+  /** The counsellor's own labels (local state). */
+  readonly labels: readonly string[];
+  /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
+  readonly deletion: string | null;
+  /** The counsellor the case is assigned to (a signed private note), or null. */
+  readonly assignee: CounsellorJson | null;
+}
+
+/** A counsellor the server lists (and this client trusts). */
+export interface CounsellorJson {
+  readonly fingerprint: string;
+  readonly display: string;
+  readonly name: string;
+  /** This app's own key. */
+  readonly me: boolean;
 }
 
 export interface InboxJson {
   readonly entries: readonly InboxEntryJson[];
   readonly vanished: readonly string[];
+  /** Every label in use. */
+  readonly labels: readonly string[];
+  /** The server's retention in days as configured here (config.json), or null if not known. */
+  readonly retentionDays: number | null;
+  /** Every counsellor, for the assignment filter. */
+  readonly counsellors: readonly CounsellorJson[];
+}
+
+/** What the views need beside the library's objects. */
+export interface ViewContext {
+  readonly labels: (caseNumber: string) => readonly string[];
+  readonly allLabels: readonly string[];
+  readonly retentionDays: number | null;
+  readonly counsellors: readonly CounsellorJson[];
+}
+
+/** A counsellor by fingerprint; one the server no longer lists keeps its fingerprint. */
+function counsellorOf(ctx: ViewContext, fingerprint: string | null): CounsellorJson | null {
+  if (fingerprint === null) return null;
+  return (
+    ctx.counsellors.find((c) => c.fingerprint === fingerprint) ?? {
+      fingerprint,
+      display: displayFingerprint(fingerprint),
+      name: '?',
+      me: false,
+    }
+  );
 }
 
 export interface AuthorJson {
@@ -48,6 +94,8 @@ export interface AuthorJson {
 }
 
 export interface AttachmentJson {
+  /** Its position in its message: with the message's index, what a download names. */
+  readonly n: number;
   readonly name: string;
   readonly type: string;
   readonly size: number;
@@ -78,6 +126,8 @@ export interface NoteJson {
   readonly problem: string | null;
   readonly time: string | null;
   readonly text: string | null;
+  /** An assignment note: to whom (null: to no one). */
+  readonly assignment: { readonly to: CounsellorJson | null } | null;
 }
 
 export interface CaseJson {
@@ -96,6 +146,12 @@ export interface CaseJson {
   readonly notes: readonly NoteJson[];
   readonly attachments: number;
   readonly hiddenMessages: number;
+  readonly labels: readonly string[];
+  /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
+  readonly deletion: string | null;
+  readonly retentionDays: number | null;
+  readonly assignee: CounsellorJson | null;
+  readonly counsellors: readonly CounsellorJson[];
 }
 
 const text = (value: string) => safeText(value, { multiline: true });
@@ -104,8 +160,15 @@ function deadline(d: Deadline): DeadlineJson {
   return { due: d.due.toISOString(), done: d.done, overdue: d.overdue, daysLeft: d.daysLeft };
 }
 
-export function inboxJson(inbox: Inbox): InboxJson {
+const deletion = (status: string, statusHour: number, retentionDays: number | null) =>
+  status === 'closed' && retentionDays !== null ? deletionDay(statusHour, retentionDays) : null;
+
+/** The inbox for the page. */
+export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
   return {
+    labels: ctx.allLabels,
+    retentionDays: ctx.retentionDays,
+    counsellors: ctx.counsellors,
     entries: inbox.entries.map((e) => ({
       case: e.caseNumber,
       display: displayCase(e.caseNumber),
@@ -119,6 +182,11 @@ export function inboxJson(inbox: Inbox): InboxJson {
       feedback: deadline(e.deadlines.feedback),
       intact: e.intact,
       problems: e.problems.map(safeLine),
+      language: e.facts.language,
+      forwarded: e.facts.forwarded || e.listing.forwardedTo.length > 0,
+      labels: ctx.labels(e.caseNumber),
+      deletion: deletion(e.status, e.listing.statusHour, ctx.retentionDays),
+      assignee: counsellorOf(ctx, e.facts.assignee),
     })),
     vanished: inbox.vanished,
   };
@@ -135,7 +203,8 @@ function contentFields(content: Content | undefined) {
   const str = (key: string) => (c && typeof c[key] === 'string' ? (c[key] as string) : null);
   const attachments =
     c && Array.isArray(c.attachments)
-      ? (c.attachments as { name: string; type: string; size: number }[]).map((a) => ({
+      ? (c.attachments as { name: string; type: string; size: number }[]).map((a, n) => ({
+          n,
           name: safeLine(a.name),
           type: safeLine(a.type),
           size: a.size,
@@ -148,13 +217,18 @@ function contentFields(content: Content | undefined) {
     text: textValue === null ? null : text(textValue),
     status: str('status'),
     consent: str('consent'),
-    to: c?.type === 'forwarded' ? `${safeLine(c.name)} (${c.to})` : null,
+    to: c?.type === 'forwarded' ? `${safeLine(c.name)} (${displayFingerprint(String(c.to))})` : null,
     receivedDate: str('receivedDate'),
     attachments,
   };
 }
 
-export function caseViewJson(view: CaseView, options: { notes: boolean }): CaseJson {
+/** One case for the page. */
+export function caseViewJson(
+  view: CaseView,
+  options: { notes: boolean },
+  ctx: ViewContext,
+): CaseJson {
   return {
     case: view.caseNumber,
     display: displayCase(view.caseNumber),
@@ -166,7 +240,7 @@ export function caseViewJson(view: CaseView, options: { notes: boolean }): CaseJ
     addressAs: view.report ? safeLine(view.report.addressAs) : null,
     language: view.report?.language ?? null,
     acknowledged: view.ack !== undefined,
-    forwardedTo: view.detail.forwardedTo,
+    forwardedTo: view.detail.forwardedTo.map(displayFingerprint),
     messages: view.messages.map((m) => ({
       index: m.index,
       hour: m.hour,
@@ -184,9 +258,21 @@ export function caseViewJson(view: CaseView, options: { notes: boolean }): CaseJ
           problem: n.problem === undefined ? null : safeLine(n.problem),
           time: n.content?.time ?? null,
           text: n.content ? text(n.content.text) : null,
+          assignment: assignmentOf(n, ctx),
         }))
       : [],
     attachments: view.attachments.length,
     hiddenMessages: view.messages.filter((m) => !m.shared).length,
+    labels: ctx.labels(view.caseNumber),
+    deletion: deletion(view.detail.status, view.detail.statusHour, ctx.retentionDays),
+    retentionDays: ctx.retentionDays,
+    assignee: counsellorOf(ctx, caseAssignment(view).to),
+    counsellors: ctx.counsellors,
   };
+}
+
+function assignmentOf(n: CaseView['notes'][number], ctx: ViewContext): NoteJson['assignment'] {
+  if (n.problem !== undefined || !n.content) return null;
+  const to = parseAssignment(n.content.text);
+  return to === undefined ? null : { to: counsellorOf(ctx, to) };
 }

@@ -42,6 +42,7 @@ export function addCaseCommands(program: Command): void {
                   feedbackOverdue: e.deadlines.feedback.overdue,
                   intact: e.intact,
                   problems: e.problems,
+                  assignee: e.facts.assignee,
                 })),
                 vanished: inbox.vanished,
               },

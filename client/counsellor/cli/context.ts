@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { displayFingerprint, parseCaseNumber } from '../../../crypto/index.js';
 import { IntegrityError, UsageError } from '../lib/errors.js';
 import { defaultKeyPath, loadConfig, readKeyFile, unlockKeyFile } from '../lib/keys.js';
-import { askPassphrase, editText, readStdin } from '../lib/prompt.js';
+import { askPassphrase, editText, PASSPHRASE_SCRIPT_HELP, readStdin } from '../lib/prompt.js';
 import { safeLine } from '../lib/sanitize.js';
 import { CounsellorSession } from '../lib/session.js';
 
@@ -123,9 +123,7 @@ Exit codes:
   8  verify-page, watch-page: the live page differs from the local build (ALARM)
   9  a local file problem: exists already, cannot be written
 
-The passphrase is asked on the terminal and never echoed. For scripts, pass it on a
-file descriptor: KLUIS_PASSPHRASE_FD=3 kluis-counsellor inbox 3<passphrase.txt
-(first line; for init an optional second line must repeat it).
+The passphrase is asked on the terminal and never echoed. ${PASSPHRASE_SCRIPT_HELP}
 
 The key file defaults to $KLUIS_COUNSELLOR_DIR/key.json, else
 ~/.config/kluis-counsellor/key.json. Beside it, config.json may hold

@@ -1,18 +1,19 @@
 /**
  * The CLI's commands that write in a case: reply, status, ack, note,
- * forward (each re-reads and checks the case first: lib/writing.ts).
+ * assign, forward (each re-reads and checks the case first: lib/writing.ts).
  * @module
  */
 
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CASE_STATUSES, type CaseStatus, displayFingerprint } from '../../../crypto/index.js';
+import { assignCase } from '../lib/assign.js';
 import { UsageError } from '../lib/errors.js';
 import { displayCase } from '../lib/format.js';
 import { safeLine } from '../lib/sanitize.js';
 import { caseArgument, messageText, out, withSession } from './context.js';
 
-/** Adds `reply`, `status`, `ack`, `note`, `forward` to the program. */
+/** Adds `reply`, `status`, `ack`, `note`, `assign`, `forward` to the program. */
 export function addWriteCommands(program: Command): void {
   program
     .command('reply')
@@ -99,6 +100,28 @@ export function addWriteCommands(program: Command): void {
       await withSession(command, async (session) => {
         const result = await session.addNote(caseNumber, text.replace(/\s+$/, ''));
         out(`Note ${result.seq} added to case ${displayCase(caseNumber)}.`);
+      });
+    });
+
+  program
+    .command('assign')
+    .description(
+      'assign a case to a counsellor (e.g. your deputy), as a signed private note all counsellors see',
+    )
+    .argument('<case>', 'case number', caseArgument)
+    .argument('<to>', 'the counsellor’s fingerprint (as `fingerprint` prints it), `me`, or `none`')
+    .action(async (caseNumber: string, to: string, _options: unknown, command: Command) => {
+      await withSession(command, async (session) => {
+        const target =
+          to === 'none'
+            ? null
+            : to === 'me'
+              ? session.fingerprint
+              : to.toUpperCase().replace(/[\s-]/g, '');
+        const result = await assignCase(session, caseNumber, target);
+        out(
+          `Case ${displayCase(caseNumber)} ${target === null ? 'is no longer assigned' : `is assigned to ${displayFingerprint(target)}`} (note ${result.seq}).`,
+        );
       });
     });
 

@@ -79,22 +79,60 @@ function attachmentName(path: string): string {
   return name.length > 0 ? name : 'attachment';
 }
 
-async function* fileCiphertext(
-  path: string,
-  encryptor: AttachmentEncryptor,
-): AsyncGenerator<Uint8Array> {
+/** The plaintext of a file, read in 1 MiB pieces. */
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
     const buffer = new Uint8Array(1024 * 1024);
     for (;;) {
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
-      yield* encryptor.push(buffer.subarray(0, bytesRead));
+      yield buffer.subarray(0, bytesRead);
     }
   } finally {
     await handle.close();
   }
+}
+
+async function* ciphertextOf(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  encryptor: AttachmentEncryptor,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) yield* encryptor.push(chunk);
   yield* encryptor.finish();
+}
+
+/** A file to attach that is in memory only (the app: picked in the browser), never written to disk. */
+export interface MemoryFile {
+  readonly name: string;
+  readonly type: string;
+  readonly bytes: Uint8Array;
+}
+
+/** What an upload reads: a path, or bytes in memory. */
+interface UploadSource {
+  readonly label: string;
+  readonly name: string;
+  readonly type: string;
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
+/** Encrypts and uploads a file that is in memory (see uploadFile). */
+export function uploadBytes(
+  api: CounsellorApi,
+  caseNumber: string,
+  file: MemoryFile,
+  limits: { maxFileBytes: number },
+): Promise<AttachmentRef> {
+  const name = attachmentName(file.name);
+  const type = /^[\x21-\x7e]{1,255}$/.test(file.type) ? file.type : mediaTypeOf(name);
+  return uploadSource(
+    api,
+    caseNumber,
+    { label: name, name, type, size: file.bytes.length, chunks: () => [file.bytes] },
+    limits,
+  );
 }
 
 /** Encrypts and uploads one file to a case; resumes after a broken connection. Returns the reference for the message. */
@@ -113,10 +151,31 @@ export async function uploadFile(
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
   }
+  return uploadSource(
+    api,
+    caseNumber,
+    {
+      label: path,
+      name: attachmentName(path),
+      type: mediaTypeOf(path),
+      size,
+      chunks: () => fileChunks(path),
+    },
+    limits,
+  );
+}
+
+async function uploadSource(
+  api: CounsellorApi,
+  caseNumber: string,
+  source: UploadSource,
+  limits: { maxFileBytes: number },
+): Promise<AttachmentRef> {
+  const { size } = source;
   const length = attachmentCiphertextLength(size);
   if (length > limits.maxFileBytes) {
     throw new UsageError(
-      `${path} is too large: the server takes files up to ${Math.floor(limits.maxFileBytes / 1_048_576)} MB (encrypted and padded)`,
+      `${source.label} is too large: the server takes files up to ${Math.floor(limits.maxFileBytes / 1_048_576)} MB (encrypted and padded)`,
     );
   }
   const key = newAttachmentKey(size);
@@ -126,7 +185,7 @@ export async function uploadFile(
   let failures = 0;
   while (offset < length) {
     try {
-      offset = await sendFrom(api, caseNumber, id, path, { key, tags }, offset);
+      offset = await sendFrom(api, caseNumber, id, source, { key, tags }, offset);
     } catch (error) {
       if (++failures > 5) throw error;
       if (error instanceof ServerRefusedError && error.code === 'offset-mismatch') {
@@ -142,8 +201,8 @@ export async function uploadFile(
     }
   }
   return {
-    name: attachmentName(path),
-    type: mediaTypeOf(path),
+    name: source.name,
+    type: source.type,
     size,
     blob: id,
     key: key.key,
@@ -162,7 +221,7 @@ async function sendFrom(
   api: CounsellorApi,
   caseNumber: string,
   id: string,
-  path: string,
+  source: UploadSource,
   { key, tags }: { key: ReturnType<typeof newAttachmentKey>; tags: string[] },
   start: number,
 ): Promise<number> {
@@ -178,11 +237,13 @@ async function sendFrom(
     sliceBytes = 0;
     offset = (await api.appendUpload(caseNumber, id, offset, body)).offset;
   };
-  for await (const chunk of fileCiphertext(path, new AttachmentEncryptor(key))) {
+  for await (const chunk of ciphertextOf(source.chunks(), new AttachmentEncryptor(key))) {
     const tag = Buffer.from(chunk.buffer, chunk.byteOffset, SECRETBOX_OVERHEAD).toString('base64');
     if (tags[index] === undefined) tags[index] = tag;
     else if (tags[index] !== tag) {
-      throw new LocalFileError(`${path} changed while it was being uploaded: attach it again`);
+      throw new LocalFileError(
+        `${source.label} changed while it was being uploaded: attach it again`,
+      );
     }
     index++;
     const from = Math.max(0, start - position);
@@ -244,6 +305,39 @@ export interface SavedFile {
   readonly originalName: string;
   readonly path: string;
   readonly size: number;
+}
+
+/**
+ * One attachment downloaded and decrypted as a stream, for the app's
+ * browser download: nothing is written to disk here. Throws
+ * IntegrityError (after some bytes may have been yielded: the caller
+ * must then abort what it sends) if the blob does not decrypt to exactly
+ * what its message promised.
+ */
+export async function* decryptedChunks(
+  api: CounsellorApi,
+  caseNumber: string,
+  ref: AttachmentRef,
+): AsyncGenerator<Uint8Array> {
+  const decryptor = new AttachmentDecryptor(ref);
+  const response = await api.blob(caseNumber, ref.blob);
+  let finished = false;
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) yield* decryptor.push(chunk);
+    yield* decryptor.finish();
+    finished = true;
+  } catch (error) {
+    if (error instanceof KluisError)
+      throw new IntegrityError(
+        `attachment ${safeLine(ref.name)} does not decrypt (${error.code}): the server's copy was altered or cut short`,
+        [`attachment ${safeLine(ref.name)}: ${error.code}`],
+      );
+    throw new NetworkError(
+      `the download of ${safeLine(ref.name)} broke off: ${(error as Error).message}`,
+    );
+  } finally {
+    if (!finished) response.destroy();
+  }
 }
 
 /**

@@ -24,8 +24,9 @@ function authorLine(author: MessageAuthor | undefined): string {
 function deadlineText(d: Deadline): string {
   const day = d.due.toISOString().slice(0, 10);
   if (d.done) return `done (was due ${day})`;
-  if (d.overdue) return `OVERDUE since ${day}`;
-  return `due ${day} (${d.daysLeft} day${d.daysLeft === 1 ? '' : 's'} left)`;
+  const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+  if (d.overdue) return `OVERDUE by ${days(Math.max(1, -d.daysLeft))} (was due ${day})`;
+  return `${d.daysLeft === 0 ? 'due today' : `due in ${days(d.daysLeft)}`} (${day})`;
 }
 
 /** The inbox as a table. */
@@ -34,7 +35,7 @@ export function formatInbox(inbox: Inbox, options: { role: 'counsellor' | 'escal
   if (inbox.entries.length === 0) lines.push('No cases.');
   else {
     const rows = inbox.entries.map((e) => {
-      const marks = [e.intact ? '' : '!! DOES NOT VERIFY'];
+      const marks = [e.intact ? 'yes' : '!! DOES NOT VERIFY'];
       const ack =
         options.role === 'counsellor' && e.status !== 'closed'
           ? deadlineText(e.deadlines.acknowledge)
@@ -66,7 +67,7 @@ export function formatInbox(inbox: Inbox, options: { role: 'counsellor' | 'escal
       'unread',
       'acknowledgement',
       'feedback',
-      '',
+      'verified',
     ];
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) =>

@@ -10,6 +10,7 @@ import type { CaseDetail, CaseDetailsPage, CaseListing, CounsellorApi } from './
 import { MAX_CASE_DETAILS } from './api.js';
 import { caseDeadlines, dayOfHour, type Deadline } from './deadlines.js';
 import { ServerRefusedError } from './errors.js';
+import { type CaseFacts, caseFacts, searchText } from './facts.js';
 import { type CaseView, openCaseDetail } from './open-case.js';
 import { OpenPool } from './open-pool.js';
 import type { CounsellorSession } from './session.js';
@@ -27,6 +28,10 @@ export interface InboxEntry {
   readonly deadlines: { readonly acknowledge: Deadline; readonly feedback: Deadline };
   readonly intact: boolean;
   readonly problems: readonly string[];
+  /** Language, acknowledgement, first reply, forwards: for filters and statistics (facts.ts). */
+  readonly facts: CaseFacts;
+  /** The decrypted words of the case, lower-cased, for a local search (facts.ts); never printed or stored. */
+  readonly searchText: string;
 }
 
 /** The inbox and what it noticed beside the cases. */
@@ -140,6 +145,8 @@ export async function readInbox(
           ),
           intact: view.intact,
           problems: view.problems,
+          facts: caseFacts(view),
+          searchText: searchText(view),
         };
       },
     );

@@ -3,7 +3,8 @@
  *
  *   <dir>/key.json        the passphrase-protected key file (mode 0600)
  *   <dir>/bundle.json     the public bundle, for the operator
- *   <dir>/config.json     optional: { "server": "<url>", "proxy": "socks5h://…" }
+ *   <dir>/config.json     optional: { "server": "<url>", "proxy": "socks5h://…", "pageBuild",
+ *                         "idleMinutes": 10, "retentionDays": 180 }
  *   <dir>/state/…         what this client has seen, per server (state.ts)
  *
  * The directory defaults to $KLUIS_COUNSELLOR_DIR, else
@@ -50,9 +51,17 @@ export interface ClientConfig {
   readonly proxy?: string;
   /** Your own build of the reporter page (from the organisation's published site config): the app checks the live page against it on every unlock. */
   readonly pageBuild?: string;
+  /** The app locks itself after this many minutes without activity (default 10). */
+  readonly idleMinutes?: number;
+  /**
+   * The server's KLUIS_RETENTION_DAYS, as the operator told you: the app shows when a closed
+   * case will be deleted. (The server does not publish it in GET /api/v1/info.)
+   */
+  readonly retentionDays?: number;
 }
 
 const CONFIG_KEYS = ['server', 'proxy', 'pageBuild'] as const;
+const NUMBER_KEYS = { idleMinutes: [0.05, 24 * 60], retentionDays: [1, 3650] } as const;
 
 /** Reads `<dir>/config.json`; missing means empty. Throws UsageError if it is not valid. */
 export async function loadConfig(dir: string): Promise<ClientConfig> {
@@ -74,6 +83,14 @@ export async function loadConfig(dir: string): Promise<ClientConfig> {
   const record = value as Record<string, unknown>;
   const config: { -readonly [K in keyof ClientConfig]: ClientConfig[K] } = {};
   for (const key of Object.keys(record)) {
+    if (Object.hasOwn(NUMBER_KEYS, key)) {
+      const [min, max] = NUMBER_KEYS[key as keyof typeof NUMBER_KEYS];
+      const n = record[key];
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max)
+        throw new UsageError(`${join(dir, 'config.json')}: ${key} must be a number from ${min} to ${max}`);
+      config[key as keyof typeof NUMBER_KEYS] = n;
+      continue;
+    }
     if (!(CONFIG_KEYS as readonly string[]).includes(key))
       throw new UsageError(`${join(dir, 'config.json')}: unknown setting ${JSON.stringify(key)}`);
     if (typeof record[key] !== 'string')

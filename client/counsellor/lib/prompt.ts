@@ -1,10 +1,15 @@
 /**
  * Asking the person at the keyboard: a passphrase (never echoed, never an
- * argument), a confirmation, a text from $EDITOR. The passphrase can also
- * come from a file descriptor for scripts and tests:
- * `KLUIS_PASSPHRASE_FD=3 kluis-counsellor inbox 3<passphrase-file`
- * (the first line is the passphrase; for `init`, a second line, if
- * present, must repeat it).
+ * argument), a confirmation, a text from $EDITOR. For scripts and tests
+ * the passphrase can also come from
+ * - a file: `KLUIS_PASSPHRASE_FILE=~/.kluis-pp kluis-counsellor inbox`
+ *   (like restic's RESTIC_PASSWORD_FILE); works everywhere, also through
+ *   `npm run counsellor`;
+ * - a file descriptor: `KLUIS_PASSPHRASE_FD=3 kluis-counsellor inbox 3<file`;
+ *   works with the bin or `tsx client/counsellor/cli.ts`, not through
+ *   `npm run` (npm passes only descriptors 0 to 2 on).
+ * The first line is the passphrase; for `init`, a second line, if present,
+ * must repeat it.
  * @module
  */
 
@@ -18,8 +23,32 @@ import { UsageError } from './errors.js';
 
 let fdLines: string[] | undefined;
 
+/** Where scripts can give the passphrase, for the help texts. */
+export const PASSPHRASE_SCRIPT_HELP = `For scripts, give the passphrase in a file readable only by you:
+  KLUIS_PASSPHRASE_FILE=passphrase.txt kluis-counsellor inbox      (also through npm run counsellor)
+or on a file descriptor (the bin or tsx only: npm run does not pass descriptor 3 on):
+  KLUIS_PASSPHRASE_FD=3 kluis-counsellor inbox 3<passphrase.txt
+The first line is the passphrase; for init an optional second line must repeat it.`;
+
+function linesFromFile(path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8').split(/\r?\n/);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the passphrase from KLUIS_PASSPHRASE_FILE (${path}): ${(error as Error).message}`,
+    );
+  }
+}
+
 function linesFromFd(env: NodeJS.ProcessEnv): string[] | undefined {
+  const file = env.KLUIS_PASSPHRASE_FILE;
   const raw = env.KLUIS_PASSPHRASE_FD;
+  if (file !== undefined && file !== '') {
+    if (raw !== undefined && raw !== '')
+      throw new UsageError('set KLUIS_PASSPHRASE_FILE or KLUIS_PASSPHRASE_FD, not both');
+    fdLines ??= linesFromFile(file);
+    return fdLines;
+  }
   if (raw === undefined || raw === '') return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < 3)
     throw new UsageError('KLUIS_PASSPHRASE_FD must be a file descriptor number of 3 or more');
@@ -29,7 +58,8 @@ function linesFromFd(env: NodeJS.ProcessEnv): string[] | undefined {
       text = readFileSync(Number(raw), 'utf8');
     } catch (error) {
       throw new UsageError(
-        `cannot read the passphrase from file descriptor ${raw}: ${(error as Error).message}`,
+        `cannot read the passphrase from file descriptor ${raw}: ${(error as Error).message}` +
+          ' (through npm run, use KLUIS_PASSPHRASE_FILE instead: npm passes only descriptors 0 to 2 on)',
       );
     }
     fdLines = text.split(/\r?\n/);
@@ -72,7 +102,7 @@ async function readHidden(prompt: string): Promise<string> {
   const terminal = openTerminal();
   if (!terminal) {
     throw new UsageError(
-      'no terminal to ask for the passphrase; for scripts, pass it on a file descriptor: KLUIS_PASSPHRASE_FD=3 … 3<file',
+      'no terminal to ask for the passphrase; for scripts, name a file with it: KLUIS_PASSPHRASE_FILE=file (or KLUIS_PASSPHRASE_FD=3 … 3<file)',
     );
   }
   const { input, output } = terminal;
@@ -118,7 +148,7 @@ export async function askPassphrase(
   const lines = linesFromFd(env);
   if (lines) {
     const first = lines[0] ?? '';
-    if (first === '') throw new UsageError('KLUIS_PASSPHRASE_FD gave an empty passphrase');
+    if (first === '') throw new UsageError('KLUIS_PASSPHRASE_FILE or _FD gave an empty passphrase');
     return first;
   }
   return readHidden(prompt);
@@ -129,7 +159,7 @@ export async function askNewPassphrase(env: NodeJS.ProcessEnv = process.env): Pr
   const lines = linesFromFd(env);
   if (lines) {
     const [first = '', second = ''] = lines;
-    if (first === '') throw new UsageError('KLUIS_PASSPHRASE_FD gave an empty passphrase');
+    if (first === '') throw new UsageError('KLUIS_PASSPHRASE_FILE or _FD gave an empty passphrase');
     if (second !== '' && second !== first) throw new UsageError('the two passphrases differ');
     return first;
   }

@@ -21,7 +21,7 @@ import {
   verifyBundle,
 } from '../../../crypto/index.js';
 import { type CaseDetail, CounsellorApi, type ServerInfo } from './api.js';
-import { prepareDirectory, type SavedFile, saveAttachment } from './attachments.js';
+import { type MemoryFile, prepareDirectory, type SavedFile, saveAttachment } from './attachments.js';
 import { IntegrityError, ServerRefusedError } from './errors.js';
 import type { Transport } from './http.js';
 import { type Inbox, readInbox } from './inbox.js';
@@ -117,6 +117,17 @@ export class CounsellorSession {
 
   close(): void {
     this.api.close();
+  }
+
+  /**
+   * Closes the session and overwrites the unlocked secret keys in memory
+   * (the app's lock and idle lock): this session cannot be used again.
+   */
+  forget(): void {
+    this.close();
+    this.identity.box.secretKey.fill(0);
+    this.identity.sign.secretKey.fill(0);
+    this.#info = undefined;
   }
 
   /**
@@ -279,7 +290,11 @@ export class CounsellorSession {
   }
 
   /** Replies to the reporter, with optional attachments (uploaded first). */
-  reply(caseNumber: string, text: string, files: readonly string[] = []): ReturnType<typeof reply> {
+  reply(
+    caseNumber: string,
+    text: string,
+    files: readonly (string | MemoryFile)[] = [],
+  ): ReturnType<typeof reply> {
     return reply(this, caseNumber, text, files);
   }
 

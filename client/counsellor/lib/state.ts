@@ -9,9 +9,15 @@
  * - the counsellor and escalation keys the server published when this
  *   client first met it (trust on first use): a key the server adds later
  *   is refused until the counsellor has compared its fingerprint and runs
- *   `trust`, because every reply is sealed to every counsellor key.
+ *   `trust`, because every reply is sealed to every counsellor key;
+ * - per case, the labels the counsellor gave it in the app (their own
+ *   words for sorting their work, e.g. "fraud" or "wait for HR"). These
+ *   are the counsellor's metadata, kept here like the rest, in plain JSON
+ *   readable only by this user (0600 in a 0700 directory): not encrypted,
+ *   so a label should not say more than the counsellor would write on a
+ *   folder's spine.
  *
- * No plaintext, no ciphertext: counts, hashes and fingerprints.
+ * No message text, no ciphertext: counts, hashes, fingerprints, labels.
  * @module
  */
 
@@ -44,6 +50,29 @@ export interface ServerState {
   readonly server: string;
   readonly trusted: readonly TrustedKey[] | null;
   readonly cases: Readonly<Record<string, CaseMemory>>;
+  /** The counsellor's labels per case (absent in files written before labels existed). */
+  readonly labels?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Longest label, and most labels on one case. */
+export const MAX_LABEL_LENGTH = 40;
+export const MAX_LABELS = 20;
+
+/** Labels as the counsellor typed them: trimmed, no control characters, no duplicates, sorted. */
+export function cleanLabels(labels: readonly string[]): string[] {
+  const clean = labels
+    .map((l) => l.normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '').trim())
+    .filter((l) => l !== '' && l.length <= MAX_LABEL_LENGTH);
+  return [...new Set(clean)].sort((a, b) => a.localeCompare(b)).slice(0, MAX_LABELS);
+}
+
+function isLabels(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (typeof value === 'object' &&
+      value !== null &&
+      Object.values(value).every((v) => Array.isArray(v) && v.every((l) => typeof l === 'string')))
+  );
 }
 
 function isMemory(value: unknown): value is CaseMemory {
@@ -117,6 +146,7 @@ export class StateStore {
       typeof cases !== 'object' ||
       cases === null ||
       !Object.values(cases).every(isMemory) ||
+      !isLabels(record.labels) ||
       !(
         record.trusted === null ||
         (Array.isArray(record.trusted) && record.trusted.every(isTrusted))
@@ -129,6 +159,7 @@ export class StateStore {
     return new StateStore(path, server, {
       ...(value as ServerState),
       cases: Object.assign(Object.create(null), cases),
+      labels: Object.assign(Object.create(null), record.labels ?? {}),
     });
   }
 
@@ -154,6 +185,31 @@ export class StateStore {
 
   forget(caseNumber: string): void {
     delete (this.#state.cases as Record<string, CaseMemory>)[caseNumber];
+    if (this.#state.labels) delete (this.#state.labels as Record<string, string[]>)[caseNumber];
+  }
+
+  /** The counsellor's labels of a case. */
+  labels(caseNumber: string): readonly string[] {
+    const all = this.#state.labels;
+    return all && Object.hasOwn(all, caseNumber) ? all[caseNumber]! : [];
+  }
+
+  /** Every label in use, sorted. */
+  allLabels(): string[] {
+    return cleanLabels(Object.values(this.#state.labels ?? {}).flat());
+  }
+
+  /** Sets the labels of a case (cleaned, see cleanLabels); save() writes them. */
+  setLabels(caseNumber: string, labels: readonly string[]): readonly string[] {
+    const clean = cleanLabels(labels);
+    const all: Record<string, readonly string[]> = Object.assign(
+      Object.create(null),
+      this.#state.labels ?? {},
+    );
+    if (clean.length === 0) delete all[caseNumber];
+    else all[caseNumber] = clean;
+    this.#state = { ...this.#state, labels: all };
+    return clean;
   }
 
   /** Writes the state atomically (a new file, fsynced, then renamed over the old one). */

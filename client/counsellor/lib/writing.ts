@@ -24,7 +24,7 @@ import {
   verifyBundle,
   wrapContentKey,
 } from '../../../crypto/index.js';
-import { uploadFile } from './attachments.js';
+import { type MemoryFile, uploadBytes, uploadFile } from './attachments.js';
 import { dayOfHour } from './deadlines.js';
 import { IntegrityError, NetworkError, PolicyError, ServerRefusedError, UsageError } from './errors.js';
 import type { CaseView } from './open-case.js';
@@ -127,21 +127,24 @@ function now8601(session: CounsellorSession): string {
   return ISO_SECOND(session.now());
 }
 
-/** Replies to the reporter, with optional attachments (uploaded first). */
+/** Replies to the reporter, with optional attachments (uploaded first): paths, or files in memory. */
 export async function reply(
   session: CounsellorSession,
   caseNumber: string,
   text: string,
-  files: readonly string[] = [],
+  files: readonly (string | MemoryFile)[] = [],
 ): Promise<{ seq: number; hour: number; attachments: AttachmentRef[] }> {
   requireCounsellor(session, 'reply');
   checkText(text, files.length > 0);
   const info = await session.serverInfo();
   await session.openCase(caseNumber); // fail early (unknown case, broken history) before uploading anything
   const attachments: AttachmentRef[] = [];
+  const limits = { maxFileBytes: info.raw.maxFileBytes };
   for (const file of files)
     attachments.push(
-      await uploadFile(session.api, caseNumber, file, { maxFileBytes: info.raw.maxFileBytes }),
+      typeof file === 'string'
+        ? await uploadFile(session.api, caseNumber, file, limits)
+        : await uploadBytes(session.api, caseNumber, file, limits),
     );
   const result = await append(session, caseNumber, () => ({
     content: { v: 1, type: 'message', time: now8601(session), text, attachments },

@@ -1,27 +1,78 @@
 /**
- * The local app's routes for cases: the inbox, one case, and every action
- * on it (reply, status, acknowledgement, note, forward, save, export,
- * delete), each through the same library the CLI uses.
+ * The local app's routes that read cases: the inbox (with the
+ * counsellor's labels and the words for a local search kept in memory),
+ * the search over them, one case, its labels, the escalation recipients,
+ * and the statistics. Every case is opened and checked by the same
+ * library the CLI uses.
  * @module
  */
 
-import { resolve } from 'node:path';
 import { Hono } from 'hono';
-import { CASE_STATUSES, type CaseStatus, displayFingerprint, parseCaseNumber } from '../../../../crypto/index.js';
-import { IntegrityError, UsageError } from '../../lib/errors.js';
-import { exportCase } from '../../lib/export.js';
+import { displayFingerprint } from '../../../../crypto/index.js';
+import { matchesSearch } from '../../lib/facts.js';
+import type { Inbox } from '../../lib/inbox.js';
 import { safeLine } from '../../lib/sanitize.js';
-import { caseViewJson, inboxJson } from '../views.js';
-import { caseParam, HttpError, jsonBody, stringField } from '../http.js';
+import type { CounsellorSession } from '../../lib/session.js';
+import { computeStatistics } from '../../lib/stats.js';
+import { caseParam, HttpError, jsonBody } from '../http.js';
 import type { AppDeps } from '../server.js';
+import { caseViewJson, inboxJson, type ViewContext } from '../views.js';
 
+/** The labels, the retention this app knows of, the counsellors: what the views add to the library's. */
+export async function viewContext(
+  s: CounsellorSession,
+  retentionDays: number | undefined,
+): Promise<ViewContext> {
+  const info = await s.serverInfo();
+  return {
+    labels: (c) => s.state.labels(c),
+    allLabels: s.state.allLabels(),
+    retentionDays: retentionDays ?? null,
+    counsellors: info.counsellors.map((b) => ({
+      fingerprint: b.fingerprint,
+      display: displayFingerprint(b.fingerprint),
+      name: safeLine(b.name),
+      me: b.fingerprint === s.fingerprint,
+    })),
+  };
+}
 
-/** The /api routes of cases, built from the app's session holder. */
-export function caseRoutes({ sessions }: AppDeps): Hono {
+/** The /api routes that read cases, built from the app's options and session holder. */
+export function caseRoutes({ options, sessions }: AppDeps): Hono {
   const app = new Hono();
+  /** Reads the inbox and keeps its search words (in this process's memory only). */
+  const readInbox = async (): Promise<{ s: CounsellorSession; inbox: Inbox }> => {
+    const s = sessions.require();
+    const inbox = await s.inbox();
+    if (sessions.current() === s)
+      sessions.searchIndex = new Map(inbox.entries.map((e) => [e.caseNumber, e.searchText]));
+    return { s, inbox };
+  };
+
   app.get('/api/inbox', async (c) => {
-    const inbox = await sessions.require().inbox();
-    return c.json({ ...inboxJson(inbox), role: sessions.require().role });
+    const { s, inbox } = await readInbox();
+    return c.json({
+      ...inboxJson(inbox, await viewContext(s, options.retentionDays)),
+      role: s.role,
+    });
+  });
+
+  app.get('/api/search', async (c) => {
+    const query = (c.req.query('q') ?? '').slice(0, 500);
+    if (sessions.searchIndex.size === 0) await readInbox();
+    const cases = [...sessions.searchIndex]
+      .filter(([, text]) => matchesSearch(text, query))
+      .map(([caseNumber]) => caseNumber);
+    return c.json({ cases });
+  });
+
+  app.get('/api/stats', async (c) => {
+    const raw = c.req.query('year');
+    const year = raw === undefined || raw === '' ? undefined : Number(raw);
+    if (year !== undefined && !(Number.isInteger(year) && year >= 2000 && year <= 9999))
+      throw new HttpError(400, 'invalid-query', 'year must be a year');
+    const { s, inbox } = await readInbox();
+    return c.json({ ...computeStatistics(inbox.entries, { year }), role: s.role });
   });
 
   app.get('/api/escalation', async (c) => {
@@ -39,124 +90,24 @@ export function caseRoutes({ sessions }: AppDeps): Hono {
     const s = sessions.require();
     const view = await s.openCase(caseParam(c.req.param('case')));
     await s.markRead(view);
-    return c.json(caseViewJson(view, { notes: s.role === 'counsellor' }));
-  });
-
-  app.post('/api/cases/:case/reply', async (c) => {
-    const body = await jsonBody(c);
-    const text = stringField(body, 'text').replace(/\s+$/, '');
-    const attach = body.attach ?? [];
-    if (!Array.isArray(attach) || attach.some((f) => typeof f !== 'string' || f === ''))
-      throw new HttpError(400, 'invalid-body', 'attach must be a list of file paths');
-    const result = await sessions.require().reply(
-      caseParam(c.req.param('case')),
-      text,
-      (attach as string[]).map((f) => resolve(f)),
+    return c.json(
+      caseViewJson(
+        view,
+        { notes: s.role === 'counsellor' },
+        await viewContext(s, options.retentionDays),
+      ),
     );
-    return c.json({ seq: result.seq, attachments: result.attachments.length });
   });
 
-  app.post('/api/cases/:case/status', async (c) => {
-    const body = await jsonBody(c);
-    const status = stringField(body, 'status') as CaseStatus;
-    if (!CASE_STATUSES.includes(status))
-      throw new HttpError(400, 'invalid-body', `status must be one of ${CASE_STATUSES.join(', ')}`);
-    const result = await sessions
-      .require()
-      .setStatus(caseParam(c.req.param('case')), status, stringField(body, 'text', true));
-    return c.json({ seq: result.seq });
-  });
-
-  app.post('/api/cases/:case/ack', async (c) => {
-    const body = await jsonBody(c);
-    const text = stringField(body, 'text', true);
-    const result = await sessions
-      .require()
-      .acknowledge(caseParam(c.req.param('case')), text.trim() === '' ? undefined : text);
-    return c.json({ seq: result.seq, receivedDate: result.receivedDate });
-  });
-
-  app.post('/api/cases/:case/notes', async (c) => {
-    const body = await jsonBody(c);
-    const result = await sessions
-      .require()
-      .addNote(caseParam(c.req.param('case')), stringField(body, 'text').replace(/\s+$/, ''));
-    return c.json({ seq: result.seq });
-  });
-
-  app.post('/api/cases/:case/forward', async (c) => {
+  app.put('/api/cases/:case/labels', async (c) => {
     const s = sessions.require();
-    const body = await jsonBody(c);
-    const to = stringField(body, 'to');
-    const info = await s.serverInfo();
-    // The recipient's bundle as the server publishes it (its keys were trusted: see trust).
-    const index = info.escalation.findIndex((b) => b.fingerprint === to);
-    if (index < 0)
-      throw new HttpError(
-        400,
-        'invalid-body',
-        'to must be the fingerprint of an escalation recipient the server lists',
-      );
-    const result = await s.forward(
-      caseParam(c.req.param('case')),
-      info.raw.escalation[index],
-      stringField(body, 'text', true),
-    );
-    return c.json({
-      seq: result.seq,
-      to: `${safeLine(result.to.name)} (${displayFingerprint(result.to.fingerprint)})`,
-    });
-  });
-
-  app.post('/api/cases/:case/save', async (c) => {
-    const s = sessions.require();
-    const dir = stringField(await jsonBody(c), 'dir');
-    if (dir.trim() === '') throw new HttpError(400, 'invalid-body', 'name a directory');
     const caseNumber = caseParam(c.req.param('case'));
-    const view = await s.openCase(caseNumber);
-    if (!view.intact)
-      throw new IntegrityError(
-        `case ${caseNumber} does not verify; not saving its attachments`,
-        view.problems,
-      );
-    const saved = await s.saveAttachments(view, resolve(dir));
-    return c.json({
-      saved: saved.map((f) => ({ path: safeLine(f.path), size: f.size, name: f.originalName })),
-    });
+    const labels = (await jsonBody(c)).labels;
+    if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string'))
+      throw new HttpError(400, 'invalid-body', 'labels must be a list of texts');
+    const saved = s.state.setLabels(caseNumber, labels as string[]);
+    await s.state.save();
+    return c.json({ labels: saved, all: s.state.allLabels() });
   });
-
-  app.post('/api/cases/:case/export', async (c) => {
-    const dir = stringField(await jsonBody(c), 'dir');
-    if (dir.trim() === '') throw new HttpError(400, 'invalid-body', 'name a directory');
-    const result = await exportCase(
-      sessions.require(),
-      caseParam(c.req.param('case')),
-      resolve(dir),
-    );
-    return c.json({
-      dir: safeLine(result.dir),
-      files: result.files.length,
-      attachments: result.attachments.length,
-    });
-  });
-
-  app.post('/api/cases/:case/delete', async (c) => {
-    const caseNumber = caseParam(c.req.param('case'));
-    const confirmation = stringField(await jsonBody(c), 'confirm');
-    let typed: string | undefined;
-    try {
-      typed = parseCaseNumber(confirmation);
-    } catch {
-      typed = undefined;
-    }
-    if (typed !== caseNumber)
-      throw new UsageError('type the case number to confirm; nothing was deleted');
-    await sessions.require().deleteCase(caseNumber);
-    return c.json({ deleted: true });
-  });
-
-  app.all('/api/*', (c) => c.json({ error: { code: 'not-found', message: 'no such route' } }, 404));
-
-  // The built UI: index.html at /, files under /assets/.
   return app;
 }

@@ -30,8 +30,13 @@ export function sessionRoutes({ options, sessions }: AppDeps): Hono {
       role: keyFile.bundle.role,
       name: safeLine(keyFile.bundle.name),
       fingerprint: fingerprintOf(sessions.current()),
+      idleMinutes: sessions.idleMinutes,
+      lockedBecause: sessions.lockedBecause,
     });
   });
+
+  // The page tells of the counsellor's typing and clicking (the middleware counts it as activity).
+  app.post('/api/activity', (c) => c.json({ unlocked: sessions.current() !== undefined }));
 
   app.post('/api/unlock', async (c) => {
     const passphrase = stringField(await jsonBody(c), 'passphrase');
