@@ -363,7 +363,8 @@ describe('the counsellor app in Chromium', () => {
     expect(await reminder.textContent()).toContain(displayCase(old.caseNumber));
 
     await openCase(old);
-    // Keyboard: the confirmation opens with Enter.
+    // Keyboard: a new screen puts the focus on its heading; the confirmation opens with Enter.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('case-heading');
     await page.getByRole('button', { name: 'Delete this case…' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('textbox', { name: 'Type the case number to confirm' }).fill('AAAA-BBBB');

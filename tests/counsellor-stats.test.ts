@@ -205,6 +205,7 @@ describe('through npm run counsellor', () => {
     );
     writeFileSync(join(dir, 'counsellors.json'), `[${readFileSync(bundlePath, 'utf8')}]`);
     writeFileSync(passFile, 'correct horse battery staple\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ retentionDays: 3 }));
     server = await startServer({
       env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: join(dir, 'counsellors.json') },
     });
@@ -242,6 +243,12 @@ describe('through npm run counsellor', () => {
     const me = listed.cases.find((c) => c.case === first.caseNumber);
     expect(me?.assignee).toMatch(/^[0-9A-Z]{24}$/);
     expect(listed.cases.filter((c) => c.assignee === null)).toHaveLength(1);
+    // Retention: a closed case is listed a week before the server deletes it.
+    const close = await npmCounsellor([...base, 'status', first.caseNumber, 'closed'], env);
+    expect(close.code, close.stderr).toBe(0);
+    const reminded = await npmCounsellor([...base, 'inbox'], env);
+    expect(reminded.stdout).toContain('Closed case(s) the server deletes within a week (retention 3 days)');
+    expect(reminded.stdout).toMatch(/deleted on \d{4}-\d\d-\d\d/);
     const help = await npmCounsellor(['--help'], {});
     expect(help.stdout).toContain('KLUIS_PASSPHRASE_FILE=passphrase.txt');
   });

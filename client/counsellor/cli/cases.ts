@@ -4,13 +4,14 @@
  * @module
  */
 
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
 import { exportCase } from '../lib/export.js';
 import { caseJson, displayCase, formatCase, formatInbox } from '../lib/format.js';
+import { loadConfig } from '../lib/keys.js';
 import { confirm } from '../lib/prompt.js';
-import { caseArgument, failOnProblems, out, withSession } from './context.js';
+import { caseArgument, failOnProblems, keyPathOf, out, withSession } from './context.js';
 
 /** Adds `inbox`, `show`, `save`, `export`, `delete` to the program. */
 export function addCaseCommands(program: Command): void {
@@ -50,7 +51,10 @@ export function addCaseCommands(program: Command): void {
               2,
             ),
           );
-        } else out(formatInbox(inbox, { role: session.role }));
+        } else {
+          const config = await loadConfig(dirname(keyPathOf(command)));
+          out(formatInbox(inbox, { role: session.role, retentionDays: config.retentionDays }));
+        }
         const broken = inbox.entries.filter((e) => !e.intact);
         failOnProblems(
           broken.flatMap((e) => e.problems.map((p) => `${displayCase(e.caseNumber)}: ${p}`)),

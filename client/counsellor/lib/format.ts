@@ -29,8 +29,11 @@ function deadlineText(d: Deadline): string {
   return `${d.daysLeft === 0 ? 'due today' : `due in ${days(d.daysLeft)}`} (${day})`;
 }
 
-/** The inbox as a table. */
-export function formatInbox(inbox: Inbox, options: { role: 'counsellor' | 'escalation' }): string {
+/** The inbox as a table; with `retentionDays`, closed cases the server deletes within a week are listed. */
+export function formatInbox(
+  inbox: Inbox,
+  options: { role: 'counsellor' | 'escalation'; retentionDays?: number | undefined; now?: Date },
+): string {
   const lines: string[] = [];
   if (inbox.entries.length === 0) lines.push('No cases.');
   else {
@@ -85,6 +88,23 @@ export function formatInbox(inbox: Inbox, options: { role: 'counsellor' | 'escal
         `${overdue.length} case(s) with an OVERDUE deadline (7 days to acknowledge, 3 months for feedback: EU directive 2019/1937 art. 9).`,
       );
     }
+  }
+  if (options.retentionDays !== undefined) {
+    const weekAhead = (options.now ?? new Date()).getTime() + 7 * 86_400_000;
+    const soon = inbox.entries.filter(
+      (e) =>
+        e.status === 'closed' &&
+        (e.listing.statusHour + options.retentionDays! * 24) * 3_600_000 <= weekAhead,
+    );
+    if (soon.length > 0)
+      lines.push(
+        '',
+        `Closed case(s) the server deletes within a week (retention ${options.retentionDays} days); export what you must keep:`,
+        ...soon.map(
+          (e) =>
+            `   ${displayCase(e.caseNumber)}  deleted on ${dayOfHour(e.listing.statusHour + options.retentionDays! * 24)}`,
+        ),
+      );
   }
   for (const e of inbox.entries.filter((x) => !x.intact)) {
     lines.push(

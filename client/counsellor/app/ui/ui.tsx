@@ -6,7 +6,7 @@
  */
 
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { DeadlineJson } from '../views.js';
 import { ApiError, api } from './api.js';
 import type { Lang, Texts } from './i18n.js';
@@ -151,5 +151,19 @@ export function Confirm(props: {
         {props.t.cancel}
       </button>
     </fieldset>
+  );
+}
+
+/**
+ * A screen's heading that takes the focus when the screen opens, so that
+ * keyboard and screen-reader users land on the new screen, not on nothing.
+ */
+export function ScreenHeading({ id, children }: { id: string; children: ComponentChildren }) {
+  const ref = useRef<HTMLHeadingElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <h2 id={id} ref={ref} tabIndex={-1}>
+      {children}
+    </h2>
   );
 }

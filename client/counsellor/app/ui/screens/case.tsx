@@ -11,7 +11,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { CaseJson } from '../../views.js';
 import { ApiError, api, TOKEN } from '../api.js';
 import type { Lang, Texts } from '../i18n.js';
-import { ActionForm, Confirm, dayText, download, ErrorBox } from '../ui.js';
+import { ActionForm, Confirm, dayText, download, ErrorBox, ScreenHeading } from '../ui.js';
 import { Assign, Forward, Labels, type Recipient } from './case-parts.js';
 import { Thread } from './timeline.js';
 import { CASE_STATUSES } from '../../../../../crypto/content.js';
@@ -82,9 +82,9 @@ export function CaseScreen(props: {
       <button type="button" onClick={props.onBack}>
         ← {t.back}
       </button>
-      <h2 id="case-heading">
+      <ScreenHeading id="case-heading">
         {t.caseHeading} {view?.display ?? caseNumber}
-      </h2>
+      </ScreenHeading>
       <ErrorBox t={t} error={error} />
       {view && !view.intact && (
         <div class="alert" role="alert">

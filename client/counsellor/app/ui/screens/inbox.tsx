@@ -20,8 +20,8 @@ import {
   NO_FILTER,
   statusCounts,
 } from '../inbox-filter.js';
-import { Deadline, dayText, ErrorBox } from '../ui.js';
 import { CASE_STATUSES } from '../../../../../crypto/content.js';
+import { Deadline, dayText, ErrorBox, ScreenHeading } from '../ui.js';
 
 const DAY_MS = 86_400_000;
 
@@ -76,7 +76,7 @@ export function InboxView({
   const languages = [...new Set(entries.map((e) => e.language).filter((l) => l !== null))];
   return (
     <section aria-labelledby="inbox-heading">
-      <h2 id="inbox-heading">{t.inbox}</h2>
+      <ScreenHeading id="inbox-heading">{t.inbox}</ScreenHeading>
       <button type="button" onClick={load} disabled={busy}>
         {t.refresh}
       </button>

@@ -10,7 +10,7 @@ import type { DaySummary, Statistics } from '../../../lib/stats.js';
 import { statisticsCsv } from '../../../lib/stats.js';
 import { api } from '../api.js';
 import type { Texts } from '../i18n.js';
-import { ErrorBox } from '../ui.js';
+import { ErrorBox, ScreenHeading } from '../ui.js';
 
 /** The statistics screen. */
 export function StatsScreen({ t }: { t: Texts }) {
@@ -43,7 +43,7 @@ export function StatsScreen({ t }: { t: Texts }) {
   };
   return (
     <section aria-labelledby="stats-h">
-      <h2 id="stats-h">{t.statsHeading}</h2>
+      <ScreenHeading id="stats-h">{t.statsHeading}</ScreenHeading>
       <p class="meta">{t.statsNote}</p>
       <label for="stats-year">{t.year}</label>
       <select
