@@ -39,13 +39,15 @@ type Mode =
   | {
       case: string;
       drop?: 'middle' | 'last';
+      /** Flip a ciphertext character of this message, as a server that altered it would. */
+      alter?: number;
       conflicts?: number;
       posts?: number;
       breakPatches?: number;
     }
   | undefined;
 
-/** A transparent HTTP proxy that can drop a message from one case's counsellor view. */
+/** A transparent HTTP proxy that can drop or alter a message of one case's counsellor view. */
 async function startMitm(
   upstream: () => string,
 ): Promise<{
@@ -96,19 +98,24 @@ async function startMitm(
       return;
     }
     let bytes = Buffer.from(await response.arrayBuffer());
+    const tamper = (messages: unknown[]) => {
+      if (mode?.drop === 'middle') messages.splice(1, 1);
+      else if (mode?.drop === 'last') messages.pop();
+      const altered = mode?.alter === undefined ? undefined : (messages[mode.alter] as { envelope: { ct: string } } | undefined);
+      if (altered) altered.envelope.ct = (altered.envelope.ct[0] === 'A' ? 'B' : 'A') + altered.envelope.ct.slice(1);
+    };
     if (
-      mode?.drop &&
+      (mode?.drop || mode?.alter !== undefined) &&
       req.method === 'GET' &&
       req.url === `/api/v1/counsellor/cases/${mode.case}` &&
       response.status === 200
     ) {
       const view = JSON.parse(bytes.toString('utf8')) as { messages: unknown[] };
-      if (mode.drop === 'middle') view.messages.splice(1, 1);
-      else view.messages.pop();
+      tamper(view.messages);
       bytes = Buffer.from(JSON.stringify(view));
     }
     if (
-      mode?.drop &&
+      (mode?.drop || mode?.alter !== undefined) &&
       req.method === 'GET' &&
       req.url?.startsWith('/api/v1/counsellor/case-details') &&
       response.status === 200
@@ -117,11 +124,7 @@ async function startMitm(
       const page = JSON.parse(bytes.toString('utf8')) as {
         cases: { case: string; messages: unknown[] }[];
       };
-      for (const view of page.cases) {
-        if (view.case !== mode.case) continue;
-        if (mode.drop === 'middle') view.messages.splice(1, 1);
-        else view.messages.pop();
-      }
+      for (const view of page.cases) if (view.case === mode.case) tamper(view.messages);
       bytes = Buffer.from(JSON.stringify(page));
     }
     res.writeHead(response.status, {
@@ -467,18 +470,8 @@ describe('kluis-counsellor', () => {
   it('reports a tampered message loudly and exits non-zero', async () => {
     const victim = await submitReport(server.url, { text: 'Te wijzigen melding.', consent: 'no' });
     expect((await cli(['reply', victim.caseNumber], { stdin: 'Ontvangen.' })).code).toBe(0);
-    const path = join(
-      server.dataDir,
-      'records',
-      victim.caseNumber.slice(0, 2),
-      `${victim.caseNumber}.json`,
-    );
-    const record = JSON.parse(readFileSync(path, 'utf8')) as {
-      messages: { envelope: { ct: string } }[];
-    };
-    const ct = record.messages[1]!.envelope.ct;
-    record.messages[1]!.envelope.ct = (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1);
-    writeFileSync(path, JSON.stringify(record));
+    // The server alters the stored reply (here the layer in front of it, so the test does not depend on the store's layout).
+    mitm.setMode({ case: victim.caseNumber, alter: 1 });
     const show = await cli(['show', victim.caseNumber]);
     expect(show.code).toBe(6);
     expect(show.stdout).toContain('THIS CASE DOES NOT VERIFY');
@@ -489,6 +482,7 @@ describe('kluis-counsellor', () => {
     const reply = await cli(['reply', victim.caseNumber], { stdin: 'Nog iets.' });
     expect(reply.code).toBe(6);
     expect(reply.stderr).toContain('refusing to write on top of it');
+    mitm.setMode(undefined);
     expect((await cli(['delete', victim.caseNumber, '--yes'])).code).toBe(0);
   });
 
