@@ -14,7 +14,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stampHandle, stampPath } from './coarse-time.js';
-import { type MarkSink, materialise } from './checkpoint.js';
+import { type MarkSink, materialise, REPLAY_CONCURRENCY } from './checkpoint.js';
 import { type DirSyncer, type DurableDirs, isErrno } from './durable-fs.js';
 import { CorruptStoreError } from './errors.js';
 import { JOURNAL_DIR, journalOverlay, readJournal } from './journal-format.js';
@@ -75,7 +75,7 @@ export async function openJournal(
   if (found.length > 0 && marks === undefined) {
     throw new CorruptStoreError(journalDir, 'the journal holds marks (spent tickets) and the store was opened without their owner: open it through the server (npm start)');
   }
-  await materialise(recordsRoot, records, shared);
+  await materialise(recordsRoot, records, shared, undefined, REPLAY_CONCURRENCY);
   if (found.length > 0 && marks !== undefined) {
     for (const mark of found) marks.replay(mark);
     await marks.materialise(found);
