@@ -162,26 +162,46 @@ export class Checkpointer {
     }
   }
 
-  /** Runs a checkpoint (or joins the one running). Never rejects: a failure is retried later. */
+  /** Starts a checkpoint in the background, or joins the one running. Never rejects: a failure is retried later. */
   run(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    this.#running ??= this.#checkpoint()
-      .then(
-        () => {
-          this.stats.checkpoints += 1;
-        },
-        () => {
-          this.stats.failures += 1;
-          if (!this.#closed) this.wrote();
-        },
-      )
+    this.#clearTimer();
+    return this.#running ?? this.#start().catch(() => undefined);
+  }
+
+  /**
+   * Writes every write acknowledged before this call into its file: waits for a checkpoint that
+   * is running (it may have sealed its segments before those writes), then runs one. Rejects if
+   * that one fails.
+   */
+  async flush(): Promise<void> {
+    this.#clearTimer();
+    while (this.#running !== undefined) await this.#running;
+    await this.#start();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #start(): Promise<void> {
+    const attempt = this.#checkpoint().then(
+      () => {
+        this.stats.checkpoints += 1;
+      },
+      (error: unknown) => {
+        this.stats.failures += 1;
+        if (!this.#closed) this.wrote();
+        throw error;
+      },
+    );
+    const running = attempt
+      .catch(() => undefined)
       .finally(() => {
-        this.#running = undefined;
+        if (this.#running === running) this.#running = undefined;
       });
-    return this.#running;
+    this.#running = running;
+    return attempt;
   }
 
   async #checkpoint(): Promise<void> {
@@ -214,9 +234,7 @@ export class Checkpointer {
   /** Stops scheduling, waits for a running checkpoint and runs a last one (a clean stop leaves the journal empty). */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#running !== undefined) await this.#running;
-    await this.run();
+    // A failure leaves the writes in the journal, which the next open replays.
+    await this.flush().catch(() => undefined);
   }
 }

@@ -179,7 +179,7 @@ export async function openFileStore<T, S>(
       },
       checkpoint() {
         ctx.life.check();
-        return ctx.life.track('writing a record', checkpointer.run());
+        return ctx.life.track('writing a record', checkpointer.flush());
       },
       close() {
         // In-flight writes first, then a last checkpoint: a clean stop leaves the journal empty.

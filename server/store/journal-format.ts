@@ -46,37 +46,32 @@ export type JournalEntry =
   | { readonly kind: 'delete'; readonly id: string }
   | { readonly kind: 'mark'; readonly bytes: Uint8Array };
 
-function frame(payload: Buffer): Buffer {
-  const entry = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + payload.length);
-  entry.writeUInt32LE(payload.length, 0);
-  entry.writeUInt32LE(crc32(payload), 4);
-  payload.copy(entry, ENTRY_HEADER_BYTES);
-  return entry;
+/** An entry of `bodyBytes` after the kind byte, filled by `fill` at offset 9 (after length, checksum, kind). */
+function entry(kind: number, bodyBytes: number, fill: (entry: Buffer, at: number) => void): Buffer {
+  const bytes = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + 1 + bodyBytes);
+  bytes.writeUInt32LE(1 + bodyBytes, 0);
+  bytes[ENTRY_HEADER_BYTES] = kind;
+  fill(bytes, ENTRY_HEADER_BYTES + 1);
+  bytes.writeUInt32LE(crc32(bytes.subarray(ENTRY_HEADER_BYTES)), 4);
+  return bytes;
 }
 
 /** The bytes of a put: `text` is the record's JSON as the record file would hold it. */
 export function encodePut(id: string, text: string): Buffer {
-  const payload = Buffer.allocUnsafe(1 + 8 + Buffer.byteLength(text));
-  payload[0] = PUT;
-  payload.write(id, 1, 8, 'latin1');
-  payload.write(text, 9, 'utf8');
-  return frame(payload);
+  return entry(PUT, 8 + Buffer.byteLength(text), (bytes, at) => {
+    bytes.write(id, at, 8, 'latin1');
+    bytes.write(text, at + 8, 'utf8');
+  });
 }
 
 /** The bytes of a deletion. */
 export function encodeDelete(id: string): Buffer {
-  const payload = Buffer.allocUnsafe(9);
-  payload[0] = DELETE;
-  payload.write(id, 1, 8, 'latin1');
-  return frame(payload);
+  return entry(DELETE, 8, (bytes, at) => void bytes.write(id, at, 8, 'latin1'));
 }
 
 /** The bytes of a mark. */
-export function encodeMark(bytes: Uint8Array): Buffer {
-  const payload = Buffer.allocUnsafe(1 + bytes.length);
-  payload[0] = MARK;
-  payload.set(bytes, 1);
-  return frame(payload);
+export function encodeMark(mark: Uint8Array): Buffer {
+  return entry(MARK, mark.length, (bytes, at) => bytes.set(mark, at));
 }
 
 function decode(payload: Buffer): JournalEntry | undefined {

@@ -10,11 +10,12 @@
  * batch in flight; writes from then on land there while segments up to n are materialised into
  * the record files and then dropped. Times: the segment's atime and mtime are set to the store's
  * fixed time before each fsync (one futimes per batch, not per write), the journal directory's
- * before its fsync (DirSyncer).
+ * before its fsync (DirSyncer). Per batch, one call goes to libuv's threads: the fsync (#commit).
  */
+import { futimesSync, writeSync } from 'node:fs';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stampHandle } from './coarse-time.js';
+import { STORE_TIME_SECONDS, stampHandle } from './coarse-time.js';
 import { type DirSyncer, isErrno } from './durable-fs.js';
 import { listSegments } from './journal-format.js';
 
@@ -158,12 +159,14 @@ export class Journal {
     const start = this.#size;
     const handle = this.#handle;
     try {
+      // The write and the stamp synchronously: they only reach the page cache (microseconds for
+      // a batch of reports), and each asynchronous call would be a round trip through libuv's
+      // threads that waits for the busy event loop. Only the fsync, which waits for the disk,
+      // goes to a thread. The stamp comes after the write (which made the mtime precise) and
+      // before the fsync, so the segment on disk only ever has the fixed time.
       let written = 0;
-      while (written < data.length) {
-        const { bytesWritten } = await handle.write(data, written, data.length - written, start + written);
-        written += bytesWritten;
-      }
-      await stampHandle(handle); // before the fsync: one fsync covers the bytes and the times
+      while (written < data.length) written += writeSync(handle.fd, data, written, data.length - written, start + written);
+      futimesSync(handle.fd, STORE_TIME_SECONDS, STORE_TIME_SECONDS);
       await handle.sync();
     } catch (error) {
       // The bytes may be in the file, whole or in part, durable or not: cut them off so that a
