@@ -75,7 +75,9 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     } catch (error) {
       fail(`data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`);
     }
-    checked = await openCheckedStore(config.dataDir, spentTickets.marks);
+    checked = await openCheckedStore(config.dataDir, spentTickets.marks, (error) =>
+      console.error(`kluis: writing cases from the journal into their files failed: ${describeFailure(error)}; tried again in a moment, the journal keeps them meanwhile`),
+    );
     // From now on a spend is a mark in the store's journal, committed with the writes it pays for.
     spentTickets.ridesOn(checked.store);
   } catch (error) {

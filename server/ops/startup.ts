@@ -179,16 +179,17 @@ export interface CheckedStore {
 
 /**
  * Opens the store with damaged records set aside (and `marks`, the spent tickets whose marks
- * ride in its journal, if given), checks it (without reading every attachment
+ * ride in its journal, and where to report a failed background checkpoint, if given), checks it (without reading every attachment
  * byte: `npm run check-store` does that), and keeps orphans from retention while there is damage.
  */
-export async function openCheckedStore(dataDir: string, marks?: MarkSink): Promise<CheckedStore> {
+export async function openCheckedStore(dataDir: string, marks?: MarkSink, onCheckpointError?: (error: unknown) => void): Promise<CheckedStore> {
   // The open reads and validates every record once; the check then looks only at the attachments.
   const uploads = new Map<string, readonly StoredUpload[]>();
   const store = await openFileStore<CaseRecord, CaseSummary>({
     dir: dataDir,
     summarize,
     ...(marks === undefined ? {} : { marks }),
+    ...(onCheckpointError === undefined ? {} : { onCheckpointError }),
     validate: (doc, id) => {
       assertCaseRecord(doc, id);
       if (doc.uploads.length > 0) uploads.set(id, doc.uploads);

@@ -90,7 +90,12 @@ async function writeRecordFile(root: string, id: string, text: string | null, ct
   const path = recordFile(root, id);
   if (text !== null) {
     await ctx.dirs.ensure(dirname(path));
-    await replaceFile(path, text);
+    try {
+      await replaceFile(path, text);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) ctx.dirs.forget(dirname(path));
+      throw error;
+    }
     return true;
   }
   try {
@@ -112,6 +117,7 @@ export class Checkpointer {
   readonly #bytes: number;
   readonly #idleMs: number;
   readonly #locks: KeyedMutex;
+  readonly #onError: ((error: unknown) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #closed = false;
@@ -123,7 +129,7 @@ export class Checkpointer {
     records: { pending: Map<string, Pending>; locks: KeyedMutex },
     marks: MarkSink | undefined,
     ctx: Context,
-    limits: { bytes: number; idleMs: number },
+    limits: { bytes: number; idleMs: number; onError?: (error: unknown) => void },
   ) {
     this.#root = root;
     this.#locks = records.locks;
@@ -132,6 +138,7 @@ export class Checkpointer {
     this.#ctx = ctx;
     this.#bytes = limits.bytes;
     this.#idleMs = limits.idleMs;
+    this.#onError = limits.onError;
   }
 
   /** Remembers a mark acknowledged in `segment` (from Journal.append's onDurable). */
@@ -162,10 +169,13 @@ export class Checkpointer {
     }
   }
 
-  /** Starts a checkpoint in the background, or joins the one running. Never rejects: a failure is retried later. */
+  /**
+   * Starts a checkpoint in the background, or joins the one running. Never rejects: a failure
+   * goes to onError and is retried after a pause.
+   */
   run(): Promise<void> {
     this.#clearTimer();
-    return this.#running ?? this.#start().catch(() => undefined);
+    return this.#running ?? this.#start().catch((error: unknown) => this.#onError?.(error));
   }
 
   /**

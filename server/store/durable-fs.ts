@@ -187,6 +187,11 @@ export class DurableDirs {
     this.#ready.add(dir);
   }
 
+  /** Forgets a directory that turned out not to be there (removed, or a file in its place): the next ensure makes it again. */
+  forget(dir: string): void {
+    this.#ready.delete(dir);
+  }
+
   ensure(dir: string): Promise<void> {
     if (this.#ready.has(dir)) return Promise.resolve();
     let pending = this.#pending.get(dir);

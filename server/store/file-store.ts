@@ -30,7 +30,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stampPath } from './coarse-time.js';
 import { DirSyncer, DurableDirs, isErrno, settlePath } from './durable-fs.js';
-import { InvalidRecordError, StoreInUseError } from './errors.js';
+import { asStoreIoError, InvalidRecordError, StoreInUseError } from './errors.js';
 import { FileBlobStore } from './blob-store.js';
 import { Checkpointer, JOURNAL_CHECKPOINT_BYTES, JOURNAL_IDLE_MS, type MarkSink } from './checkpoint.js';
 import { checkFormat, ensureDataDir } from './format.js';
@@ -56,6 +56,11 @@ export interface FileStoreOptions<T, S> extends RecordOptions<T, S> {
   marks?: MarkSink;
   /** Journal bytes that start a checkpoint (default JOURNAL_CHECKPOINT_BYTES; lower in tests). */
   checkpointBytes?: number;
+  /**
+   * Told when a checkpoint that runs by itself fails (a StoreIoError: code and operation, no
+   * path). The writes stay in the journal and the checkpoint is tried again after a pause.
+   */
+  onCheckpointError?: (error: unknown) => void;
   /**
    * Pause after the last write that starts a checkpoint (default JOURNAL_IDLE_MS). Infinity: only
    * checkpointBytes, checkpoint() and close() start one (tests that compare files on disk).
@@ -142,6 +147,7 @@ export async function openFileStore<T, S>(
     const checkpointer = new Checkpointer(recordsRoot, records, options.marks, ctx, {
       bytes: options.checkpointBytes ?? JOURNAL_CHECKPOINT_BYTES,
       idleMs: options.checkpointIdleMs ?? JOURNAL_IDLE_MS,
+      onError: (error) => options.onCheckpointError?.(asStoreIoError(error, 'writing a record')),
     });
     records.useCheckpointer(checkpointer);
     const blobs = new FileBlobStore(blobsRoot, ctx);
