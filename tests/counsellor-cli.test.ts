@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -473,6 +474,11 @@ describe('kluis-counsellor', () => {
       victim.caseNumber.slice(0, 2),
       `${victim.caseNumber}.json`,
     );
+    // The server acknowledges from its journal and writes the case file once writes pause
+    // (server/store/checkpoint.ts): wait until the file is there and the journal is empty.
+    const journal = join(server.dataDir, 'journal');
+    const written = () => existsSync(path) && readdirSync(journal).every((name) => statSync(join(journal, name)).size === 0);
+    for (let waited = 0; !written() && waited < 10_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     const record = JSON.parse(readFileSync(path, 'utf8')) as {
       messages: { envelope: { ct: string } }[];
     };
