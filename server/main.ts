@@ -63,12 +63,23 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
 
   // The data directory: writable, in this Kluis's format (migrated after a backup if older), checked.
   // Damaged cases are reported and set aside; the healthy ones are served (docs/DEPLOY.md).
+  // Spent tickets before the store: the store's journal may hold spends a crash left there.
   let checked: CheckedStore;
+  let spentTickets: SpentTickets;
   try {
     await preflightDataDir(config.dataDir);
     const migrated = await migrateOnStart(config.dataDir, process.env, version, (line) => console.log(line));
     if (migrated) console.log(`store migrated from format ${migrated.from} to ${migrated.to}; the copy from before is ${migrated.backup}`);
-    checked = await openCheckedStore(config.dataDir);
+    try {
+      spentTickets = await openSpentTickets(config.dataDir, Date.now());
+    } catch (error) {
+      fail(`data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    checked = await openCheckedStore(config.dataDir, spentTickets.marks, (error) =>
+      console.error(`kluis: writing cases from the journal into their files failed: ${describeFailure(error)}; tried again in a moment, the journal keeps them meanwhile`),
+    );
+    // From now on a spend is a mark in the store's journal, committed with the writes it pays for.
+    spentTickets.ridesOn(checked.store);
   } catch (error) {
     if (error instanceof DataDirError) fail(error.message);
     if (error instanceof StoreError) fail(`data directory ${config.dataDir}: ${error.message}`);
@@ -86,13 +97,6 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     secret = await loadOrCreateSecret(config.dataDir);
   } catch (error) {
     fail(`data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-
-  let spentTickets: SpentTickets;
-  try {
-    spentTickets = await openSpentTickets(config.dataDir, Date.now());
-  } catch (error) {
-    fail(`data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   // Without KLUIS_ORIGINS (or an onion address) only this machine's own address is accepted, once the port is known.

@@ -10,6 +10,14 @@
  * every ticket in the file has expired). Files and the directory carry the
  * store's one fixed time (store/coarse-time.ts), like everything the server
  * writes. A file is removed once its hour has passed.
+ *
+ * In the server a spend does not write those files itself: it appends a
+ * mark (the hash and the hour, 20 bytes) to the store's journal, where it
+ * shares the group commit of the record writes (store/journal.ts), so one
+ * fsync covers the spends and the writes they pay for. The store hands the
+ * marks back here at each checkpoint (appended to the hour files, one fsync
+ * per file per checkpoint) and, after a crash, on open (`marks`: a
+ * MarkSink). Either way a spend resolves only once it is durable.
  */
 
 import { open, readdir, truncate, unlink } from 'node:fs/promises';
@@ -20,6 +28,7 @@ import { ExpiringSet } from './expiring-set.js';
 import { hourOf } from './records.js';
 import { readFileQuietSync, stampHandle, stampPath } from './store/coarse-time.js';
 import { DirSyncer, DurableDirs, isErrno } from './store/durable-fs.js';
+import type { MarkSink } from './store/index.js';
 
 /** The directory in the data directory. */
 export const SPENT_TICKETS_DIR = 'spent-tickets';
@@ -37,6 +46,29 @@ export function expiryHour(expires: number): number {
   return Math.ceil((expires * 1000) / HOUR_MS);
 }
 
+/** Bytes of a mark in the store's journal: the entry and its expiry hour (u32, little-endian). */
+export const SPENT_MARK_BYTES = SPENT_ENTRY_BYTES + 4;
+
+/** The journal mark of a spent ticket (no precise time: the hour by which it has expired). */
+export function encodeSpentMark(id: Uint8Array, hour: number): Uint8Array {
+  const mark = new Uint8Array(SPENT_MARK_BYTES);
+  mark.set(id, 0);
+  new DataView(mark.buffer).setUint32(SPENT_ENTRY_BYTES, hour, true);
+  return mark;
+}
+
+/** The entry and hour of a mark, or undefined if it is not one. */
+export function decodeSpentMark(mark: Uint8Array): { id: Uint8Array; hour: number } | undefined {
+  if (mark.length !== SPENT_MARK_BYTES) return undefined;
+  const hour = new DataView(mark.buffer, mark.byteOffset, mark.length).getUint32(SPENT_ENTRY_BYTES, true);
+  return hour > 0 ? { id: mark.subarray(0, SPENT_ENTRY_BYTES), hour } : undefined;
+}
+
+/** A store whose journal can carry marks (store/file-store.ts FileStore.appendMark). */
+export interface MarkJournal {
+  appendMark(mark: Uint8Array): Promise<void>;
+}
+
 /** Where spent tickets are written to survive a restart. */
 export interface SpentTicketJournal {
   /** Appends an entry durably (fsync) before resolving. */
@@ -46,11 +78,32 @@ export interface SpentTicketJournal {
 /** The set of spent tickets: in memory for the check, in an optional journal for restarts. */
 export class SpentTickets {
   readonly #memory: ExpiringSet;
-  readonly #journal: SpentTicketJournal | undefined;
+  #journal: SpentTicketJournal | undefined;
+  /** Where the marks the store's journal holds end up (set by openSpentTickets). */
+  #marks: MarkSink | undefined;
 
   constructor(capacity: number, journal?: SpentTicketJournal) {
     this.#memory = new ExpiringSet(capacity);
     this.#journal = journal;
+  }
+
+  /**
+   * The owner of spent-ticket marks in the store's journal: pass it to the store's open
+   * (FileStoreOptions.marks), then call ridesOn with the opened store.
+   */
+  get marks(): MarkSink {
+    if (this.#marks === undefined) throw new Error('these spent tickets have no files: open them with openSpentTickets');
+    return this.#marks;
+  }
+
+  /** From now on a spend is a mark in the store's journal (one group commit with the record writes). */
+  ridesOn(store: MarkJournal): void {
+    this.#journal = { append: (id, hour) => store.appendMark(encodeSpentMark(id, hour)) };
+  }
+
+  /** @internal set by openSpentTickets. */
+  setMarks(marks: MarkSink): void {
+    this.#marks = marks;
   }
 
   /** Marks a ticket spent, durably if there is a journal; throws TicketSpentError if it already was. */
@@ -128,6 +181,33 @@ class FileJournal implements SpentTicketJournal {
     return made;
   }
 
+  /**
+   * Appends spent-ticket marks handed back by the store's journal to their hour files: one write
+   * and one fsync per hour file. Marks of hours that have passed are dropped.
+   */
+  async materialise(marks: readonly Uint8Array[], nowMs: number): Promise<void> {
+    await this.#purge(nowMs);
+    const byHour = new Map<number, Uint8Array[]>();
+    for (const mark of marks) {
+      const decoded = decodeSpentMark(mark);
+      if (decoded === undefined || decoded.hour * HOUR_MS <= nowMs) continue;
+      const ids = byHour.get(decoded.hour);
+      if (ids === undefined) byHour.set(decoded.hour, [decoded.id]);
+      else ids.push(decoded.id);
+    }
+    for (const [hour, ids] of byHour) {
+      await this.#ensureFile(hour);
+      const handle = await open(join(this.#dir, String(hour)), 'a', 0o600);
+      try {
+        await handle.write(Buffer.concat(ids));
+        await stampHandle(handle);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
   /** Removes the files of hours that have passed (at most once an hour). */
   async #purge(nowMs: number): Promise<void> {
     const current = hourOf(nowMs);
@@ -183,10 +263,21 @@ class FileJournal implements SpentTicketJournal {
   }
 }
 
-/** The spent tickets of a data directory, read back from its journal. */
+/**
+ * The spent tickets of a data directory, read back from their files. They write those files
+ * directly until `ridesOn(store)`; the server opens the store with `tickets.marks` and then
+ * does that.
+ */
 export async function openSpentTickets(dataDir: string, nowMs: number, capacity = 1_000_000): Promise<SpentTickets> {
   const journal = new FileJournal(join(dataDir, SPENT_TICKETS_DIR));
   const tickets = new SpentTickets(capacity, journal);
   await journal.load(tickets, nowMs);
+  tickets.setMarks({
+    replay(mark) {
+      const decoded = decodeSpentMark(mark);
+      if (decoded !== undefined) tickets.remember(decoded.id, decoded.hour, Date.now());
+    },
+    materialise: (marks) => journal.materialise(marks, Date.now()),
+  });
   return tickets;
 }

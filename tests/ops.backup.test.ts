@@ -237,8 +237,8 @@ describe('restore', () => {
   it('restores a sound backup exactly, leaving the demo key out unless asked', async () => {
     const target = fresh();
     const check = await restoreArchive(archive, target);
-    expect(check).toMatchObject({ cases: 3, blobs: 2, damaged: [], meta: { kind: 'snapshot', storeFormat: 1, kluis: 'test', demo: false } });
-    expect(readFileSync(join(target, 'FORMAT'), 'utf8')).toBe('1\n');
+    expect(check).toMatchObject({ cases: 3, blobs: 2, damaged: [], meta: { kind: 'snapshot', storeFormat: 2, kluis: 'test', demo: false } });
+    expect(readFileSync(join(target, 'FORMAT'), 'utf8')).toBe('2\n');
     expect(readFileSync(join(target, 'server-secret'))).toEqual(Buffer.alloc(32, 9));
     expect(existsSync(join(target, 'demo'))).toBe(false);
     for (const built of cases) {

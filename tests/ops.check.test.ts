@@ -58,7 +58,7 @@ describe('checkStore', () => {
   it('finds no damage in a sound store, counting cases and attachments', async () => {
     const report = await checkStore(dir, { hashes: true });
     expect(hasDamage(report)).toBe(false);
-    expect(report).toMatchObject({ format: 1, checked: true, cases: 4, attachments: 2, hashed: 2, unhashed: 0, blobFiles: 3, orphans: [], problems: [] });
+    expect(report).toMatchObject({ format: 2, checked: true, cases: 4, attachments: 2, hashed: 2, unhashed: 0, blobFiles: 3, orphans: [], problems: [] });
   });
 
   it('finds a flipped byte inside an attachment by its recorded SHA-256 (and says it only with hashes on)', async () => {

@@ -136,14 +136,14 @@ describe('a data directory that cannot be used', () => {
   it('is a store from a newer Kluis, a damaged FORMAT, or a directory of other files', () => {
     const newer = join(work, 'newer');
     mkdirSync(newer);
-    writeFileSync(join(newer, 'FORMAT'), '2\n');
-    expectRefused(start({ KLUIS_DATA_DIR: newer }), /^kluis: the store in \S+newer is in format 2, written by a newer Kluis than this one \(\S+, format 1\)\. Nothing was changed\. Run that newer release again/);
+    writeFileSync(join(newer, 'FORMAT'), '3\n');
+    expectRefused(start({ KLUIS_DATA_DIR: newer }), /^kluis: the store in \S+newer is in format 3, written by a newer Kluis than this one \(\S+, format 2\)\. Nothing was changed\. Run that newer release again/);
     writeFileSync(join(newer, 'FORMAT'), 'banana');
     expectRefused(start({ KLUIS_DATA_DIR: newer }), /^kluis: data directory \S+newer: \S+FORMAT: expected a format version number$/);
     expect(readdirSync(newer)).toEqual(['FORMAT']);
     const badSecret = join(work, 'bad-secret');
     mkdirSync(badSecret);
-    writeFileSync(join(badSecret, 'FORMAT'), '1\n');
+    writeFileSync(join(badSecret, 'FORMAT'), '2\n');
     writeFileSync(join(badSecret, 'server-secret'), 'short');
     expectRefused(start({ KLUIS_DATA_DIR: badSecret }), /^kluis: data directory \S+bad-secret: \S+server-secret is damaged \(expected 32 bytes\); delete it to make a new one/);
     const other = join(work, 'other');

@@ -51,7 +51,7 @@ describe('migrating a format-0 store', () => {
     const { dir } = copyFixture();
     const error = await openFileStore({ dir, summarize }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptStoreError);
-    expect((error as Error).message).toMatch(/store format 0 is older than format 1.*migrate it first/);
+    expect((error as Error).message).toMatch(/store format 0 is older than format 2.*migrate it first/);
   });
 
   it('writes a copy of the store beside it, then moves every record and blob into its shard', async () => {
@@ -61,7 +61,9 @@ describe('migrating a format-0 store', () => {
     expect(report).toMatchObject({ from: 0, to: FORMAT_VERSION });
     expect(report!.backup).toMatch(new RegExp(`^${parent}/kluis-format-0-before-upgrade-\\d{4}-\\d\\d-\\d\\d\\.kluis-backup$`));
     expect(lines.join('\n')).toMatch(/format 0 to 1: records and blobs into shard directories/);
-    expect(await readFormat(dir)).toBe(1);
+    expect(lines.join('\n')).toMatch(/format 1 to 2: a write-ahead journal/);
+    expect(await readFormat(dir)).toBe(2);
+    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
     expect(tree(dir)).toEqual(
       [
         'FORMAT',
@@ -94,7 +96,7 @@ describe('migrating a format-0 store', () => {
     await mkdir(join(dir, 'blobs', blob.slice(0, 2)));
     renameSync(join(dir, 'blobs', blob), join(dir, 'blobs', blob.slice(0, 2), blob));
     const report = await migrateOnStart(dir, {}, 'test', () => {});
-    expect(report?.to).toBe(1);
+    expect(report?.to).toBe(FORMAT_VERSION);
     const store = await openFileStore({ dir, summarize });
     try {
       expect([...store.records.summaries()].map(([id]) => id).sort()).toEqual(REPORTERS.map((r) => r.case).sort());
@@ -107,7 +109,7 @@ describe('migrating a format-0 store', () => {
     const { parent, dir } = copyFixture();
     const server = await startServer({ dataDir: dir });
     try {
-      expect(server.output()).toMatch(/store migrated from format 0 to 1; the copy from before is \S+\.kluis-backup/);
+      expect(server.output()).toMatch(/store migrated from format 0 to 2; the copy from before is \S+\.kluis-backup/);
       expect(server.output()).toMatch(/store check: 3 cases, 1 attachment \(.* in 2 files\): no damage found/);
       for (const { case: caseNumber, secret } of REPORTERS) {
         const reporter = reporterFor(caseNumber, fromHex(secret));
@@ -145,26 +147,26 @@ describe('the migration registry', () => {
     const { dir } = copyFixture();
     const ran: string[] = [];
     const next: Migration = {
-      from: 1,
+      from: 2,
       description: 'a test step',
       run: async (path) => {
-        ran.push(`1->2 at format ${await readFormat(path)}`);
-        writeFileSync(join(path, 'step-2'), 'done');
+        ran.push(`2->3 at format ${await readFormat(path)}`);
+        writeFileSync(join(path, 'step-3'), 'done');
       },
     };
     const backups: number[] = [];
     const report = await migrateStore(dir, {
       migrations: [...MIGRATIONS, next],
-      target: 2,
+      target: 3,
       backup: async (_, format) => {
         backups.push(format);
         return 'somewhere';
       },
     });
-    expect(report).toEqual({ from: 0, to: 2, backup: 'somewhere' });
+    expect(report).toEqual({ from: 0, to: 3, backup: 'somewhere' });
     expect(backups).toEqual([0]);
-    expect(ran).toEqual(['1->2 at format 1']);
-    expect(await readFormat(dir)).toBe(2);
+    expect(ran).toEqual(['2->3 at format 2']);
+    expect(await readFormat(dir)).toBe(3);
   });
 
   it('refuses a gap no migration covers, and a newer format, before writing anything', async () => {
@@ -176,7 +178,7 @@ describe('the migration registry', () => {
     writeFileSync(join(dir, 'FORMAT'), '7\n');
     await expect(migrateStore(dir, { backup })).rejects.toBeInstanceOf(UnsupportedFormatError);
     const error = await migrateOnStart(dir, {}, '0.1.0', () => {}).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/is in format 7, written by a newer Kluis than this one \(0\.1\.0, format 1\)\. Nothing was changed\. Run that newer release again/);
+    expect((error as Error).message).toMatch(/is in format 7, written by a newer Kluis than this one \(0\.1\.0, format 2\)\. Nothing was changed\. Run that newer release again/);
     expect(readFileSync(join(dir, 'FORMAT'), 'utf8')).toBe('7\n');
   });
 });

@@ -379,6 +379,7 @@ describe('notes, forwarding and deletion', () => {
     const reporter = await submitReport(h.fetch, h.counsellorRecipients);
     const length = attachmentCiphertextLength(10);
     const { id } = (await (await createUpload(h.fetch, reporter, length)).json()) as { id: string };
+    await h.store.checkpoint(); // the record into its file
     const files = () => Object.keys(snapshot(h.dir));
     expect(files().some((f) => f.includes(reporter.caseNumber))).toBe(true);
     expect(files().some((f) => f.includes(id))).toBe(true);
@@ -421,6 +422,7 @@ describe('case details in bulk', () => {
 describe('what is stored', () => {
   it('a case file holds ciphertext and coarse hours only', async () => {
     const reporter = await submitReport(h.fetch, h.counsellorRecipients, 'canary-7f3a9 plaintext that must not be stored');
+    await h.store.checkpoint(); // acknowledged in the journal; now in its file too
     const shard = join(h.dir, 'records', reporter.caseNumber.slice(0, 2));
     const text = readFileSync(join(shard, `${reporter.caseNumber}.json`), 'utf8');
     expect(text).not.toContain('canary-7f3a9');

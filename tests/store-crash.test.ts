@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFileStore } from '../server/store/index.js';
+import { FORMAT_VERSION, openFileStore } from '../server/store/index.js';
 import {
   type CrashDoc,
   type CrashSummary,
@@ -161,7 +161,7 @@ describe('file store crash safety (kill -9 mid-workload)', () => {
 
         // Open cleaned up after the crash and left a well-formed directory.
         expect((await listTree(dir)).filter((path) => path.endsWith('.tmp'))).toEqual([]);
-        expect(await readFile(join(dir, 'FORMAT'), 'utf8')).toBe('1\n');
+        expect(await readFile(join(dir, 'FORMAT'), 'utf8')).toBe(`${FORMAT_VERSION}\n`);
 
         // And the store is usable: a fresh record in this round's namespace beyond the workload.
         const extra = crashRecordId(round, COUNT + 1);

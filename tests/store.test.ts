@@ -150,24 +150,27 @@ describe('opening', () => {
     const nested = join(parent, 'a', 'b', 'data');
     const store = await openStore(nested);
     expect(await readFile(join(nested, 'FORMAT'), 'utf8')).toBe(`${FORMAT_VERSION}\n`);
-    expect(FORMAT_VERSION).toBe(1);
+    expect(FORMAT_VERSION).toBe(2);
     expect(store.records.size).toBe(0);
-    expect(await tree(nested)).toEqual(['FORMAT', 'blobs', 'records']);
+    // journal/1: the segment the next writes go to (removed again by a clean close).
+    expect(await tree(nested)).toEqual(['FORMAT', 'blobs', 'journal', 'journal/1', 'records']);
+    await store.close();
+    expect(await tree(nested)).toEqual(['FORMAT', 'blobs', 'journal', 'records']);
   });
 
   it('opens an existing empty directory', async () => {
     await mkdir(dir);
     await openStore();
-    expect(await readFile(join(dir, 'FORMAT'), 'utf8')).toBe('1\n');
+    expect(await readFile(join(dir, 'FORMAT'), 'utf8')).toBe('2\n');
   });
 
   it('refuses a FORMAT newer than supported', async () => {
     await mkdir(dir);
-    await writeFile(join(dir, 'FORMAT'), '2\n');
+    await writeFile(join(dir, 'FORMAT'), '3\n');
     const error = await openStore().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedFormatError);
-    expect((error as UnsupportedFormatError).found).toBe(2);
-    expect((error as UnsupportedFormatError).supported).toBe(1);
+    expect((error as UnsupportedFormatError).found).toBe(3);
+    expect((error as UnsupportedFormatError).supported).toBe(2);
     expect(await tree(dir)).toEqual(['FORMAT']);
   });
 
@@ -190,7 +193,7 @@ describe('opening', () => {
     await mkdir(dir);
     await writeFile(join(dir, '.FORMAT.4242.1.tmp'), '1');
     await openStore();
-    expect(await tree(dir)).toEqual(['FORMAT', 'blobs', 'records']);
+    expect(await tree(dir)).toEqual(['FORMAT', 'blobs', 'journal', 'journal/1', 'records']);
   });
 
   it('refuses a second open in the same process until the first is closed', async () => {
@@ -267,6 +270,7 @@ describe('records', () => {
   it('stores one JSON file per record in a shard directory, readable by its owner only', async () => {
     const store = await openStore();
     await store.records.create('ABCDEFGH', { title: 'a', n: 1 });
+    await store.checkpoint(); // acknowledged in the journal; in its file after a checkpoint
     const path = join(dir, 'records', 'AB', 'ABCDEFGH.json');
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ title: 'a', n: 1 });
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -375,8 +379,10 @@ describe('records', () => {
   });
 
   it('a mutate that throws (or returns garbage) leaves the file byte-identical', async () => {
-    const { records } = await openStore();
+    const store = await openStore();
+    const { records } = store;
     await records.create('ABCDEFGH', { title: 'a', n: 1 });
+    await store.checkpoint();
     const path = join(dir, 'records', 'AB', 'ABCDEFGH.json');
     const bytes = await readFile(path);
     const { ino } = await stat(path);
@@ -444,7 +450,7 @@ describe('records', () => {
       await expect(records.delete(bad)).rejects.toBeInstanceOf(InvalidIdError);
       expect(() => records.has(bad)).toThrow(InvalidIdError);
     }
-    expect(await tree(parent)).toEqual(['data', 'data/FORMAT', 'data/blobs', 'data/records']);
+    expect(await tree(parent)).toEqual(['data', 'data/FORMAT', 'data/blobs', 'data/journal', 'data/journal/1', 'data/records']);
   });
 });
 
@@ -578,7 +584,7 @@ describe('blobs', () => {
       await expect(collect(blobs.read(bad))).rejects.toBeInstanceOf(InvalidIdError);
       await expect(blobs.delete(bad)).rejects.toBeInstanceOf(InvalidIdError);
     }
-    expect(await tree(parent)).toEqual(['data', 'data/FORMAT', 'data/blobs', 'data/records']);
+    expect(await tree(parent)).toEqual(['data', 'data/FORMAT', 'data/blobs', 'data/journal', 'data/journal/1', 'data/records']);
   });
 
   it('survive close and reopen', async () => {
@@ -668,8 +674,17 @@ describe('group commit of directory fsyncs', () => {
         store.records.create(`GC${i.toString().padStart(6, '0')}`, { title: 'g', n: i }),
       ),
     );
+    // Acknowledged through the journal: 200 entries, far fewer fsyncs (group commit).
+    const { journalCommits, journalEntries } = store.stats();
+    expect(journalEntries).toBe(200);
+    expect(journalCommits).toBeLessThan(50);
+    // Then materialised into 200 files of one shard: one fsync of that directory for all of them.
+    const before = store.stats().dirFsyncs;
+    await store.checkpoint();
     const { dirFsyncs, dirSyncRequests } = store.stats();
-    expect(dirSyncRequests).toBeGreaterThanOrEqual(200);
+    // records/ (the new shard's entry), the shard, journal/ twice (a segment made, one dropped)
+    expect(dirFsyncs - before).toBeLessThanOrEqual(4);
     expect(dirFsyncs).toBeLessThanOrEqual(dirSyncRequests);
+    expect((await readdir(join(dir, 'records', 'GC'))).length).toBe(200);
   });
 });

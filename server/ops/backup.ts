@@ -7,6 +7,10 @@
  *
  * - Everything is listed and read after the start, so nothing acknowledged
  *   before it is missed (a case deleted during the backup may be left out).
+ *   The journal is read first, then the record files (record-view.ts says
+ *   why that order): a write acknowledged but not yet in its file is taken
+ *   from the journal. The snapshot holds record files only: restoring it
+ *   needs no journal.
  * - The server replaces a record file by an atomic rename, so reading one
  *   gives one whole version of it, old or new, never half of each.
  * - Case by case: the record is read first, then every attachment it names
@@ -39,7 +43,6 @@ import {
   blobPath,
   DEMO_DIR,
   listBlobs,
-  listRecords,
   MAX_RECORD_BYTES,
   RECORDS_DIR,
   recordPath,
@@ -48,6 +51,7 @@ import {
   SECRET_FILE,
 } from './layout.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
+import { RecordView } from './record-view.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -165,8 +169,10 @@ export async function writeSnapshot(dataDir: string, target: string | Writable, 
       await writer.addBytes(SECRET_FILE, secret);
     }
 
-    for await (const id of listRecords(dataDir)) {
-      const outcome = await backUpCase(dataDir, id, writer, written, warnings);
+    const view = await RecordView.take(dataDir);
+    for (const problem of view.findings.problems) warnings.push(problem);
+    for (const id of await view.ids()) {
+      const outcome = await backUpCase(dataDir, view, id, writer, written, warnings);
       if (outcome === 'written') cases += 1;
       else if (outcome === 'deleted') deletedDuringBackup += 1;
     }
@@ -210,10 +216,11 @@ export async function writeSnapshot(dataDir: string, target: string | Writable, 
 }
 
 /** One case: its record, then the attachments it names. */
-async function backUpCase(dataDir: string, id: string, writer: ArchiveWriter, written: Set<string>, warnings: string[]): Promise<'written' | 'deleted'> {
+async function backUpCase(dataDir: string, view: RecordView, id: string, writer: ArchiveWriter, written: Set<string>, warnings: string[]): Promise<'written' | 'deleted'> {
   const path = join(dataDir, recordPath(id));
   for (let attempt = 0; ; attempt++) {
-    const bytes = await readIfPresent(path);
+    // The first time from the view; again (a complete attachment missing) from a new one.
+    const bytes = attempt === 0 ? view.read(id) : (await RecordView.take(dataDir)).read(id);
     if (bytes === undefined) return 'deleted';
     if (bytes.length > MAX_RECORD_BYTES) throw new BackupError(`${path} has ${bytes.length} bytes, more than any case can have: it is damaged; move it out of the data directory and back up again`);
     const text = bytes.toString('utf8');
@@ -237,7 +244,7 @@ async function backUpCase(dataDir: string, id: string, writer: ArchiveWriter, wr
       }
       if (missingComplete && attempt === 0) {
         // Deleted meanwhile (the record goes first, then its blobs), or damage: read the record again.
-        const again = await readIfPresent(path);
+        const again = (await RecordView.take(dataDir)).read(id);
         if (again === undefined) return 'deleted';
         if (!again.equals(bytes)) continue;
       }

@@ -3,7 +3,8 @@
  * (read-only, safe while the server runs) and reports damage clearly
  * instead of crashing (docs/DEPLOY.md, "Checking the store").
  *
- * Per case: the record parses, has the shape the server writes
+ * Records are read as the server acknowledged them: the journal first,
+ * then the record files (record-view.ts). Per case: the record parses, has the shape the server writes
  * (record-check.ts) and names the case of its file. Per attachment a case
  * names: a complete upload's file exists with exactly the announced length
  * and, with `hashes` and where the record keeps one, the SHA-256 recorded
@@ -27,7 +28,8 @@ import { join } from 'node:path';
 import { openQuiet, readFileQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import { blobPath, DEMO_DIR, listBlobs, listRecords, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, SPENT_TICKETS_DIR, type Strays } from './layout.js';
+import { blobPath, DEMO_DIR, JOURNAL_DIR, listBlobs, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, SPENT_TICKETS_DIR, type Strays } from './layout.js';
+import { RecordView } from './record-view.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 import type { StoredUpload } from '../records.js';
 import { findPreciseTimes, type PreciseTime } from './store-times.js';
@@ -141,7 +143,10 @@ function isMediaError(error: unknown): boolean {
   return isErrno(error, 'EIO') || isErrno(error, 'EBADMSG') || isErrno(error, 'EUCLEAN');
 }
 
-function readText(path: string): { text?: string; tooLarge?: number; unreadable?: string } | undefined {
+function readText(view: RecordView, dir: string, id: string): { text?: string; tooLarge?: number; unreadable?: string } | undefined {
+  const journalled = view.fromJournal(id);
+  if (journalled !== undefined) return journalled === null ? undefined : { text: journalled };
+  const path = join(dir, recordPath(id));
   try {
     const size = statSync(path).size;
     if (size > MAX_RECORD_BYTES) return { tooLarge: size };
@@ -228,7 +233,7 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
     if (!isErrno(error, 'ENOENT')) throw error;
   }
   for (const name of await readdir(dir)) {
-    if (![FORMAT_FILE, SECRET_FILE, RECORDS_DIR, BLOBS_DIR, DEMO_DIR, SPENT_TICKETS_DIR, 'lost+found'].includes(name) && !isTempName(name)) {
+    if (![FORMAT_FILE, SECRET_FILE, RECORDS_DIR, BLOBS_DIR, JOURNAL_DIR, DEMO_DIR, SPENT_TICKETS_DIR, 'lost+found'].includes(name) && !isTempName(name)) {
       notes.push(`${name} does not belong to a Kluis store (left alone)`);
     }
   }
@@ -264,14 +269,21 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
       if (found.length > 0) damaged.push({ case: id, path: recordPath(id), kind: 'attachments', problems: found });
     }
   }
-  for await (const id of options.loaded ? [] : listRecords(dir, strays)) {
+  // With `loaded` the server has just replayed the journal into the files; else read it first.
+  const view = options.loaded ? undefined : await RecordView.take(dir);
+  if (view) {
+    problems.push(...view.findings.problems);
+    notes.push(...view.findings.notes);
+  }
+  for (const id of view ? await view.ids(strays) : []) {
     await breathe();
     const path = recordPath(id);
     // A record names its attachments only once it is on disk, and a complete one never changes: read the
     // record, then look at the files. If one is missing or short, the case may have been deleted or changed
     // meanwhile (the server runs): read the record again before calling it damage.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const read = readText(join(dir, path));
+      // A second attempt takes a new view: the case may have changed or gone since the first.
+      const read = readText(attempt === 0 ? view! : await RecordView.take(dir), dir, id);
       if (read === undefined) break;
       if (read.text === undefined) {
         cases += 1;
@@ -295,7 +307,7 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
         found.push(...(await checkUpload(dir, upload, hashes, counts)));
       }
       if (found.length > 0 && attempt < 2) {
-        const again = readText(join(dir, path));
+        const again = readText(await RecordView.take(dir), dir, id);
         if (again?.text !== read.text) {
           Object.assign(counts, before);
           continue;

@@ -1,11 +1,15 @@
 /**
- * The data directory's layout in store format 1 (server/store/file-store.ts
+ * The data directory's layout in store format 2 (server/store/file-store.ts
  * writes it), as the operator tools see it from outside the server
  * process: the backup, the restore and the store check read the files
  * directly, read-only, and may run while the server runs.
  *
- *   FORMAT                       "1\n"
+ *   FORMAT                       "2\n"
  *   server-secret                32 bytes: the key of the ticket MACs
+ *   journal/<n>                  write-ahead journal segments (server/store/journal-format.ts):
+ *                                record writes acknowledged but not yet in their files, and
+ *                                spent-ticket marks; empty after a clean stop. The tools read it
+ *                                before the record files (record-view.ts); a snapshot holds none.
  *   records/AF/AFTB9KSD.json     one case (ciphertext and coarse metadata)
  *   blobs/0f/0f…(32 hex)         one attachment's ciphertext
  *   spent-tickets/<hour>         16-byte hashes of tickets used, removed once <hour> has passed
@@ -24,6 +28,7 @@ export const BLOBS_DIR = 'blobs';
 export const DEMO_DIR = 'demo';
 export const SECRET_FILE = 'server-secret';
 export { SPENT_TICKETS_DIR } from '../spent-tickets.js';
+export { JOURNAL_DIR } from '../store/journal-format.js';
 export const SECRET_BYTES = 32;
 const RECORD_SHARD = /^[0-9A-Z]{2}$/;
 const BLOB_SHARD = /^[0-9a-f]{2}$/;
@@ -45,6 +50,11 @@ export const blobPath = (id: string): string => `${BLOBS_DIR}/${id.slice(0, 2)}/
 export function recordIdOf(path: string): string | undefined {
   const match = /^records\/([0-9A-Z]{2})\/([0-9A-Z]{8})\.json$/.exec(path);
   return match && RECORD_ID.test(match[2]!) && match[2]!.startsWith(match[1]!) ? match[2] : undefined;
+}
+
+/** Whether an archive or data-directory path is a journal segment (`journal/<n>`). */
+export function isJournalPath(path: string): boolean {
+  return /^journal\/[1-9][0-9]{0,14}$/.test(path);
 }
 
 /** The blob id of an archive or data-directory path, if it is one in the right shard. */

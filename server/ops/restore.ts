@@ -20,7 +20,7 @@ import { stampHandle } from '../store/coarse-time.js';
 import { DirSyncer, fsyncPath, isErrno, settlePath, writeFileAtomic } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
 import { ArchiveError, type ArchiveMeta, type ArchiveTotals, type EntrySink, readArchive } from './archive.js';
-import { blobIdOf, DEMO_DIR, MAX_RECORD_BYTES, recordIdOf, SECRET_BYTES, SECRET_FILE } from './layout.js';
+import { blobIdOf, DEMO_DIR, isJournalPath, MAX_RECORD_BYTES, recordIdOf, SECRET_BYTES, SECRET_FILE } from './layout.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 
 export interface ArchiveCheck extends ArchiveTotals {
@@ -74,6 +74,7 @@ export async function checkArchive(path: string): Promise<ArchiveCheck> {
   const expected = new Map<string, Expected>();
   const blobs = new Map<string, { size: number; sha256: string }>();
   let cases = 0;
+  let journalNoted = false;
   const addDamage = (id: string, problem: string) => {
     const list = damaged.get(id) ?? [];
     list.push(problem);
@@ -132,6 +133,13 @@ export async function checkArchive(path: string): Promise<ArchiveCheck> {
             blobs.set(blobId, { size: entry.size, sha256 });
           },
         };
+      }
+      if (isJournalPath(entry.path)) {
+        // A snapshot takes journalled writes into its record files; only a raw copy holds segments.
+        if (m.kind === 'snapshot') throw new ArchiveError(`damaged: it holds ${entry.path}, a journal segment, which a snapshot never holds`);
+        if (!journalNoted) notes.push('the copy holds journal segments (writes acknowledged but not yet in their record files): the server applies them when it starts, before it serves');
+        journalNoted = true;
+        return undefined;
       }
       // A snapshot holds nothing else; a raw copy holds every file there was, strays included.
       if (m.kind === 'snapshot') throw new ArchiveError(`damaged: it holds ${entry.path}, which is no part of a Kluis store`);

@@ -23,7 +23,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CaseRecord, CaseSummary, StoredUpload } from '../records.js';
 import { summarize } from '../records.js';
 import { isErrno } from '../store/durable-fs.js';
-import { CorruptRecordError, type FileStore, FORMAT_VERSION, type MigrationReport, migrateStore, openFileStore, UnsupportedFormatError } from '../store/index.js';
+import { CorruptRecordError, type FileStore, FORMAT_VERSION, type MarkSink, type MigrationReport, migrateStore, openFileStore, UnsupportedFormatError } from '../store/index.js';
 import { writeRawCopy } from './backup.js';
 import { checkStore, count, damageLines, hasDamage, type StoreCheckReport, summaryLine } from './check-store.js';
 import { assertCaseRecord, DamagedRecordError } from './record-check.js';
@@ -178,15 +178,18 @@ export interface CheckedStore {
 }
 
 /**
- * Opens the store with damaged records set aside, checks it (without reading every attachment
+ * Opens the store with damaged records set aside (and `marks`, the spent tickets whose marks
+ * ride in its journal, and where to report a failed background checkpoint, if given), checks it (without reading every attachment
  * byte: `npm run check-store` does that), and keeps orphans from retention while there is damage.
  */
-export async function openCheckedStore(dataDir: string): Promise<CheckedStore> {
+export async function openCheckedStore(dataDir: string, marks?: MarkSink, onCheckpointError?: (error: unknown) => void): Promise<CheckedStore> {
   // The open reads and validates every record once; the check then looks only at the attachments.
   const uploads = new Map<string, readonly StoredUpload[]>();
   const store = await openFileStore<CaseRecord, CaseSummary>({
     dir: dataDir,
     summarize,
+    ...(marks === undefined ? {} : { marks }),
+    ...(onCheckpointError === undefined ? {} : { onCheckpointError }),
     validate: (doc, id) => {
       assertCaseRecord(doc, id);
       if (doc.uploads.length > 0) uploads.set(id, doc.uploads);

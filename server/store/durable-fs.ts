@@ -130,6 +130,16 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   dirs: DirSyncer,
 ): Promise<void> {
+  await replaceFile(target, data);
+  await dirs.sync(dirname(target));
+}
+
+/**
+ * writeFileAtomic without the directory fsync: the file's bytes are durable and the rename is
+ * done, but the new entry is durable only once the caller has fsynced the directory (a
+ * checkpoint does that once per directory for a whole batch).
+ */
+export async function replaceFile(target: string, data: string | Uint8Array): Promise<void> {
   const temp = tempPathFor(target);
   const handle = await open(temp, 'wx', 0o600);
   try {
@@ -145,7 +155,6 @@ export async function writeFileAtomic(
     await unlink(temp).catch(noop);
     throw error;
   }
-  await dirs.sync(dirname(target));
 }
 
 /** Unlinks path and fsyncs its directory; false if it did not exist. */
@@ -176,6 +185,11 @@ export class DurableDirs {
 
   known(dir: string): void {
     this.#ready.add(dir);
+  }
+
+  /** Forgets a directory that turned out not to be there (removed, or a file in its place): the next ensure makes it again. */
+  forget(dir: string): void {
+    this.#ready.delete(dir);
   }
 
   ensure(dir: string): Promise<void> {

@@ -10,7 +10,7 @@ import { CorruptStoreError, NotAStoreError, UnsupportedFormatError } from './err
 import { unlinkIfPresent } from './support.js';
 
 /** The on-disk format this code writes and reads. */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** The file in the data directory that holds the store format version. */
 export const FORMAT_FILE = 'FORMAT';

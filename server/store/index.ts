@@ -6,6 +6,8 @@ export {
   type FileStore,
   type FileStoreOptions,
   type FileStoreStats,
+  type MarkSink,
+  type Recovered,
   openFileStore,
   parseFormatVersion,
   READ_CHUNK_BYTES,

@@ -13,7 +13,10 @@
  * - A directory in a newer format than this code knows is refused
  *   (UnsupportedFormatError): never guess at a layout.
  *
- * Kluis 0.1 writes format 1, the first released format. The migration in
+ * Format 2 adds the write-ahead journal (journal/, journal-format.ts): a
+ * format-1 Kluis would not read it and would lose the writes a crash left
+ * there, hence the new number. Kluis 0.1 wrote format 1, the first
+ * released format. The migration in
  * MIGRATIONS from "format 0" (the pre-sharded layout, every record and blob
  * in one directory, as the store was before sharding) exists so that the
  * mechanism is exercised by tests (tests/fixtures/store-v0/); no released
@@ -25,7 +28,8 @@ import { readFileQuiet } from './coarse-time.js';
 import { join } from 'node:path';
 import { DirSyncer, isErrno, isTempName, settlePath, unlinkDurable, writeFileAtomic } from './durable-fs.js';
 import { CorruptStoreError, UnsupportedFormatError } from './errors.js';
-import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from './file-store.js';
+import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from './format.js';
+import { JOURNAL_DIR } from './journal-format.js';
 import { BLOB_ID, RECORD_ID } from './types.js';
 
 /** One step: from format `from` to `from + 1`. */
@@ -87,9 +91,22 @@ async function shardRecordsAndBlobs(dir: string): Promise<void> {
   await settlePath(dir);
 }
 
+/** Format 1 to 2: an empty journal directory (every format-1 write is in its record file). */
+async function addJournal(dir: string): Promise<void> {
+  const journal = join(dir, JOURNAL_DIR);
+  try {
+    await mkdir(journal, { mode: 0o700 });
+  } catch (error) {
+    if (!isErrno(error, 'EEXIST')) throw error;
+  }
+  await settlePath(journal);
+  await settlePath(dir);
+}
+
 /** Every migration this Kluis knows, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   { from: 0, description: 'records and blobs into shard directories (records/XX/, blobs/xx/)', run: shardRecordsAndBlobs },
+  { from: 1, description: 'a write-ahead journal for record writes (journal/)', run: addJournal },
 ];
 
 export interface MigrateOptions {

@@ -1,12 +1,17 @@
 /**
  * The record half of the file store: one JSON file per record, `records/<shard>/<id>.json`,
  * and the in-memory index of summaries, rebuilt from the files on open.
+ *
+ * A write (create, update, delete) is acknowledged once its entry is durable in the journal
+ * (journal.ts, group-committed). Until a checkpoint has written it to its file (checkpoint.ts)
+ * its text is kept in `pending`, and reads take it from there: the file may be older.
  */
 import { readdirSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
+import { type Checkpointer, type Pending, recordFile } from './checkpoint.js';
 import { readFileQuietSync } from './coarse-time.js';
-import { isErrno, isTempName, settlePath } from './durable-fs.js';
+import { isTempName, settlePath, unlinkDurable } from './durable-fs.js';
+import { encodeDelete, encodePut } from './journal-format.js';
 import { CorruptRecordError, RecordExistsError, RecordNotFoundError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { DurableJsonFile, parseRecord } from './lowdb-adapter.js';
@@ -60,7 +65,11 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
   readonly #index = new Map<string, S>();
   /** Records set aside on open: their ids stay taken. */
   readonly damaged = new Map<string, DamagedRecord>();
-  readonly #locks = new KeyedMutex();
+  /** One write at a time per record (shared with the checkpointer, which writes files under it). */
+  readonly locks = new KeyedMutex();
+  /** Acknowledged writes not yet in their files (shared with the checkpointer, which empties it). */
+  readonly pending = new Map<string, Pending>();
+  #checkpointer: Checkpointer | undefined;
 
   constructor(root: string, options: RecordOptions<T, S>, ctx: Context) {
     this.#root = root;
@@ -68,6 +77,28 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     this.#validate = options.validate;
     this.#onDamaged = options.onDamaged;
     this.#ctx = ctx;
+  }
+
+  /** Connects the checkpointer, told of every acknowledged write. */
+  useCheckpointer(checkpointer: Checkpointer): void {
+    this.#checkpointer = checkpointer;
+  }
+
+  /** Appends a put (text) or a deletion (null) to the journal; on acknowledgement, `then` updates the index. */
+  async #journal(id: string, text: string | null, then: () => void): Promise<void> {
+    const bytes = text === null ? encodeDelete(id) : encodePut(id, text);
+    await this.#ctx.journal.append(bytes, (segment) => {
+      this.pending.set(id, { text, segment });
+      then();
+    });
+    this.#checkpointer?.wrote();
+  }
+
+  /** The record as acknowledged: the pending text if there is one, else its file. */
+  async #read(id: string): Promise<T | null> {
+    const pending = this.pending.get(id);
+    if (pending !== undefined) return pending.text === null ? null : parseRecord<T>(pending.text, this.#path(id));
+    return this.#file(id).read();
   }
 
   /** Reads, parses, validates and summarises one record file on open; sets it aside if it fails and that is allowed. */
@@ -93,12 +124,8 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     }
   }
 
-  #shardDir(id: string): string {
-    return join(this.#root, id.slice(0, 2));
-  }
-
   #path(id: string): string {
-    return join(this.#shardDir(id), `${id}.json`);
+    return recordFile(this.#root, id);
   }
 
   /** The record's file, through the lowdb adapter (lowdb-adapter.ts says why not through Low). */
@@ -150,12 +177,10 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     const stored = snapshot(doc);
     return this.#ctx.life.track(
       'creating a record',
-      this.#locks.run(id, async () => {
+      this.locks.run(id, async () => {
         if (this.#index.has(id) || this.damaged.has(id)) throw new RecordExistsError(id);
-        const summary = this.#summarize(stored);
-        await this.#ctx.dirs.ensure(this.#shardDir(id));
-        await this.#file(id).write(stored);
-        this.#index.set(id, summary);
+        const summary = this.#summarize(stored.copy);
+        await this.#journal(id, stored.text, () => this.#index.set(id, summary));
       }),
     );
   }
@@ -166,9 +191,9 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     // Under the lock: a get never sees a write that has not been acknowledged yet.
     return this.#ctx.life.track(
       'reading a record',
-      this.#locks.run(id, async () => {
+      this.locks.run(id, async () => {
         if (!this.#index.has(id)) return undefined;
-        return (await this.#file(id).read()) ?? undefined;
+        return (await this.#read(id)) ?? undefined;
       }),
     );
   }
@@ -184,15 +209,14 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     assertRecordId(id);
     return this.#ctx.life.track(
       'writing a record',
-      this.#locks.run(id, async () => {
+      this.locks.run(id, async () => {
         if (!this.#index.has(id)) throw new RecordNotFoundError(id);
-        const current = await this.#file(id).read();
+        const current = await this.#read(id);
         if (current === null) throw new RecordNotFoundError(id);
         const stored = snapshot(mutate(current));
-        const summary = this.#summarize(stored);
-        await this.#file(id).write(stored);
-        this.#index.set(id, summary);
-        return stored;
+        const summary = this.#summarize(stored.copy);
+        await this.#journal(id, stored.text, () => this.#index.set(id, summary));
+        return stored.copy;
       }),
     );
   }
@@ -202,16 +226,12 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     assertRecordId(id);
     return this.#ctx.life.track(
       'deleting a record',
-      this.#locks.run(id, async () => {
+      this.locks.run(id, async () => {
         if (!this.#index.has(id)) return false;
-        const path = this.#path(id);
-        try {
-          await unlink(path);
-        } catch (error) {
-          if (!isErrno(error, 'ENOENT')) throw error;
-        }
-        this.#index.delete(id);
-        await this.#ctx.syncer.sync(dirname(path));
+        await this.#journal(id, null, () => this.#index.delete(id));
+        // The file goes now, not at the next checkpoint: a deleted case should leave the record
+        // files by the time the deletion is acknowledged (its entries leave with their segment).
+        await unlinkDurable(this.#path(id), this.#ctx.syncer);
         return true;
       }),
     );

@@ -5,6 +5,7 @@
 import { unlinkSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { DirSyncer, DurableDirs } from './durable-fs.js';
+import type { Journal } from './journal.js';
 import { isErrno } from './durable-fs.js';
 import {
   asStoreIoError,
@@ -36,9 +37,10 @@ export function assertPosition(value: unknown, what: string): asserts value is n
 
 /**
  * Copies a document through JSON, so the store keeps what the caller passed at call time and
- * the summary is computed from exactly what a later open will read back.
+ * the summary is computed from exactly what a later open will read back. Returns the copy and
+ * its text as the record file holds it (compact JSON and a newline: lowdb-adapter.ts).
  */
-export function snapshot<T>(doc: T): T {
+export function snapshot<T>(doc: T): { copy: T; text: string } {
   if (typeof doc !== 'object' || doc === null) {
     throw new InvalidRecordError('a record must be a JSON object or array');
   }
@@ -55,7 +57,7 @@ export function snapshot<T>(doc: T): T {
   if (typeof copy !== 'object' || copy === null) {
     throw new InvalidRecordError('a record must serialise to a JSON object or array');
   }
-  return copy as T;
+  return { copy: copy as T, text: `${text}\n` };
 }
 
 /** Runs fn over items with at most limit promises in flight. */
@@ -125,5 +127,7 @@ export interface Context {
   life: Lifecycle;
   syncer: DirSyncer;
   dirs: DurableDirs;
+  /** Where record writes are acknowledged (journal.ts). */
+  journal: Journal;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The server's storage interface. Narrow on purpose: the embedded default (openFileStore,
- * JSON files through lowdb + blob files) can be replaced by another backend (e.g. PostgreSQL
+ * The server's storage interface. Narrow on purpose: the embedded default (openFileStore:
+ * a write-ahead journal, JSON record files, blob files) can be replaced by another backend (e.g. PostgreSQL
  * + an object store) or by a test double without touching the routes.
  *
  * Records are opaque JSON objects (the server validates their shape first); blobs are opaque
@@ -17,8 +17,9 @@ export const BLOB_ID = /^[0-9a-f]{32}$/;
 
 export interface RecordStore<T, S> {
   /**
-   * Stores a new record; rejects with RecordExistsError if the id is taken. Durable (fsynced
-   * file AND directory) before it resolves. The document is copied (serialised) at call time.
+   * Stores a new record; rejects with RecordExistsError if the id is taken. Durable before it
+   * resolves (in the file store: its journal entry fsynced; the record file follows at the next
+   * checkpoint). The document is copied (serialised) at call time.
    */
   create(id: string, doc: T): Promise<void>;
   /** The record as last acknowledged, or undefined if absent. Never returns unacknowledged data. */

@@ -43,7 +43,9 @@ export interface HarnessOptions {
 
 export async function makeHarness(settings: Partial<Settings> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kluis-app-'));
-  const store = await openFileStore<CaseRecord, CaseSummary>({ dir, summarize });
+  // Record files are written only when a test asks (store.checkpoint()) or at close, so that
+  // comparing the files before and after a request sees that request's changes only.
+  const store = await openFileStore<CaseRecord, CaseSummary>({ dir, summarize, checkpointIdleMs: Number.POSITIVE_INFINITY, checkpointBytes: Number.POSITIVE_INFINITY });
   const counsellor = generateIdentity('counsellor', 'Counsellor', seededRandom('harness-counsellor'));
   const deputy = generateIdentity('counsellor', 'Deputy', seededRandom('harness-deputy'));
   const escalation = generateIdentity('escalation', 'Secretary-general', seededRandom('harness-escalation'));
