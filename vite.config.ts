@@ -23,10 +23,19 @@ export default defineConfig({
   ...staticBuild({ root, outDir: resolve(import.meta.dirname, 'dist/reporter'), name: 'reporter' }),
   worker: {
     format: 'es',
-    rolldownOptions: { output: { entryFileNames: 'assets/[name]-[hash].js', chunkFileNames: 'assets/[name]-[hash].js' } },
+    rolldownOptions: {
+      output: {
+        entryFileNames: 'assets/[name]-[hash].js',
+        chunkFileNames: 'assets/[name]-[hash].js',
+      },
+    },
   },
   plugins: [
-    siteConfig(process.env.KLUIS_PAGE_GENERIC === '1' ? undefined : resolve(process.env.KLUIS_SITE_CONFIG ?? resolve(root, 'site.config.json'))),
+    siteConfig(
+      process.env.KLUIS_PAGE_GENERIC === '1'
+        ? undefined
+        : resolve(process.env.KLUIS_SITE_CONFIG ?? resolve(root, 'site.config.json')),
+    ),
     jsBudget(),
   ],
 });

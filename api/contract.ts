@@ -58,7 +58,12 @@ export function isApiErrorCode(code: unknown): code is ApiErrorCode {
 }
 
 /** The codes that say a ticket or its proof of work is not good (anymore): get a new ticket, or pay more. */
-export const TICKET_ERROR_CODES: readonly ApiErrorCode[] = ['invalid-ticket', 'ticket-expired', 'ticket-spent', 'insufficient-work'];
+export const TICKET_ERROR_CODES: readonly ApiErrorCode[] = [
+  'invalid-ticket',
+  'ticket-expired',
+  'ticket-spent',
+  'insufficient-work',
+];
 
 /** True iff `code` is one of {@link TICKET_ERROR_CODES}. */
 export function isTicketErrorCode(code: string): boolean {

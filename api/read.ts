@@ -6,7 +6,13 @@
  * @module
  */
 
-import { CASE_STATUSES, type CaseStatus, isBlobId, isCaseNumber, isFingerprint } from '../crypto/index.js';
+import {
+  CASE_STATUSES,
+  type CaseStatus,
+  isBlobId,
+  isCaseNumber,
+  isFingerprint,
+} from '../crypto/index.js';
 import type {
   ApiErrorCode,
   CaseAnswer,
@@ -77,7 +83,9 @@ class Shape {
     return value;
   }
   fingerprints(value: unknown, field: string): string[] {
-    return this.array(value, field).map((fp, i) => this.string(fp, `${field}[${i}]`, isFingerprint));
+    return this.array(value, field).map((fp, i) =>
+      this.string(fp, `${field}[${i}]`, isFingerprint),
+    );
   }
 }
 
@@ -138,7 +146,11 @@ function upload(s: Shape, value: unknown, field: string): UploadAnswer {
   };
 }
 
-function caseAnswer(s: Shape, o: Record<string, unknown>, caseNumber: string | undefined): CaseAnswer {
+function caseAnswer(
+  s: Shape,
+  o: Record<string, unknown>,
+  caseNumber: string | undefined,
+): CaseAnswer {
   const number = s.string(o.case, 'case', isCaseNumber);
   if (caseNumber !== undefined && number !== caseNumber) s.fail('case');
   return {
@@ -171,7 +183,11 @@ function caseDetail(s: Shape, value: unknown, caseNumber: string | undefined): C
     ...caseAnswer(s, o, caseNumber),
     notes: s.array(o.notes, 'notes').map((item, i) => {
       const n = s.object(item, `notes[${i}]`);
-      return { seq: s.count(n.seq, `notes[${i}].seq`), hour: s.count(n.hour, `notes[${i}].hour`), envelope: n.envelope };
+      return {
+        seq: s.count(n.seq, `notes[${i}].seq`),
+        hour: s.count(n.hour, `notes[${i}].hour`),
+        envelope: n.envelope,
+      };
     }),
     forwardedTo: s.fingerprints(o.forwardedTo, 'forwardedTo'),
     ackHour: s.countOrNull(o.ackHour, 'ackHour'),
@@ -188,7 +204,11 @@ export function parseCaseDetail(value: unknown, caseNumber: string): CaseDetailA
  * case numbers strictly ascending and after `after`, at most `limit`, and
  * `next` (if any) the last of them, so that paging always moves forward and ends.
  */
-export function parseCaseDetails(value: unknown, after: string | undefined, limit: number): CaseDetailsAnswer {
+export function parseCaseDetails(
+  value: unknown,
+  after: string | undefined,
+  limit: number,
+): CaseDetailsAnswer {
   const s = new Shape('GET /counsellor/case-details');
   const o = s.object(value, 'body');
   const items = s.array(o.cases, 'cases');
@@ -273,7 +293,9 @@ export function parseDeleted(value: unknown): DeletedAnswer {
  * code, never by the message.
  */
 export function errorCodeOf(value: unknown): ApiErrorCode | undefined {
-  const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  const error =
+    typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
+  const code =
+    typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   return isApiErrorCode(code) ? code : undefined;
 }

@@ -91,7 +91,14 @@ function fastSeal(input: {
   const recipients = sortedFingerprints(input.recipients.map((r) => r.fingerprint));
   const signature = nodeSign(
     null,
-    messageSignedBytes(input.caseNumber, input.seq, input.prev, input.author.publicKey, content, recipients),
+    messageSignedBytes(
+      input.caseNumber,
+      input.seq,
+      input.prev,
+      input.author.publicKey,
+      content,
+      recipients,
+    ),
     key,
   );
   const payload = pad(
@@ -166,7 +173,12 @@ export async function makeCase(
   const caseNumber = t.case;
   const keys = deriveReporterKeys({ caseNumber, secret: generateReceiptSecret() });
   // KLUIS_POW_BITS=0: nonce 0 solves any ticket.
-  await post(base, '/api/v1/cases', { verifier: toBase64(keys.verifier) }, { 'kluis-ticket': t.ticket, 'kluis-work': '0' });
+  await post(
+    base,
+    '/api/v1/cases',
+    { verifier: toBase64(keys.verifier) },
+    { 'kluis-ticket': t.ticket, 'kluis-work': '0' },
+  );
   const auth = { 'kluis-auth': toBase64(keys.authKey) };
   const recipients = [
     { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },

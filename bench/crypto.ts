@@ -52,9 +52,20 @@ function envelopeFigures(size: number) {
   const counsellor = generateIdentity('counsellor', 'Bench');
   const deputy = generateIdentity('counsellor', 'Bench deputy');
   const reporter = deriveReporterKeys({ caseNumber: 'K7P49QXM', secret: nacl.randomBytes(10) });
-  const recipients = [counsellor, deputy].map((identity) => ({ fingerprint: fingerprintOf(identity.sign.publicKey), boxPublicKey: identity.box.publicKey }));
+  const recipients = [counsellor, deputy].map((identity) => ({
+    fingerprint: fingerprintOf(identity.sign.publicKey),
+    boxPublicKey: identity.box.publicKey,
+  }));
   const content = nacl.randomBytes(size);
-  const seal = () => sealEnvelope({ caseNumber: 'K7P49QXM', seq: 0, prev: GENESIS_HASH, author: reporter.sign, content, recipients });
+  const seal = () =>
+    sealEnvelope({
+      caseNumber: 'K7P49QXM',
+      seq: 0,
+      prev: GENESIS_HASH,
+      author: reporter.sign,
+      content,
+      recipients,
+    });
   const { envelope } = seal();
   const key = { ...recipients[0]!, boxSecretKey: counsellor.box.secretKey };
   const native = createNativeVerifier();
@@ -86,14 +97,23 @@ function envelopeFigures(size: number) {
     };
   })();
   const rawOpen = (verify: (m: Uint8Array, s: Uint8Array, p: Uint8Array) => boolean) => () => {
-    const contentKey = nacl.box.open(raw.wrap, raw.nonce, raw.ephemeral.publicKey, counsellor.box.secretKey)!;
+    const contentKey = nacl.box.open(
+      raw.wrap,
+      raw.nonce,
+      raw.ephemeral.publicKey,
+      counsellor.box.secretKey,
+    )!;
     const plaintext = nacl.secretbox.open(raw.sealed, raw.nonce, contentKey)!;
-    if (!verify(plaintext, raw.signature, reporter.sign.publicKey)) throw new Error('bench: raw verify failed');
+    if (!verify(plaintext, raw.signature, reporter.sign.publicKey))
+      throw new Error('bench: raw verify failed');
   };
   return {
     seal: rate(seal, seconds),
     openNacl: rate(() => openEnvelope(envelope, key, { caseNumber: 'K7P49QXM' }), seconds),
-    openNative: rate(() => openEnvelope(envelope, key, { caseNumber: 'K7P49QXM', verifier: native }), seconds),
+    openNative: rate(
+      () => openEnvelope(envelope, key, { caseNumber: 'K7P49QXM', verifier: native }),
+      seconds,
+    ),
     rawSeal: rate(rawSeal, seconds),
     rawOpenNacl: rate(rawOpen(nacl.sign.detached.verify), seconds),
     rawOpenNative: rate(rawOpen(native), seconds),
@@ -167,7 +187,10 @@ function verifyFigures() {
   const signature = nacl.sign.detached(message, pair.secretKey);
   const native = createNativeVerifier();
   return {
-    rawNacl: rate(() => nacl.sign.detached.verify(message, signature, pair.secretKey.subarray(32)), 2),
+    rawNacl: rate(
+      () => nacl.sign.detached.verify(message, signature, pair.secretKey.subarray(32)),
+      2,
+    ),
     wrappedNacl: rate(() => verifySignature(message, signature, pair.publicKey), 2),
     wrappedNative: rate(() => verifySignature(message, signature, pair.publicKey, native)),
   };
@@ -184,7 +207,12 @@ async function unlockFigures() {
     await openKeyFile(file, 'a long bench passphrase', nodeScrypt);
     times.push((performance.now() - start) / 1000);
     start = performance.now();
-    await nodeScrypt(new TextEncoder().encode('a long bench passphrase'), fromBase64(parsed.kdf.salt), parsed.kdf, 32);
+    await nodeScrypt(
+      new TextEncoder().encode('a long bench passphrase'),
+      fromBase64(parsed.kdf.salt),
+      parsed.kdf,
+      32,
+    );
     rawTimes.push((performance.now() - start) / 1000);
   }
   return { unlock: Math.min(...times), rawScrypt: Math.min(...rawTimes) };
@@ -201,18 +229,73 @@ export async function run(): Promise<void> {
   printTable(
     ['measure', 'Kluis', 'raw tweetnacl', 'ratio'],
     [
-      ['envelope seal 2 KB, 2 recipients (ops/s)', round(small.seal, 1), round(small.rawSeal, 1), round(small.seal / small.rawSeal)],
-      ['envelope open 2 KB, tweetnacl verify (ops/s)', round(small.openNacl, 1), round(small.rawOpenNacl, 1), round(small.openNacl / small.rawOpenNacl)],
-      ['envelope open 2 KB, native verify (ops/s)', round(small.openNative, 1), round(small.rawOpenNative, 1), round(small.openNative / small.rawOpenNative)],
-      ['envelope seal 1 MB, 2 recipients (ops/s)', round(large.seal, 2), round(large.rawSeal, 2), round(large.seal / large.rawSeal)],
-      ['envelope open 1 MB, native verify (ops/s)', round(large.openNative, 2), round(large.rawOpenNative, 2), round(large.openNative / large.rawOpenNative)],
-      ['stream encrypt 100 MB (MB/s; raw = one secretbox)', round(stream.streamMbps, 1), round(stream.rawMbps, 1), round(stream.streamMbps / stream.rawMbps)],
-      ['stream encrypt 100 MB (MB/s; raw = 64 KiB calls)', round(stream.streamMbps, 1), round(stream.rawChunkedMbps, 1), round(stream.streamMbps / stream.rawChunkedMbps)],
-      ['stream decrypt 100 MB (MB/s)', round(stream.decryptMbps, 1), round(stream.rawMbps, 1), round(stream.decryptMbps / stream.rawMbps)],
+      [
+        'envelope seal 2 KB, 2 recipients (ops/s)',
+        round(small.seal, 1),
+        round(small.rawSeal, 1),
+        round(small.seal / small.rawSeal),
+      ],
+      [
+        'envelope open 2 KB, tweetnacl verify (ops/s)',
+        round(small.openNacl, 1),
+        round(small.rawOpenNacl, 1),
+        round(small.openNacl / small.rawOpenNacl),
+      ],
+      [
+        'envelope open 2 KB, native verify (ops/s)',
+        round(small.openNative, 1),
+        round(small.rawOpenNative, 1),
+        round(small.openNative / small.rawOpenNative),
+      ],
+      [
+        'envelope seal 1 MB, 2 recipients (ops/s)',
+        round(large.seal, 2),
+        round(large.rawSeal, 2),
+        round(large.seal / large.rawSeal),
+      ],
+      [
+        'envelope open 1 MB, native verify (ops/s)',
+        round(large.openNative, 2),
+        round(large.rawOpenNative, 2),
+        round(large.openNative / large.rawOpenNative),
+      ],
+      [
+        'stream encrypt 100 MB (MB/s; raw = one secretbox)',
+        round(stream.streamMbps, 1),
+        round(stream.rawMbps, 1),
+        round(stream.streamMbps / stream.rawMbps),
+      ],
+      [
+        'stream encrypt 100 MB (MB/s; raw = 64 KiB calls)',
+        round(stream.streamMbps, 1),
+        round(stream.rawChunkedMbps, 1),
+        round(stream.streamMbps / stream.rawChunkedMbps),
+      ],
+      [
+        'stream decrypt 100 MB (MB/s)',
+        round(stream.decryptMbps, 1),
+        round(stream.rawMbps, 1),
+        round(stream.decryptMbps / stream.rawMbps),
+      ],
       ['stream 100 MB peak RSS growth (MB)', round(stream.rssGrowthMb, 1), '', ''],
-      ['Ed25519 verify, tweetnacl (sigs/s)', round(verify.wrappedNacl, 1), round(verify.rawNacl, 1), round(verify.wrappedNacl / verify.rawNacl)],
-      ['Ed25519 verify, native (sigs/s)', round(verify.wrappedNative, 1), round(verify.rawNacl, 1), round(verify.wrappedNative / verify.rawNacl)],
-      ['key file unlock, scrypt N=2^17 (s; raw = scrypt alone)', round(unlock.unlock), round(unlock.rawScrypt), round(unlock.unlock / unlock.rawScrypt)],
+      [
+        'Ed25519 verify, tweetnacl (sigs/s)',
+        round(verify.wrappedNacl, 1),
+        round(verify.rawNacl, 1),
+        round(verify.wrappedNacl / verify.rawNacl),
+      ],
+      [
+        'Ed25519 verify, native (sigs/s)',
+        round(verify.wrappedNative, 1),
+        round(verify.rawNacl, 1),
+        round(verify.wrappedNative / verify.rawNacl),
+      ],
+      [
+        'key file unlock, scrypt N=2^17 (s; raw = scrypt alone)',
+        round(unlock.unlock),
+        round(unlock.rawScrypt),
+        round(unlock.unlock / unlock.rawScrypt),
+      ],
     ],
   );
   console.log(

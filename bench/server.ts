@@ -35,7 +35,10 @@ interface Running {
 }
 
 async function start(command: string[], env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, command, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, command, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (data: Buffer) => {
@@ -66,7 +69,10 @@ interface Submission {
 }
 
 /** Sends `bodies` with CONCURRENCY requests in flight; returns submissions/s and latency percentiles. */
-async function load(url: string, bodies: readonly Submission[]): Promise<{ rate: number; p50: number; p99: number }> {
+async function load(
+  url: string,
+  bodies: readonly Submission[],
+): Promise<{ rate: number; p50: number; p99: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -75,8 +81,13 @@ async function load(url: string, bodies: readonly Submission[]): Promise<{ rate:
       const { body, ticket } = bodies[next++]!;
       const begin = performance.now();
       // KLUIS_POW_BITS=0: any nonce solves the ticket, so the bench measures the server, not the work.
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'kluis-ticket': ticket, 'kluis-work': '0' }, body });
-      if (response.status !== 201) throw new Error(`bench: ${response.status} ${await response.text()}`);
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'kluis-ticket': ticket, 'kluis-work': '0' },
+        body,
+      });
+      if (response.status !== 201)
+        throw new Error(`bench: ${response.status} ${await response.text()}`);
       await response.arrayBuffer();
       latencies.push(performance.now() - begin);
     }
@@ -84,19 +95,37 @@ async function load(url: string, bodies: readonly Submission[]): Promise<{ rate:
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rate: bodies.length / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+  return {
+    rate: bodies.length / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+  };
 }
 
 /** Tickets fetched ahead (they are stateless and cost the server no write), each made into a case-with-report body. */
-async function submissionBodies(url: string, count: number, report: Envelope): Promise<Submission[]> {
+async function submissionBodies(
+  url: string,
+  count: number,
+  report: Envelope,
+): Promise<Submission[]> {
   const bodies: Submission[] = [];
   let next = 0;
   const worker = async () => {
     while (next < count) {
       next++;
-      const response = await fetch(`${url}/api/v1/tickets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"case"}' });
+      const response = await fetch(`${url}/api/v1/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"kind":"case"}',
+      });
       const { ticket } = (await response.json()) as { ticket: string };
-      bodies.push({ ticket, body: JSON.stringify({ verifier: toBase64(crypto.getRandomValues(new Uint8Array(32))), report }) });
+      bodies.push({
+        ticket,
+        body: JSON.stringify({
+          verifier: toBase64(crypto.getRandomValues(new Uint8Array(32))),
+          report,
+        }),
+      });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -111,7 +140,9 @@ async function populate(dataDir: string, count: number, report: Envelope): Promi
   const worker = async () => {
     while (made < count) {
       const n = made++;
-      const caseNumber = toCrockford(new Uint8Array([0xb0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+      const caseNumber = toCrockford(
+        new Uint8Array([0xb0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]),
+      );
       await store.records.create(caseNumber, {
         v: 1,
         case: caseNumber,
@@ -132,10 +163,14 @@ async function populate(dataDir: string, count: number, report: Envelope): Promi
 }
 
 /** Mean time of a failed reporter login: a wrong key on existing cases vs any key on unknown ones, interleaved. */
-async function timeAuthentication(url: string): Promise<{ wrongKeyUs: number; unknownCaseUs: number }> {
+async function timeAuthentication(
+  url: string,
+): Promise<{ wrongKeyUs: number; unknownCaseUs: number }> {
   const key = { 'kluis-auth': toBase64(new Uint8Array(32).fill(1)) };
-  const existing = (n: number) => toCrockford(new Uint8Array([0xb0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
-  const unknown = (n: number) => toCrockford(new Uint8Array([0xc0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+  const existing = (n: number) =>
+    toCrockford(new Uint8Array([0xb0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+  const unknown = (n: number) =>
+    toCrockford(new Uint8Array([0xc0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
   const time = async (caseNumber: string) => {
     const begin = performance.now();
     const response = await fetch(`${url}/api/v1/cases/${caseNumber}`, { headers: key });
@@ -182,14 +217,34 @@ export async function run(): Promise<void> {
       seq: 0,
       prev: GENESIS_HASH,
       author: reporter.sign,
-      content: encodeContent({ v: 1, type: 'report', time: '2026-11-28T12:00:00Z', text, consent: 'no', addressAs: '', language: 'nl', reporterBox: toBase64(reporter.box.publicKey), attachments: [] }),
-      recipients: [{ fingerprint: fingerprintOf(counsellor.sign.publicKey), boxPublicKey: counsellor.box.publicKey }],
+      content: encodeContent({
+        v: 1,
+        type: 'report',
+        time: '2026-11-28T12:00:00Z',
+        text,
+        consent: 'no',
+        addressAs: '',
+        language: 'nl',
+        reporterBox: toBase64(reporter.box.publicKey),
+        attachments: [],
+      }),
+      recipients: [
+        {
+          fingerprint: fingerprintOf(counsellor.sign.publicKey),
+          boxPublicKey: counsellor.box.publicKey,
+        },
+      ],
     }).envelope;
 
     // Baseline: the same bodies appended to one file with an fsync per request.
     const baselineScript = join(process.cwd(), '.bench-baseline.mjs');
     writeFileSync(baselineScript, BASELINE);
-    const scratch = await start(['--import', 'tsx', 'server/main.ts'], { KLUIS_DATA_DIR: join(work, 'scratch'), KLUIS_PORT: '0', KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles });
+    const scratch = await start(['--import', 'tsx', 'server/main.ts'], {
+      KLUIS_DATA_DIR: join(work, 'scratch'),
+      KLUIS_PORT: '0',
+      KLUIS_POW_BITS: '0',
+      KLUIS_COUNSELLORS: bundles,
+    });
     const baselineBodies = await submissionBodies(scratch.url, SUBMISSIONS, report);
     await stop(scratch);
     const baseline = await start([baselineScript], { BASELINE_FILE: join(work, 'baseline.log') });
@@ -197,13 +252,25 @@ export async function run(): Promise<void> {
     await stop(baseline);
     rmSync(baselineScript, { force: true });
 
-    const results: Array<{ stored: number; rate: number; p50: number; p99: number; rss: number; open: number }> = [];
+    const results: Array<{
+      stored: number;
+      rate: number;
+      p50: number;
+      p99: number;
+      rss: number;
+      open: number;
+    }> = [];
     let authTiming: { wrongKeyUs: number; unknownCaseUs: number } | undefined;
     for (const stored of [0, 10_000, 100_000]) {
       const dataDir = join(work, `data-${stored}`);
       if (stored > 0) await populate(dataDir, stored, report);
       const begin = performance.now();
-      const server = await start(['--import', 'tsx', 'server/main.ts'], { KLUIS_DATA_DIR: dataDir, KLUIS_PORT: '0', KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles });
+      const server = await start(['--import', 'tsx', 'server/main.ts'], {
+        KLUIS_DATA_DIR: dataDir,
+        KLUIS_PORT: '0',
+        KLUIS_POW_BITS: '0',
+        KLUIS_COUNSELLORS: bundles,
+      });
       const open = (performance.now() - begin) / 1000;
       const bodies = await submissionBodies(server.url, SUBMISSIONS, report);
       const measured = await load(`${server.url}/api/v1/cases`, bodies);
@@ -214,13 +281,38 @@ export async function run(): Promise<void> {
     }
 
     printTable(
-      ['server (2,048-byte reports, 32 in flight)', 'submissions/s', 'p50 ms', 'p99 ms', 'RSS MB', 'start s'],
       [
-        ['baseline: Hono + append + fsync', round(base.rate, 1), round(base.p50, 1), round(base.p99, 1), '', ''],
-        ...results.map((r) => [`Kluis, ${r.stored.toLocaleString('en')} cases stored`, round(r.rate, 1), round(r.p50, 1), round(r.p99, 1), round(r.rss, 1), round(r.open, 1)]),
+        'server (2,048-byte reports, 32 in flight)',
+        'submissions/s',
+        'p50 ms',
+        'p99 ms',
+        'RSS MB',
+        'start s',
+      ],
+      [
+        [
+          'baseline: Hono + append + fsync',
+          round(base.rate, 1),
+          round(base.p50, 1),
+          round(base.p99, 1),
+          '',
+          '',
+        ],
+        ...results.map((r) => [
+          `Kluis, ${r.stored.toLocaleString('en')} cases stored`,
+          round(r.rate, 1),
+          round(r.p50, 1),
+          round(r.p99, 1),
+          round(r.rss, 1),
+          round(r.open, 1),
+        ]),
       ],
     );
-    const [empty, tenK, hundredK] = results as [typeof results[0], typeof results[0], typeof results[0]];
+    const [empty, tenK, hundredK] = results as [
+      (typeof results)[0],
+      (typeof results)[0],
+      (typeof results)[0],
+    ];
     const timing = authTiming!;
     printTable(
       ['reporter authentication failure (one at a time, 2,000 each)', 'mean µs'],

@@ -11,8 +11,14 @@ import type { ScryptKdf } from '../crypto/keyfile.js';
 export const nodeScrypt: ScryptKdf = (passphrase, salt, params, length) =>
   new Promise((resolve, reject) => {
     const maxmem = 128 * params.N * params.r * (params.p + 2) + 1024 * 1024;
-    scrypt(passphrase, salt, length, { N: params.N, r: params.r, p: params.p, maxmem }, (error, key) => {
-      if (error) reject(error);
-      else resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength));
-    });
+    scrypt(
+      passphrase,
+      salt,
+      length,
+      { N: params.N, r: params.r, p: params.p, maxmem },
+      (error, key) => {
+        if (error) reject(error);
+        else resolve(new Uint8Array(key.buffer, key.byteOffset, key.byteLength));
+      },
+    );
   });

@@ -15,7 +15,10 @@ import type { SignatureVerifier } from '../crypto/verify.js';
  * DER: OpenSSL 3's DER decoder costs about 80 µs a key here, JWK about 10.
  */
 export function ed25519PublicKey(bytes: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(bytes).toString('base64url') }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(bytes).toString('base64url') },
+    format: 'jwk',
+  });
 }
 
 /**

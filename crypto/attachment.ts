@@ -45,7 +45,8 @@ export function newAttachmentKey(size: number, random: RandomSource = secureRand
 }
 
 function checkSize(size: number): void {
-  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_BYTES) throw new MalformedError('attachment size out of range');
+  if (!Number.isSafeInteger(size) || size < 0 || size > MAX_ATTACHMENT_BYTES)
+    throw new MalformedError('attachment size out of range');
 }
 
 function decodeKey(attachment: AttachmentKey): { key: Uint8Array; prefix: Uint8Array } {
@@ -137,8 +138,12 @@ export class AttachmentDecryptor {
   /** Authenticates the end and returns the last file bytes. Throws if truncated, tampered with or wrongly padded. */
   finish(): Uint8Array[] {
     const out = this.#trim([this.#stream.finish()]);
-    if (this.#emitted !== this.#size) throw new AuthenticationError('attachment is shorter than its declared size');
-    if (this.#emitted + this.#paddingBytes !== paddedLength(this.#size) || this.#paddingNonZero !== 0) {
+    if (this.#emitted !== this.#size)
+      throw new AuthenticationError('attachment is shorter than its declared size');
+    if (
+      this.#emitted + this.#paddingBytes !== paddedLength(this.#size) ||
+      this.#paddingNonZero !== 0
+    ) {
       throw new MalformedError('attachment padding is wrong');
     }
     return out;

@@ -36,7 +36,8 @@ export function toCrockford(bytes: Uint8Array): string {
  * symbols and its padding bits zero.
  */
 export function fromCrockford(text: string, byteLength: number): Uint8Array {
-  if (text.length !== Math.ceil((byteLength * 8) / 5)) throw new MalformedError('wrong base32 length');
+  if (text.length !== Math.ceil((byteLength * 8) / 5))
+    throw new MalformedError('wrong base32 length');
   const out = new Uint8Array(byteLength);
   let buffer = 0;
   let bits = 0;

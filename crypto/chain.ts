@@ -65,12 +65,24 @@ export function assertChain(links: readonly ChainLink[]): void {
 }
 
 /** Who wrote a message. */
-export type Author = { readonly kind: 'reporter' } | { readonly kind: 'counsellor'; readonly fingerprint: string };
+export type Author =
+  | { readonly kind: 'reporter' }
+  | { readonly kind: 'counsellor'; readonly fingerprint: string };
 
 /** One message of an opened conversation: either opened and authorised, or the typed reason it was not. */
 export type ConversationEntry =
-  | { readonly index: number; readonly ok: true; readonly author: Author; readonly opened: OpenedEnvelope }
-  | { readonly index: number; readonly ok: false; readonly error: KluisError; readonly hash: Uint8Array | undefined };
+  | {
+      readonly index: number;
+      readonly ok: true;
+      readonly author: Author;
+      readonly opened: OpenedEnvelope;
+    }
+  | {
+      readonly index: number;
+      readonly ok: false;
+      readonly error: KluisError;
+      readonly hash: Uint8Array | undefined;
+    };
 
 /** An opened conversation, with every problem kept rather than hidden. */
 export interface Conversation {
@@ -111,7 +123,10 @@ function walk<Entry>(
   authorise: (opened: OpenedEnvelope, index: number) => Entry,
   failed: (index: number, error: KluisError, hash: Uint8Array | undefined) => Entry,
 ): { entries: Entry[]; problems: ChainProblem[] } {
-  const unwrap = typeof reader === 'function' ? reader : (envelope: Envelope) => unwrapContentKey(envelope, reader);
+  const unwrap =
+    typeof reader === 'function'
+      ? reader
+      : (envelope: Envelope) => unwrapContentKey(envelope, reader);
   const verifier = options.verifier ? { verifier: options.verifier } : {};
   const links: ChainLink[] = [];
   const entries = envelopes.map((value, index): Entry => {
@@ -143,7 +158,11 @@ function counsellorIndex(signKeys: readonly Uint8Array[]) {
  * chain. Never throws for a bad message: it is reported in its entry, and
  * the chain problems beside it.
  */
-export function openConversation(envelopes: readonly unknown[], reader: Reader, options: ConversationOptions): Conversation {
+export function openConversation(
+  envelopes: readonly unknown[],
+  reader: Reader,
+  options: ConversationOptions,
+): Conversation {
   const counsellorOf = counsellorIndex(options.counsellorSignKeys);
   let reporterSignKey = options.reporterSignKey;
   const { entries, problems } = walk<ConversationEntry>(
@@ -152,10 +171,21 @@ export function openConversation(envelopes: readonly unknown[], reader: Reader, 
     options,
     (opened, index) => {
       if (index === 0 && reporterSignKey === undefined) reporterSignKey = opened.author;
-      if (reporterSignKey && constantTimeEqual(opened.author, reporterSignKey)) return { index, ok: true, author: { kind: 'reporter' }, opened };
+      if (reporterSignKey && constantTimeEqual(opened.author, reporterSignKey))
+        return { index, ok: true, author: { kind: 'reporter' }, opened };
       const counsellor = counsellorOf(opened.author);
-      if (index > 0 && counsellor) return { index, ok: true, author: { kind: 'counsellor', fingerprint: counsellor.fingerprint }, opened };
-      throw new BadSignatureError(index === 0 ? 'first message is not the reporter’s' : 'message author may not write in this case');
+      if (index > 0 && counsellor)
+        return {
+          index,
+          ok: true,
+          author: { kind: 'counsellor', fingerprint: counsellor.fingerprint },
+          opened,
+        };
+      throw new BadSignatureError(
+        index === 0
+          ? 'first message is not the reporter’s'
+          : 'message author may not write in this case',
+      );
     },
     (index, error, hash) => ({ index, ok: false, error, hash }),
   );
@@ -165,8 +195,18 @@ export function openConversation(envelopes: readonly unknown[], reader: Reader, 
 
 /** One private note: opened and by a counsellor, or the typed reason it was not. */
 export type NoteEntry =
-  | { readonly index: number; readonly ok: true; readonly fingerprint: string; readonly opened: OpenedEnvelope }
-  | { readonly index: number; readonly ok: false; readonly error: KluisError; readonly hash: Uint8Array | undefined };
+  | {
+      readonly index: number;
+      readonly ok: true;
+      readonly fingerprint: string;
+      readonly opened: OpenedEnvelope;
+    }
+  | {
+      readonly index: number;
+      readonly ok: false;
+      readonly error: KluisError;
+      readonly hash: Uint8Array | undefined;
+    };
 
 /**
  * Opens a case's private notes (PROTOCOL §6): their own chain, every note

@@ -109,7 +109,13 @@ export interface NoteContent {
 }
 
 /** Everything an envelope can carry. */
-export type Content = ReportContent | MessageContent | StatusContent | AckContent | ForwardedContent | NoteContent;
+export type Content =
+  | ReportContent
+  | MessageContent
+  | StatusContent
+  | AckContent
+  | ForwardedContent
+  | NoteContent;
 
 /** Longest text field, in UTF-16 code units. */
 export const MAX_TEXT_LENGTH = 200_000;
@@ -155,7 +161,10 @@ const date: Check = (value) => {
   return match !== null && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]));
 };
 const time: Check = (value) => {
-  const match = typeof value === 'string' ? /^(\d{4}-\d\d-\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/.exec(value) : null;
+  const match =
+    typeof value === 'string'
+      ? /^(\d{4}-\d\d-\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ$/.exec(value)
+      : null;
   return match !== null && date(match[1]);
 };
 const base64Of =
@@ -163,7 +172,9 @@ const base64Of =
   (value) =>
     isBase64Of(value, length);
 const attachments: Check = (value) =>
-  Array.isArray(value) && value.length <= MAX_ATTACHMENTS && value.every((item) => matches(item, ATTACHMENT));
+  Array.isArray(value) &&
+  value.length <= MAX_ATTACHMENTS &&
+  value.every((item) => matches(item, ATTACHMENT));
 
 const ATTACHMENT: Record<string, Check> = {
   name: (value) => typeof value === 'string' && value.length > 0 && utf8(value).length <= 255,
@@ -176,9 +187,19 @@ const ATTACHMENT: Record<string, Check> = {
 
 const consent = oneOf('no', 'ask', 'yes');
 
-const SHAPES: Record<Content['type'], { required: Record<string, Check>; optional?: Record<string, Check> }> = {
+const SHAPES: Record<
+  Content['type'],
+  { required: Record<string, Check>; optional?: Record<string, Check> }
+> = {
   report: {
-    required: { text, consent, addressAs: shortText(200), language: oneOf(...LANGUAGES), reporterBox: base64Of(32), attachments },
+    required: {
+      text,
+      consent,
+      addressAs: shortText(200),
+      language: oneOf(...LANGUAGES),
+      reporterBox: base64Of(32),
+      attachments,
+    },
   },
   message: { required: { text, attachments }, optional: { consent } },
   status: { required: { status: oneOf(...CASE_STATUSES), text } },
@@ -187,26 +208,41 @@ const SHAPES: Record<Content['type'], { required: Record<string, Check>; optiona
   note: { required: { text } },
 };
 
-function matches(value: unknown, shape: Record<string, Check>, optional: Record<string, Check> = {}): boolean {
+function matches(
+  value: unknown,
+  shape: Record<string, Check>,
+  optional: Record<string, Check> = {},
+): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
   // Own properties only: `in` also sees Object.prototype, so "constructor", "toString" or a
   // JSON "__proto__" key would pass as if the shape named them.
-  for (const key of Object.keys(record)) if (!Object.hasOwn(shape, key) && !Object.hasOwn(optional, key)) return false;
-  for (const [key, check] of Object.entries(shape)) if (!Object.hasOwn(record, key) || !check(record[key])) return false;
-  for (const [key, check] of Object.entries(optional)) if (Object.hasOwn(record, key) && !check(record[key])) return false;
+  for (const key of Object.keys(record))
+    if (!Object.hasOwn(shape, key) && !Object.hasOwn(optional, key)) return false;
+  for (const [key, check] of Object.entries(shape))
+    if (!Object.hasOwn(record, key) || !check(record[key])) return false;
+  for (const [key, check] of Object.entries(optional))
+    if (Object.hasOwn(record, key) && !check(record[key])) return false;
   return true;
 }
 
 /** Checks an untrusted value against the content shapes. Throws MalformedError. */
 export function parseContent(value: unknown): Content {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedError('content must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MalformedError('content must be an object');
   const record = value as Record<string, unknown>;
   if (record.v !== 1) throw new MalformedError('unsupported content version');
   const type = record.type;
-  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type)) throw new MalformedError('unknown content type');
+  if (typeof type !== 'string' || !Object.hasOwn(SHAPES, type))
+    throw new MalformedError('unknown content type');
   const shape = SHAPES[type as Content['type']];
-  if (!matches(value, { v: (v) => v === 1, type: (t) => t === type, time, ...shape.required }, shape.optional)) {
+  if (
+    !matches(
+      value,
+      { v: (v) => v === 1, type: (t) => t === type, time, ...shape.required },
+      shape.optional,
+    )
+  ) {
     throw new MalformedError(`content of type ${type} has missing, extra or invalid fields`);
   }
   return value as Content;

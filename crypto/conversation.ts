@@ -12,7 +12,16 @@
 
 import type { Author, ChainProblem, ContentKeyUnwrapper, Reader } from './chain.js';
 import { openConversation, openNotes } from './chain.js';
-import type { AckContent, Consent, Content, ForwardedContent, MessageContent, NoteContent, ReportContent, StatusContent } from './content.js';
+import type {
+  AckContent,
+  Consent,
+  Content,
+  ForwardedContent,
+  MessageContent,
+  NoteContent,
+  ReportContent,
+  StatusContent,
+} from './content.js';
 import { decodeContent } from './content.js';
 import type { OpenedEnvelope } from './envelope.js';
 import { parseEnvelope } from './envelope.js';
@@ -22,7 +31,12 @@ import { toBase64 } from './base64.js';
 import type { SignatureVerifier } from './verify.js';
 
 /** Content a conversation may carry (a note belongs in the notes list only). */
-export type ConversationContent = ReportContent | MessageContent | StatusContent | AckContent | ForwardedContent;
+export type ConversationContent =
+  | ReportContent
+  | MessageContent
+  | StatusContent
+  | AckContent
+  | ForwardedContent;
 
 /** A counsellor the reader trusts. */
 export interface TrustedCounsellor {
@@ -107,15 +121,24 @@ const COUNSELLOR_ONLY: ReadonlySet<Content['type']> = new Set(['status', 'ack', 
  * Whether `content` by `author` may stand at position `index` of the
  * conversation (PROTOCOL §7, "written by"). Throws MisplacedError if not.
  */
-export function checkPlacement(index: number, author: Author, content: Content): asserts content is ConversationContent {
+export function checkPlacement(
+  index: number,
+  author: Author,
+  content: Content,
+): asserts content is ConversationContent {
   if (index === 0) {
-    if (content.type !== 'report') throw new MisplacedError('first-not-report', 'the first message is not a report');
+    if (content.type !== 'report')
+      throw new MisplacedError('first-not-report', 'the first message is not a report');
     return;
   }
   if (content.type === 'report') throw new MisplacedError('second-report', 'a second report');
-  if (content.type === 'note') throw new MisplacedError('note-in-conversation', 'a private note inside the conversation');
+  if (content.type === 'note')
+    throw new MisplacedError('note-in-conversation', 'a private note inside the conversation');
   if (author.kind === 'reporter' && COUNSELLOR_ONLY.has(content.type)) {
-    throw new MisplacedError('counsellor-only', `a ${content.type} message by the reporter (only counsellors write those)`);
+    throw new MisplacedError(
+      'counsellor-only',
+      `a ${content.type} message by the reporter (only counsellors write those)`,
+    );
   }
 }
 
@@ -123,7 +146,11 @@ function wrappedTo(value: unknown): string[] {
   return parseEnvelope(value).keys.map((key) => key.to);
 }
 
-function judgeRecipients(opened: OpenedEnvelope, keys: readonly string[], allowed: ReadonlySet<string>): RecipientFindings {
+function judgeRecipients(
+  opened: OpenedEnvelope,
+  keys: readonly string[],
+  allowed: ReadonlySet<string>,
+): RecipientFindings {
   const signed = opened.recipients;
   const named = new Set([...(signed ?? []), ...keys]);
   return {
@@ -142,7 +169,11 @@ function hasFindings(findings: RecipientFindings): boolean {
  * (chain.ts), then applies the rules of this module to each message that
  * opened. Never throws for a bad message; every problem is kept in place.
  */
-export function readConversation(envelopes: readonly unknown[], reader: Reader | ContentKeyUnwrapper, parties: Parties): ReadConversation {
+export function readConversation(
+  envelopes: readonly unknown[],
+  reader: Reader | ContentKeyUnwrapper,
+  parties: Parties,
+): ReadConversation {
   const opened = openConversation(envelopes, reader, {
     caseNumber: parties.caseNumber,
     counsellorSignKeys: parties.counsellors.map((c) => c.signPublicKey),
@@ -157,7 +188,8 @@ export function readConversation(envelopes: readonly unknown[], reader: Reader |
   const forwardedTo = new Set<string>();
   // First pass: content and its rules, in order (consent is the reporter's latest word before each message).
   const judged = opened.entries.map((entry) => {
-    if (!entry.ok) return { index: entry.index, ok: false as const, error: entry.error, hash: entry.hash };
+    if (!entry.ok)
+      return { index: entry.index, ok: false as const, error: entry.error, hash: entry.hash };
     const hash = entry.opened.hash;
     let content: Content;
     try {
@@ -172,7 +204,13 @@ export function readConversation(envelopes: readonly unknown[], reader: Reader |
       if (!(error instanceof MisplacedError)) throw error;
       return { index: entry.index, ok: false as const, error, hash, author: entry.author, content };
     }
-    const base = { index: entry.index, ok: true as const, author: entry.author, content, opened: entry.opened };
+    const base = {
+      index: entry.index,
+      ok: true as const,
+      author: entry.author,
+      content,
+      opened: entry.opened,
+    };
     switch (content.type) {
       case 'report':
         report = content;
@@ -186,7 +224,10 @@ export function readConversation(envelopes: readonly unknown[], reader: Reader |
         status = content.status;
         return base;
       case 'ack':
-        return { ...base, ackMatches: reportHash !== undefined && content.reportHash === reportHash };
+        return {
+          ...base,
+          ackMatches: reportHash !== undefined && content.reportHash === reportHash,
+        };
       default:
         // 'forwarded' (checkPlacement narrowed the content to the conversation's types)
         if (consent === 'yes' && escalation.has(content.to)) forwardedTo.add(content.to);
@@ -206,7 +247,11 @@ export function readConversation(envelopes: readonly unknown[], reader: Reader |
       intact = false;
       return message;
     }
-    const recipients = judgeRecipients(message.opened, wrappedTo(envelopes[message.index]), allowed);
+    const recipients = judgeRecipients(
+      message.opened,
+      wrappedTo(envelopes[message.index]),
+      allowed,
+    );
     if (hasFindings(recipients)) intact = false;
     return { ...message, recipients };
   });
@@ -234,7 +279,13 @@ export type ReadNote =
       readonly opened: OpenedEnvelope;
       readonly recipients: RecipientFindings;
     }
-  | { readonly index: number; readonly ok: false; readonly error: KluisError; readonly hash: Uint8Array | undefined; readonly fingerprint?: string };
+  | {
+      readonly index: number;
+      readonly ok: false;
+      readonly error: KluisError;
+      readonly hash: Uint8Array | undefined;
+      readonly fingerprint?: string;
+    };
 
 /** A case's private notes, read and judged. */
 export interface ReadNotes {
@@ -249,7 +300,11 @@ export interface ReadNotes {
  * by a trusted counsellor, of type `note`, and sealed for counsellors only
  * (the reporter, too, is an unexpected recipient here).
  */
-export function readNotes(envelopes: readonly unknown[], reader: Reader | ContentKeyUnwrapper, parties: Omit<Parties, 'reporterSignKey'>): ReadNotes {
+export function readNotes(
+  envelopes: readonly unknown[],
+  reader: Reader | ContentKeyUnwrapper,
+  parties: Omit<Parties, 'reporterSignKey'>,
+): ReadNotes {
   const opened = openNotes(envelopes, reader, {
     caseNumber: parties.caseNumber,
     counsellorSignKeys: parties.counsellors.map((c) => c.signPublicKey),
@@ -264,7 +319,13 @@ export function readNotes(envelopes: readonly unknown[], reader: Reader | Conten
     }
     const failed = (error: KluisError): ReadNote => {
       intact = false;
-      return { index: entry.index, ok: false, error, hash: entry.opened.hash, fingerprint: entry.fingerprint };
+      return {
+        index: entry.index,
+        ok: false,
+        error,
+        hash: entry.opened.hash,
+        fingerprint: entry.fingerprint,
+      };
     };
     let content: Content;
     try {
@@ -273,11 +334,24 @@ export function readNotes(envelopes: readonly unknown[], reader: Reader | Conten
       if (!(error instanceof KluisError)) throw error;
       return failed(error);
     }
-    if (content.type !== 'note') return failed(new MisplacedError('not-a-note', `a ${content.type} message in the notes`));
+    if (content.type !== 'note')
+      return failed(new MisplacedError('not-a-note', `a ${content.type} message in the notes`));
     const recipients = judgeRecipients(entry.opened, wrappedTo(envelopes[entry.index]), allowed);
     if (hasFindings(recipients)) intact = false;
-    return { index: entry.index, ok: true, fingerprint: entry.fingerprint, content, opened: entry.opened, recipients };
+    return {
+      index: entry.index,
+      ok: true,
+      fingerprint: entry.fingerprint,
+      content,
+      opened: entry.opened,
+      recipients,
+    };
   });
   const last = opened.entries.at(-1);
-  return { notes, problems: opened.problems, lastHash: last ? (last.ok ? last.opened.hash : last.hash) : undefined, intact };
+  return {
+    notes,
+    problems: opened.problems,
+    lastHash: last ? (last.ok ? last.opened.hash : last.hash) : undefined,
+    intact,
+  };
 }

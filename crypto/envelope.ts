@@ -38,12 +38,15 @@ const FINGERPRINT_FIELD_BYTES = 24;
 export const PAYLOAD_HEADER_BYTES = 1 + 4 + 32 + 32 + 64 + 4;
 /** Bytes before the content in a version 2 payload sealed for `recipients` recipients. */
 export function payloadHeaderBytes(version: PayloadVersion, recipients: number): number {
-  return version === 1 ? PAYLOAD_HEADER_BYTES : PAYLOAD_HEADER_BYTES + 1 + FINGERPRINT_FIELD_BYTES * recipients;
+  return version === 1
+    ? PAYLOAD_HEADER_BYTES
+    : PAYLOAD_HEADER_BYTES + 1 + FINGERPRINT_FIELD_BYTES * recipients;
 }
 /** The predecessor of the first message of a case: 32 zero bytes. (Readers compare against a fresh copy, so a caller that mutates this cannot change what the chain accepts.) */
 export const GENESIS_HASH: Uint8Array = new Uint8Array(32);
 /** Largest ciphertext an envelope can carry. */
-export const MAX_CIPHERTEXT_BYTES = paddedLength(payloadHeaderBytes(2, MAX_RECIPIENTS) + MAX_CONTENT_BYTES) + 16;
+export const MAX_CIPHERTEXT_BYTES =
+  paddedLength(payloadHeaderBytes(2, MAX_RECIPIENTS) + MAX_CONTENT_BYTES) + 16;
 
 /** One recipient's copy of the content key. */
 export interface WrappedKey {
@@ -123,15 +126,21 @@ export interface OpenedEnvelope {
 
 /** Recipient fingerprints in their signed order: sorted by their ASCII bytes, distinct. */
 export function sortedFingerprints(fingerprints: readonly string[]): string[] {
-  for (const fingerprint of fingerprints) if (!isFingerprint(fingerprint)) throw new MalformedError('recipient fingerprint is malformed');
+  for (const fingerprint of fingerprints)
+    if (!isFingerprint(fingerprint)) throw new MalformedError('recipient fingerprint is malformed');
   const sorted = [...fingerprints].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (sorted.some((fingerprint, i) => i > 0 && fingerprint === sorted[i - 1])) throw new MalformedError('duplicate recipient');
+  if (sorted.some((fingerprint, i) => i > 0 && fingerprint === sorted[i - 1]))
+    throw new MalformedError('duplicate recipient');
   return sorted;
 }
 
 function recipientField(sorted: readonly string[]): Uint8Array {
-  if (sorted.length === 0 || sorted.length > MAX_RECIPIENTS) throw new MalformedError('wrong number of recipients');
-  return concatBytes(new Uint8Array([sorted.length]), ...sorted.map((fingerprint) => utf8(fingerprint)));
+  if (sorted.length === 0 || sorted.length > MAX_RECIPIENTS)
+    throw new MalformedError('wrong number of recipients');
+  return concatBytes(
+    new Uint8Array([sorted.length]),
+    ...sorted.map((fingerprint) => utf8(fingerprint)),
+  );
 }
 
 /**
@@ -147,9 +156,20 @@ export function messageSignedBytes(
   recipients: readonly string[] | undefined,
 ): Uint8Array {
   if (!isCaseNumber(caseNumber)) throw new MalformedError('not a case number');
-  const head = [utf8(caseNumber), u32be(seq), expectBytes(prev, 32, 'prev'), expectBytes(author, 32, 'author')];
+  const head = [
+    utf8(caseNumber),
+    u32be(seq),
+    expectBytes(prev, 32, 'prev'),
+    expectBytes(author, 32, 'author'),
+  ];
   if (recipients === undefined) {
-    return concatBytes(utf8('kluis/v1/message'), new Uint8Array([0]), ...head, u32be(content.length), content);
+    return concatBytes(
+      utf8('kluis/v1/message'),
+      new Uint8Array([0]),
+      ...head,
+      u32be(content.length),
+      content,
+    );
   }
   return concatBytes(
     utf8('kluis/v2/message'),
@@ -199,8 +219,13 @@ function wrapNonce(ephemeralPublicKey: Uint8Array, recipientBoxPublicKey: Uint8A
 }
 
 /** Wraps a content key for one recipient with a fresh ephemeral key. Used when sealing and when forwarding. */
-export function wrapContentKey(contentKey: Uint8Array, recipient: Recipient, random: RandomSource = secureRandom): WrappedKey {
-  if (!isFingerprint(recipient.fingerprint)) throw new MalformedError('recipient fingerprint is malformed');
+export function wrapContentKey(
+  contentKey: Uint8Array,
+  recipient: Recipient,
+  random: RandomSource = secureRandom,
+): WrappedKey {
+  if (!isFingerprint(recipient.fingerprint))
+    throw new MalformedError('recipient fingerprint is malformed');
   expectBytes(recipient.boxPublicKey, 32, 'recipient box key');
   const ephemeral = nacl.box.keyPair.fromSecretKey(expectBytes(random(32), 32, 'random'));
   const wrapped = nacl.box(
@@ -226,14 +251,29 @@ export function sealEnvelope(input: SealInput, random: RandomSource = secureRand
   const { caseNumber, seq, prev, author, content, recipients } = input;
   const version = input.version ?? ENVELOPE_VERSION;
   if (content.length > MAX_CONTENT_BYTES) throw new MalformedError('content is too large');
-  if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS) throw new MalformedError('wrong number of recipients');
-  const signed = version === 1 ? undefined : sortedFingerprints(recipients.map((r) => r.fingerprint));
+  if (recipients.length === 0 || recipients.length > MAX_RECIPIENTS)
+    throw new MalformedError('wrong number of recipients');
+  const signed =
+    version === 1 ? undefined : sortedFingerprints(recipients.map((r) => r.fingerprint));
   if (new Set(recipients.map((r) => r.fingerprint)).size !== recipients.length) {
     throw new MalformedError('duplicate recipient');
   }
   expectBytes(author.secretKey, 64, 'author secret key');
-  const signature = sign(messageSignedBytes(caseNumber, seq, prev, author.publicKey, content, signed), author.secretKey);
-  const payload = pad(encodePayload({ version, seq, prev, author: author.publicKey, signature, recipients: signed ?? [], content }));
+  const signature = sign(
+    messageSignedBytes(caseNumber, seq, prev, author.publicKey, content, signed),
+    author.secretKey,
+  );
+  const payload = pad(
+    encodePayload({
+      version,
+      seq,
+      prev,
+      author: author.publicKey,
+      signature,
+      recipients: signed ?? [],
+      content,
+    }),
+  );
   const contentKey = expectBytes(random(32), 32, 'random').slice();
   const nonce = expectBytes(random(24), 24, 'random').slice();
   const ciphertext = sealSecretbox(contentKey, nonce, payload);
@@ -245,7 +285,10 @@ export function sealEnvelope(input: SealInput, random: RandomSource = secureRand
 const ENVELOPE_KEYS = ['ct', 'keys', 'nonce', 'v'];
 const WRAPPED_KEY_KEYS = ['epk', 'to', 'wk'];
 
-function hasExactKeys(value: unknown, expected: readonly string[]): value is Record<string, unknown> {
+function hasExactKeys(
+  value: unknown,
+  expected: readonly string[],
+): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const keys = Object.keys(value).sort();
   return keys.length === expected.length && keys.every((key, i) => key === expected[i]);
@@ -254,7 +297,11 @@ function hasExactKeys(value: unknown, expected: readonly string[]): value is Rec
 /** True iff `length` is a ciphertext length some payload pads to. */
 export function isValidCiphertextLength(length: number): boolean {
   const padded = length - SECRETBOX_OVERHEAD;
-  return padded >= PAYLOAD_HEADER_BYTES && length <= MAX_CIPHERTEXT_BYTES && paddedLength(padded) === padded;
+  return (
+    padded >= PAYLOAD_HEADER_BYTES &&
+    length <= MAX_CIPHERTEXT_BYTES &&
+    paddedLength(padded) === padded
+  );
 }
 
 /**
@@ -268,12 +315,18 @@ export function parseEnvelope(value: unknown): Envelope {
 }
 
 /** parseEnvelope, keeping the decoded nonce and ciphertext so they are decoded once. */
-function decodeEnvelope(value: unknown): { envelope: Envelope; nonce: Uint8Array; ciphertext: Uint8Array } {
-  if (!hasExactKeys(value, ENVELOPE_KEYS)) throw new MalformedError('envelope has missing or extra fields');
+function decodeEnvelope(value: unknown): {
+  envelope: Envelope;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+} {
+  if (!hasExactKeys(value, ENVELOPE_KEYS))
+    throw new MalformedError('envelope has missing or extra fields');
   if (value.v !== 1) throw new MalformedError('unsupported envelope version');
   const nonce = fromBase64(value.nonce as string, { expectedLength: 24 });
   const ciphertext = fromBase64(value.ct as string, { maxLength: MAX_CIPHERTEXT_BYTES });
-  if (!isValidCiphertextLength(ciphertext.length)) throw new MalformedError('ciphertext length is not a padded length');
+  if (!isValidCiphertextLength(ciphertext.length))
+    throw new MalformedError('ciphertext length is not a padded length');
   parseWrappedKeys(value.keys);
   return { envelope: value as unknown as Envelope, nonce, ciphertext };
 }
@@ -285,7 +338,8 @@ export function parseWrappedKeys(value: unknown): readonly WrappedKey[] {
   }
   const seen = new Set<string>();
   for (const entry of value) {
-    if (!hasExactKeys(entry, WRAPPED_KEY_KEYS)) throw new MalformedError('wrapped key has missing or extra fields');
+    if (!hasExactKeys(entry, WRAPPED_KEY_KEYS))
+      throw new MalformedError('wrapped key has missing or extra fields');
     if (!isFingerprint(entry.to)) throw new MalformedError('wrapped key recipient is malformed');
     if (seen.has(entry.to)) throw new MalformedError('duplicate recipient');
     seen.add(entry.to);
@@ -301,7 +355,12 @@ export function unwrapContentKey(envelope: Envelope, key: RecipientKey): Uint8Ar
   if (!entry) throw new WrongKeyError('envelope is not addressed to this key');
   const ephemeral = fromBase64(entry.epk, { expectedLength: 32 });
   const wrapped = fromBase64(entry.wk, { expectedLength: 48 });
-  const contentKey = nacl.box.open(wrapped, wrapNonce(ephemeral, key.boxPublicKey), ephemeral, key.boxSecretKey);
+  const contentKey = nacl.box.open(
+    wrapped,
+    wrapNonce(ephemeral, key.boxPublicKey),
+    ephemeral,
+    key.boxSecretKey,
+  );
   if (!contentKey) throw new AuthenticationError('wrapped key does not open');
   return contentKey;
 }
@@ -383,5 +442,14 @@ function openDecoded(
   if (!verifySignature(signed, signature, author, options.verifier)) {
     throw new BadSignatureError('message signature does not verify for this case');
   }
-  return { version, seq, prev, author, recipients, content, hash: hashOf(nonce, ciphertext), contentKey };
+  return {
+    version,
+    seq,
+    prev,
+    author,
+    recipients,
+    content,
+    hash: hashOf(nonce, ciphertext),
+    contentKey,
+  };
 }

@@ -64,7 +64,12 @@ export class OutOfOrderError extends KluisError {
 }
 
 /** Why a message that opened may not stand where it is (PROTOCOL §7, "written by"). */
-export type MisplacedReason = 'first-not-report' | 'second-report' | 'note-in-conversation' | 'counsellor-only' | 'not-a-note';
+export type MisplacedReason =
+  | 'first-not-report'
+  | 'second-report'
+  | 'note-in-conversation'
+  | 'counsellor-only'
+  | 'not-a-note';
 
 /** A well-signed message whose content may not stand where it is: a second report, a note in the conversation, a status by the reporter. */
 export class MisplacedError extends KluisError {

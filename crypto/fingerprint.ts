@@ -17,7 +17,13 @@ const FINGERPRINT_PATTERN = /^[0-9A-HJKMNP-TV-Z]{24}$/;
 
 /** Fingerprint of an Ed25519 public key: 24 Crockford symbols, no separators. */
 export function fingerprintOf(signPublicKey: Uint8Array): string {
-  return toCrockford(labelledHash('kluis/v1/fingerprint', FINGERPRINT_BYTES, expectBytes(signPublicKey, 32, 'public key')));
+  return toCrockford(
+    labelledHash(
+      'kluis/v1/fingerprint',
+      FINGERPRINT_BYTES,
+      expectBytes(signPublicKey, 32, 'public key'),
+    ),
+  );
 }
 
 /** True iff `text` is a canonical fingerprint. */

@@ -32,7 +32,11 @@ export function hmacSha512(key: Uint8Array, data: Uint8Array): Uint8Array {
  * truncated to `length` bytes. Labels are ASCII and never contain 0x00,
  * so distinct labels can never produce the same input.
  */
-export function labelledHash(label: string, length: number, ...parts: readonly Uint8Array[]): Uint8Array {
+export function labelledHash(
+  label: string,
+  length: number,
+  ...parts: readonly Uint8Array[]
+): Uint8Array {
   return sha512(concatBytes(utf8(label), new Uint8Array([0]), ...parts)).slice(0, length);
 }
 

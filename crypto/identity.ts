@@ -53,7 +53,12 @@ export interface VerifiedBundle {
 }
 
 /** Rebuilds an identity from its two 32-byte seeds (signing seed, box secret key). */
-export function identityFromSeeds(role: Role, name: string, signSeed: Uint8Array, boxSecret: Uint8Array): Identity {
+export function identityFromSeeds(
+  role: Role,
+  name: string,
+  signSeed: Uint8Array,
+  boxSecret: Uint8Array,
+): Identity {
   checkName(name);
   if (!(role in ROLE_CODES)) throw new MalformedError('unknown role');
   return {
@@ -65,19 +70,30 @@ export function identityFromSeeds(role: Role, name: string, signSeed: Uint8Array
 }
 
 /** Generates a new identity. */
-export function generateIdentity(role: Role, name: string, random: RandomSource = secureRandom): Identity {
+export function generateIdentity(
+  role: Role,
+  name: string,
+  random: RandomSource = secureRandom,
+): Identity {
   return identityFromSeeds(role, name, random(32), random(32));
 }
 
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new MalformedError('name must be a non-empty string');
+  if (typeof name !== 'string' || name.length === 0)
+    throw new MalformedError('name must be a non-empty string');
   if (utf8(name).length > MAX_NAME_BYTES) throw new MalformedError('name is too long');
-  if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name)) throw new MalformedError('name contains control characters');
+  if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(name))
+    throw new MalformedError('name contains control characters');
   if (name !== name.normalize('NFC')) throw new MalformedError('name must be NFC-normalised');
 }
 
 /** The bytes an identity signs to publish its bundle. */
-export function bundleSignedBytes(role: Role, name: string, signPublicKey: Uint8Array, boxPublicKey: Uint8Array): Uint8Array {
+export function bundleSignedBytes(
+  role: Role,
+  name: string,
+  signPublicKey: Uint8Array,
+  boxPublicKey: Uint8Array,
+): Uint8Array {
   const nameBytes = utf8(name);
   return concatBytes(
     utf8('kluis/v1/bundle'),
@@ -91,7 +107,12 @@ export function bundleSignedBytes(role: Role, name: string, signPublicKey: Uint8
 
 /** The self-signed public bundle of an identity. */
 export function exportBundle(identity: Identity): PublicBundle {
-  const signed = bundleSignedBytes(identity.role, identity.name, identity.sign.publicKey, identity.box.publicKey);
+  const signed = bundleSignedBytes(
+    identity.role,
+    identity.name,
+    identity.sign.publicKey,
+    identity.box.publicKey,
+  );
   return {
     v: 1,
     role: identity.role,
@@ -118,7 +139,8 @@ export function verifyBundle(value: unknown, verifier?: SignatureVerifier): Veri
   }
   const bundle = value as Record<string, unknown>;
   if (bundle.v !== 1) throw new MalformedError('unsupported bundle version');
-  if (bundle.role !== 'counsellor' && bundle.role !== 'escalation') throw new MalformedError('unknown role');
+  if (bundle.role !== 'counsellor' && bundle.role !== 'escalation')
+    throw new MalformedError('unknown role');
   checkName(bundle.name);
   const signPublicKey = fromBase64(bundle.sign as string, { expectedLength: 32 });
   const boxPublicKey = fromBase64(bundle.box as string, { expectedLength: 32 });

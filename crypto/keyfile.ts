@@ -24,7 +24,12 @@ export interface ScryptParams {
 }
 
 /** Derives `length` key bytes from a passphrase with scrypt. */
-export type ScryptKdf = (passphrase: Uint8Array, salt: Uint8Array, params: ScryptParams, length: number) => Promise<Uint8Array>;
+export type ScryptKdf = (
+  passphrase: Uint8Array,
+  salt: Uint8Array,
+  params: ScryptParams,
+  length: number,
+) => Promise<Uint8Array>;
 
 /** Default cost: N = 2^17, r = 8, p = 1 (128 MiB). */
 export const DEFAULT_SCRYPT_PARAMS: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
@@ -35,7 +40,13 @@ const MAX_LOG_N = 22;
 export interface KeyFile {
   readonly v: 1;
   readonly type: 'kluis-key-file';
-  readonly kdf: { readonly name: 'scrypt'; readonly N: number; readonly r: number; readonly p: number; readonly salt: string };
+  readonly kdf: {
+    readonly name: 'scrypt';
+    readonly N: number;
+    readonly r: number;
+    readonly p: number;
+    readonly salt: string;
+  };
   /** secretbox nonce, base64 (24 bytes). */
   readonly nonce: string;
   /** secretbox of signSeed || boxSecretKey, base64 (80 bytes). */
@@ -45,13 +56,20 @@ export interface KeyFile {
 }
 
 function passphraseBytes(passphrase: string): Uint8Array {
-  if (typeof passphrase !== 'string' || passphrase.length === 0) throw new MalformedError('passphrase must not be empty');
+  if (typeof passphrase !== 'string' || passphrase.length === 0)
+    throw new MalformedError('passphrase must not be empty');
   return utf8(passphrase.normalize('NFC'));
 }
 
 function checkParams(params: ScryptParams): void {
   const logN = Math.log2(params.N);
-  if (!Number.isInteger(logN) || logN < MIN_LOG_N || logN > MAX_LOG_N || params.r !== 8 || params.p !== 1) {
+  if (
+    !Number.isInteger(logN) ||
+    logN < MIN_LOG_N ||
+    logN > MAX_LOG_N ||
+    params.r !== 8 ||
+    params.p !== 1
+  ) {
     throw new MalformedError('scrypt parameters out of the accepted range');
   }
 }
@@ -67,7 +85,11 @@ export async function sealKeyFile(
   checkParams(params);
   const salt = expectBytes(random(16), 16, 'random').slice();
   const nonce = expectBytes(random(24), 24, 'random').slice();
-  const key = expectBytes(await kdf(passphraseBytes(passphrase), salt, params, 32), 32, 'derived key');
+  const key = expectBytes(
+    await kdf(passphraseBytes(passphrase), salt, params, 32),
+    32,
+    'derived key',
+  );
   const seeds = concatBytes(identity.sign.secretKey.subarray(0, 32), identity.box.secretKey);
   return {
     v: 1,
@@ -94,7 +116,8 @@ export function parseKeyFile(value: unknown): KeyFile {
     throw new MalformedError('not a Kluis key file');
   }
   const kdf = value.kdf;
-  if (!exactKeys(kdf, KDF_KEYS) || kdf.name !== 'scrypt') throw new MalformedError('unsupported key derivation');
+  if (!exactKeys(kdf, KDF_KEYS) || kdf.name !== 'scrypt')
+    throw new MalformedError('unsupported key derivation');
   checkParams({ N: kdf.N as number, r: kdf.r as number, p: kdf.p as number });
   fromBase64(kdf.salt as string, { expectedLength: 16 });
   fromBase64(value.nonce as string, { expectedLength: 24 });
@@ -108,10 +131,19 @@ export function parseKeyFile(value: unknown): KeyFile {
  * the file was altered); MalformedError that the file is not a key file or
  * its keys do not match its bundle.
  */
-export async function openKeyFile(value: unknown, passphrase: string, kdf: ScryptKdf): Promise<Identity> {
+export async function openKeyFile(
+  value: unknown,
+  passphrase: string,
+  kdf: ScryptKdf,
+): Promise<Identity> {
   const file = parseKeyFile(value);
   const key = expectBytes(
-    await kdf(passphraseBytes(passphrase), fromBase64(file.kdf.salt), { N: file.kdf.N, r: file.kdf.r, p: file.kdf.p }, 32),
+    await kdf(
+      passphraseBytes(passphrase),
+      fromBase64(file.kdf.salt),
+      { N: file.kdf.N, r: file.kdf.r, p: file.kdf.p },
+      32,
+    ),
     32,
     'derived key',
   );
@@ -121,7 +153,12 @@ export async function openKeyFile(value: unknown, passphrase: string, kdf: Scryp
   } catch {
     throw new AuthenticationError('wrong passphrase, or the key file was altered');
   }
-  const identity = identityFromSeeds(file.bundle.role, file.bundle.name, seeds.slice(0, 32), seeds.slice(32));
+  const identity = identityFromSeeds(
+    file.bundle.role,
+    file.bundle.name,
+    seeds.slice(0, 32),
+    seeds.slice(32),
+  );
   const bundle = exportBundle(identity);
   if (bundle.sign !== file.bundle.sign || bundle.box !== file.bundle.box) {
     throw new MalformedError('key file keys do not match its bundle');

@@ -17,8 +17,10 @@ export const MAX_POW_BITS = 32;
 export const MAX_POW_CHALLENGE_BYTES = 64;
 
 function input(challenge: Uint8Array, bits: number): Uint8Array {
-  if (!Number.isInteger(bits) || bits < 0 || bits > MAX_POW_BITS) throw new MalformedError('difficulty out of range');
-  if (challenge.length === 0 || challenge.length > MAX_POW_CHALLENGE_BYTES) throw new MalformedError('challenge length out of range');
+  if (!Number.isInteger(bits) || bits < 0 || bits > MAX_POW_BITS)
+    throw new MalformedError('difficulty out of range');
+  if (challenge.length === 0 || challenge.length > MAX_POW_CHALLENGE_BYTES)
+    throw new MalformedError('challenge length out of range');
   return concatBytes(utf8('kluis/v1/pow'), new Uint8Array([0, bits]), challenge, new Uint8Array(8));
 }
 
@@ -42,7 +44,8 @@ export function checkPow(challenge: Uint8Array, bits: number, nonce: number): bo
 
 /** Like checkPow, but throws InsufficientWorkError. */
 export function verifyPow(challenge: Uint8Array, bits: number, nonce: number): void {
-  if (!checkPow(challenge, bits, nonce)) throw new InsufficientWorkError('proof of work does not meet the difficulty');
+  if (!checkPow(challenge, bits, nonce))
+    throw new InsufficientWorkError('proof of work does not meet the difficulty');
 }
 
 /**
@@ -51,7 +54,12 @@ export function verifyPow(challenge: Uint8Array, bits: number, nonce: number): v
  * report progress and keep a page responsive; the expected number of tries
  * is 2^bits.
  */
-export function solvePow(challenge: Uint8Array, bits: number, start = 0, count = Number.MAX_SAFE_INTEGER): number | undefined {
+export function solvePow(
+  challenge: Uint8Array,
+  bits: number,
+  start = 0,
+  count = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const buffer = input(challenge, bits);
   const end = Math.min(Number.MAX_SAFE_INTEGER, start + count);
   for (let nonce = start; nonce < end; nonce++) {

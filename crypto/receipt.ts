@@ -81,7 +81,8 @@ function checkSymbols(caseNumber: string, secret: Uint8Array): string {
 export function formatReceiptCode(code: ReceiptCode): string {
   if (!isCaseNumber(code.caseNumber)) throw new MalformedError('not a case number');
   expectBytes(code.secret, RECEIPT_SECRET_BYTES, 'receipt secret');
-  const symbols = code.caseNumber + toCrockford(code.secret) + checkSymbols(code.caseNumber, code.secret);
+  const symbols =
+    code.caseNumber + toCrockford(code.secret) + checkSymbols(code.caseNumber, code.secret);
   return groupByFour(symbols);
 }
 
@@ -96,7 +97,10 @@ export function parseReceiptCode(typed: string): ReceiptCode {
   }
   const symbols = normaliseCrockford(typed);
   if (!/^[0-9A-HJKMNP-TV-Z]*$/.test(symbols)) {
-    throw new InvalidReceiptCodeError('character', 'receipt code has a character outside its alphabet');
+    throw new InvalidReceiptCodeError(
+      'character',
+      'receipt code has a character outside its alphabet',
+    );
   }
   if (symbols.length !== RECEIPT_CODE_SYMBOLS) {
     throw new InvalidReceiptCodeError('length', 'receipt code has the wrong length');
@@ -109,7 +113,10 @@ export function parseReceiptCode(typed: string): ReceiptCode {
     throw new InvalidReceiptCodeError('character', 'receipt code secret is not valid');
   }
   if (checkSymbols(caseNumber, secret) !== symbols.slice(24)) {
-    throw new InvalidReceiptCodeError('checksum', 'receipt code check group does not match: a typo?');
+    throw new InvalidReceiptCodeError(
+      'checksum',
+      'receipt code check group does not match: a typo?',
+    );
   }
   return { caseNumber, secret };
 }
@@ -129,5 +136,11 @@ export function deriveReporterKeys(code: ReceiptCode): ReporterKeys {
   const sign = nacl.sign.keyPair.fromSeed(deriveKey(root, 'kluis/v1/reporter-sign'));
   const box = nacl.box.keyPair.fromSecretKey(deriveKey(root, 'kluis/v1/reporter-box'));
   const authKey = deriveKey(root, 'kluis/v1/server-auth');
-  return { sign, box, fingerprint: fingerprintOf(sign.publicKey), authKey, verifier: authVerifier(authKey) };
+  return {
+    sign,
+    box,
+    fingerprint: fingerprintOf(sign.publicKey),
+    authKey,
+    verifier: authVerifier(authKey),
+  };
 }

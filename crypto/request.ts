@@ -78,12 +78,28 @@ export function isRequestOrigin(value: unknown): value is string {
 
 /** The canonical text a request signature covers, as UTF-8 bytes. */
 export function canonicalRequest(parts: RequestParts): Uint8Array {
-  if (!isRequestOrigin(parts.origin)) throw new MalformedError('origin must be a serialised http(s) origin such as https://kluis.example.org');
-  if (!/^[A-Z]{1,10}$/.test(parts.method)) throw new MalformedError('method must be an upper-case token');
-  if (!/^\/[\x21-\x7e]{0,2047}$/.test(parts.path)) throw new MalformedError('path must be printable ASCII starting with /');
-  if (!Number.isSafeInteger(parts.time) || parts.time < 0) throw new MalformedError('time out of range');
+  if (!isRequestOrigin(parts.origin))
+    throw new MalformedError(
+      'origin must be a serialised http(s) origin such as https://kluis.example.org',
+    );
+  if (!/^[A-Z]{1,10}$/.test(parts.method))
+    throw new MalformedError('method must be an upper-case token');
+  if (!/^\/[\x21-\x7e]{0,2047}$/.test(parts.path))
+    throw new MalformedError('path must be printable ASCII starting with /');
+  if (!Number.isSafeInteger(parts.time) || parts.time < 0)
+    throw new MalformedError('time out of range');
   fromBase64(parts.nonce, { expectedLength: 16 });
-  return utf8([REQUEST_LABEL, parts.origin, parts.method, parts.path, String(parts.time), parts.nonce, bodyHash(parts.body)].join('\n'));
+  return utf8(
+    [
+      REQUEST_LABEL,
+      parts.origin,
+      parts.method,
+      parts.path,
+      String(parts.time),
+      parts.nonce,
+      bodyHash(parts.body),
+    ].join('\n'),
+  );
 }
 
 /** Signs a request; returns the headers to send. */
@@ -115,11 +131,17 @@ export function parseRequestHeaders(headers: Partial<Record<string, string | und
   const nonce = headers[REQUEST_HEADERS.nonce];
   const signature = headers[REQUEST_HEADERS.signature];
   if (!isFingerprint(key)) throw new MalformedError('missing or malformed key header');
-  if (typeof time !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(time)) throw new MalformedError('missing or malformed time header');
+  if (typeof time !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(time))
+    throw new MalformedError('missing or malformed time header');
   if (typeof nonce !== 'string') throw new MalformedError('missing nonce header');
   fromBase64(nonce, { expectedLength: 16 });
   if (typeof signature !== 'string') throw new MalformedError('missing signature header');
-  return { key, time: Number(time), nonce, signature: fromBase64(signature, { expectedLength: 64 }) };
+  return {
+    key,
+    time: Number(time),
+    nonce,
+    signature: fromBase64(signature, { expectedLength: 64 }),
+  };
 }
 
 /** Checks a request signature against the signer's public key. Throws BadSignatureError. */
@@ -136,7 +158,8 @@ export function verifyRequest(
 
 /** Checks that a request's time lies within `windowSeconds` of `now` (both in seconds). Throws ExpiredError. */
 export function checkRequestTime(time: number, now: number, windowSeconds: number): void {
-  if (Math.abs(now - time) > windowSeconds) throw new ExpiredError('request time is outside the accepted window');
+  if (Math.abs(now - time) > windowSeconds)
+    throw new ExpiredError('request time is outside the accepted window');
 }
 
 /**

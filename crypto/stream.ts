@@ -24,7 +24,8 @@ export const STREAM_MAX_CHUNKS = 0xffffffff;
 /** The nonce of chunk `index`. */
 export function chunkNonce(prefix: Uint8Array, index: number, last: boolean): Uint8Array {
   expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
-  if (!Number.isInteger(index) || index < 0 || index > STREAM_MAX_CHUNKS) throw new MalformedError('chunk index out of range');
+  if (!Number.isInteger(index) || index < 0 || index > STREAM_MAX_CHUNKS)
+    throw new MalformedError('chunk index out of range');
   const nonce = new Uint8Array(24);
   nonce.set(prefix);
   new DataView(nonce.buffer).setUint32(STREAM_PREFIX_BYTES, index, false);
@@ -33,18 +34,42 @@ export function chunkNonce(prefix: Uint8Array, index: number, last: boolean): Ui
 }
 
 /** Seals one chunk. Lets an upload resume at chunk `index` without re-reading what was sent. */
-export function encryptChunk(key: Uint8Array, prefix: Uint8Array, index: number, plaintext: Uint8Array, last: boolean): Uint8Array {
+export function encryptChunk(
+  key: Uint8Array,
+  prefix: Uint8Array,
+  index: number,
+  plaintext: Uint8Array,
+  last: boolean,
+): Uint8Array {
   if (plaintext.length > STREAM_CHUNK_BYTES) throw new MalformedError('chunk is too large');
-  if (!last && plaintext.length !== STREAM_CHUNK_BYTES) throw new MalformedError('only the last chunk may be short');
-  if (last && plaintext.length === 0 && index !== 0) throw new MalformedError('only an empty stream has an empty last chunk');
-  return sealSecretbox(expectBytes(key, 32, 'stream key'), chunkNonce(prefix, index, last), plaintext);
+  if (!last && plaintext.length !== STREAM_CHUNK_BYTES)
+    throw new MalformedError('only the last chunk may be short');
+  if (last && plaintext.length === 0 && index !== 0)
+    throw new MalformedError('only an empty stream has an empty last chunk');
+  return sealSecretbox(
+    expectBytes(key, 32, 'stream key'),
+    chunkNonce(prefix, index, last),
+    plaintext,
+  );
 }
 
 /** Opens one chunk, or throws AuthenticationError. */
-export function decryptChunk(key: Uint8Array, prefix: Uint8Array, index: number, sealed: Uint8Array, last: boolean): Uint8Array {
+export function decryptChunk(
+  key: Uint8Array,
+  prefix: Uint8Array,
+  index: number,
+  sealed: Uint8Array,
+  last: boolean,
+): Uint8Array {
   const what = `chunk ${index}${last ? ' (as the last chunk)' : ''}`;
-  const plaintext = openSecretbox(expectBytes(key, 32, 'stream key'), chunkNonce(prefix, index, last), sealed, what);
-  if (last && plaintext.length === 0 && index !== 0) throw new MalformedError('empty last chunk after data');
+  const plaintext = openSecretbox(
+    expectBytes(key, 32, 'stream key'),
+    chunkNonce(prefix, index, last),
+    sealed,
+    what,
+  );
+  if (last && plaintext.length === 0 && index !== 0)
+    throw new MalformedError('empty last chunk after data');
   return plaintext;
 }
 
@@ -64,7 +89,9 @@ export function streamPlaintextLength(length: number): number {
   if (!Number.isSafeInteger(length) || length < SECRETBOX_OVERHEAD) return -1;
   const chunks = Math.ceil(length / STREAM_SEALED_CHUNK_BYTES);
   const plaintext = length - chunks * SECRETBOX_OVERHEAD;
-  return streamCiphertextLength(plaintext) === length && (plaintext > 0 || chunks === 1) ? plaintext : -1;
+  return streamCiphertextLength(plaintext) === length && (plaintext > 0 || chunks === 1)
+    ? plaintext
+    : -1;
 }
 
 /**
@@ -80,7 +107,10 @@ class Chunker {
   #index = 0;
   #finished = false;
 
-  constructor(size: number, handle: (index: number, chunk: Uint8Array, last: boolean) => Uint8Array) {
+  constructor(
+    size: number,
+    handle: (index: number, chunk: Uint8Array, last: boolean) => Uint8Array,
+  ) {
     this.#buffer = new Uint8Array(size);
     this.#handle = handle;
   }
@@ -120,7 +150,9 @@ export class StreamEncryptor {
   constructor(key: Uint8Array, prefix: Uint8Array) {
     expectBytes(key, 32, 'stream key');
     expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
-    this.#chunks = new Chunker(STREAM_CHUNK_BYTES, (index, chunk, last) => encryptChunk(key, prefix, index, chunk, last));
+    this.#chunks = new Chunker(STREAM_CHUNK_BYTES, (index, chunk, last) =>
+      encryptChunk(key, prefix, index, chunk, last),
+    );
   }
 
   /** Adds plaintext; returns the sealed chunks now complete (possibly none). */
@@ -146,7 +178,8 @@ export class StreamDecryptor {
     expectBytes(key, 32, 'stream key');
     expectBytes(prefix, STREAM_PREFIX_BYTES, 'stream prefix');
     this.#chunks = new Chunker(STREAM_SEALED_CHUNK_BYTES, (index, sealed, last) => {
-      if (last && sealed.length < SECRETBOX_OVERHEAD) throw new AuthenticationError('stream is truncated');
+      if (last && sealed.length < SECRETBOX_OVERHEAD)
+        throw new AuthenticationError('stream is truncated');
       return decryptChunk(key, prefix, index, sealed, last);
     });
   }

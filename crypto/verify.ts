@@ -9,7 +9,11 @@
 import nacl from 'tweetnacl';
 
 /** Returns true iff `signature` is a valid Ed25519 signature of `message` by `publicKey`. */
-export type SignatureVerifier = (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean;
+export type SignatureVerifier = (
+  message: Uint8Array,
+  signature: Uint8Array,
+  publicKey: Uint8Array,
+) => boolean;
 
 /** Pure-JS verification through tweetnacl. */
 export const naclVerifier: SignatureVerifier = (message, signature, publicKey) =>
@@ -17,8 +21,8 @@ export const naclVerifier: SignatureVerifier = (message, signature, publicKey) =
 
 // The group order L, little-endian: S must be below it.
 const ORDER = [
-  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
 ];
 
 /**

@@ -5,7 +5,13 @@
  */
 
 import { resolve } from 'node:path';
-import { checkStore, count, damageLines, hasDamage, summaryLine } from '../server/ops/check-store.js';
+import {
+  checkStore,
+  count,
+  damageLines,
+  hasDamage,
+  summaryLine,
+} from '../server/ops/check-store.js';
 import { defaultDataDir, EXIT, parseArgs, runScript, UsageError } from '../server/ops/cli.js';
 import { fixPreciseTimes, type PreciseTime } from '../server/ops/store-times.js';
 
@@ -18,14 +24,24 @@ exit: 0 no damage; 1 damage or precise modification times (listed); 2 usage`;
 
 /** "records/AB/ABCDEFGH.json (mtime, atime)", for at most `max` entries. */
 function listTimes(entries: readonly PreciseTime[], max = 5): string {
-  const shown = entries.slice(0, max).map((e) => `${e.path}${e.directory ? '/' : ''} (${[e.mtime ? 'mtime' : '', e.atime ? 'atime' : ''].filter(Boolean).join(', ')})`);
+  const shown = entries
+    .slice(0, max)
+    .map(
+      (e) =>
+        `${e.path}${e.directory ? '/' : ''} (${[e.mtime ? 'mtime' : '', e.atime ? 'atime' : ''].filter(Boolean).join(', ')})`,
+    );
   return `${shown.join(', ')}${entries.length > max ? ', …' : ''}`;
 }
 
 const MAX_NOTES = 20;
 
 await runScript('check-store', USAGE, async () => {
-  const { flags, positionals } = parseArgs(process.argv.slice(2), { '--quick': 'flag', '--json': 'flag', '--fix-times': 'flag', '--help': 'flag' });
+  const { flags, positionals } = parseArgs(process.argv.slice(2), {
+    '--quick': 'flag',
+    '--json': 'flag',
+    '--fix-times': 'flag',
+    '--help': 'flag',
+  });
   if (flags.has('--help')) {
     console.log(USAGE);
     return EXIT.ok;
@@ -36,7 +52,10 @@ await runScript('check-store', USAGE, async () => {
   let fixed = 0;
   if (flags.has('--fix-times') && report.preciseTimes.length > 0) {
     fixed = await fixPreciseTimes(dir, report.preciseTimes);
-    report = { ...report, preciseTimes: (await checkStore(dir, { hashes: false, times: true })).preciseTimes };
+    report = {
+      ...report,
+      preciseTimes: (await checkStore(dir, { hashes: false, times: true })).preciseTimes,
+    };
   }
   const preciseMtimes = report.preciseTimes.filter((e) => e.mtime);
   const preciseAtimes = report.preciseTimes.filter((e) => !e.mtime);
@@ -44,17 +63,31 @@ await runScript('check-store', USAGE, async () => {
   else {
     console.log(`${dir}: ${summaryLine(report)}`);
     for (const line of damageLines(report)) console.log(`  ${line}`);
-    if (report.unhashed > 0) console.log(`  ${report.unhashed} complete attachments have no recorded SHA-256 (uploaded before Kluis kept one): only their length was checked`);
-    if (report.orphans.length > 0) console.log(`  ${count(report.orphans.length, 'attachment file')} that no case names (retention deletes them unless the store has damage): ${report.orphans.slice(0, 5).join(', ')}${report.orphans.length > 5 ? ', …' : ''}`);
-    if (fixed > 0) console.log(`  stamped ${fixed} ${fixed === 1 ? 'file or directory' : 'files and directories'} with the store's fixed time`);
+    if (report.unhashed > 0)
+      console.log(
+        `  ${report.unhashed} complete attachments have no recorded SHA-256 (uploaded before Kluis kept one): only their length was checked`,
+      );
+    if (report.orphans.length > 0)
+      console.log(
+        `  ${count(report.orphans.length, 'attachment file')} that no case names (retention deletes them unless the store has damage): ${report.orphans.slice(0, 5).join(', ')}${report.orphans.length > 5 ? ', …' : ''}`,
+      );
+    if (fixed > 0)
+      console.log(
+        `  stamped ${fixed} ${fixed === 1 ? 'file or directory' : 'files and directories'} with the store's fixed time`,
+      );
     if (preciseMtimes.length > 0) {
-      console.log(`  WARNING: ${preciseMtimes.length} ${preciseMtimes.length === 1 ? 'file or directory carries' : 'files and directories carry'} a precise modification time, which tells when they were written: ${listTimes(preciseMtimes)}. Stamp them with --fix-times (SECURITY.md, "Times on disk")`);
+      console.log(
+        `  WARNING: ${preciseMtimes.length} ${preciseMtimes.length === 1 ? 'file or directory carries' : 'files and directories carry'} a precise modification time, which tells when they were written: ${listTimes(preciseMtimes)}. Stamp them with --fix-times (SECURITY.md, "Times on disk")`,
+      );
     }
     if (preciseAtimes.length > 0) {
-      console.log(`  note: ${preciseAtimes.length} ${preciseAtimes.length === 1 ? 'file carries' : 'files carry'} a precise access time (read by another program, on a mount without noatime): ${listTimes(preciseAtimes)}. Mount the data directory with noatime; --fix-times stamps them`);
+      console.log(
+        `  note: ${preciseAtimes.length} ${preciseAtimes.length === 1 ? 'file carries' : 'files carry'} a precise access time (read by another program, on a mount without noatime): ${listTimes(preciseAtimes)}. Mount the data directory with noatime; --fix-times stamps them`,
+      );
     }
     for (const note of report.notes.slice(0, MAX_NOTES)) console.log(`  note: ${note}`);
-    if (report.notes.length > MAX_NOTES) console.log(`  … and ${report.notes.length - MAX_NOTES} more notes (--json shows all)`);
+    if (report.notes.length > MAX_NOTES)
+      console.log(`  … and ${report.notes.length - MAX_NOTES} more notes (--json shows all)`);
   }
   return hasDamage(report) || preciseMtimes.length > 0 ? EXIT.failed : EXIT.ok;
 });

@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attachmentCiphertextLength, exportBundle, generateCaseNumber, generateIdentity, secureRandom, toBase64, toHex } from '../crypto/index.js';
+import {
+  attachmentCiphertextLength,
+  exportBundle,
+  generateCaseNumber,
+  generateIdentity,
+  secureRandom,
+  toBase64,
+  toHex,
+} from '../crypto/index.js';
 import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore } from '../server/ops/check-store.js';
 import { checkArchive, restoreArchive } from '../server/ops/restore.js';
@@ -27,7 +35,11 @@ const work = mkdtempSync(join(tmpdir(), 'kluis-ops-measure-'));
 const dir = join(work, 'data');
 const HOUR = 493_417;
 
-async function time<T>(what: string, fn: () => Promise<T>, rows: Array<[string, number]>): Promise<T> {
+async function time<T>(
+  what: string,
+  fn: () => Promise<T>,
+  rows: Array<[string, number]>,
+): Promise<T> {
   const start = process.hrtime.bigint();
   const result = await fn();
   rows.push([what, Number(process.hrtime.bigint() - start) / 1e9]);
@@ -71,25 +83,49 @@ try {
       forwardedTo: [],
     };
     mkdirSync(join(dir, 'records', caseNumber.slice(0, 2)), { recursive: true });
-    writeFileSync(join(dir, 'records', caseNumber.slice(0, 2), `${caseNumber}.json`), `${JSON.stringify(record)}\n`);
+    writeFileSync(
+      join(dir, 'records', caseNumber.slice(0, 2), `${caseNumber}.json`),
+      `${JSON.stringify(record)}\n`,
+    );
   }
 
   const rows: Array<[string, number]> = [];
-  const plain = await time('start: open only (as before)', () => openFileStore<CaseRecord, CaseSummary>({ dir, summarize }), rows);
+  const plain = await time(
+    'start: open only (as before)',
+    () => openFileStore<CaseRecord, CaseSummary>({ dir, summarize }),
+    rows,
+  );
   await plain.close();
   const checked = await time('start: open + validate + check', () => openCheckedStore(dir), rows);
   await checked.store.close();
   const archive = join(work, 'backup.kluis-backup');
-  const backup = await time('backup (npm run backup)', () => writeSnapshot(dir, archive, { version: 'measure' }), rows);
+  const backup = await time(
+    'backup (npm run backup)',
+    () => writeSnapshot(dir, archive, { version: 'measure' }),
+    rows,
+  );
   await time('restore --check', () => checkArchive(archive), rows);
   await time('restore', () => restoreArchive(archive, join(work, 'restored')), rows);
   await time('check-store (with hashes)', () => checkStore(dir, { hashes: true }), rows);
   await time('check-store --quick', () => checkStore(dir, { hashes: false }), rows);
 
   const width = Math.max(...rows.map(([what]) => what.length));
-  console.log(`${count} cases, ${backup.blobs} attachments, backup ${(statSync(archive).size / 1024 / 1024).toFixed(1)} MB`);
+  console.log(
+    `${count} cases, ${backup.blobs} attachments, backup ${(statSync(archive).size / 1024 / 1024).toFixed(1)} MB`,
+  );
   for (const [what, seconds] of rows) console.log(`${what.padEnd(width)}  ${seconds.toFixed(2)} s`);
-  console.log(JSON.stringify({ suite: 'ops', cases: count, ...Object.fromEntries(rows.map(([what, s]) => [what.replace(/\W+/g, '_').replace(/_+$/, ''), Number(s.toFixed(3))])) }));
+  console.log(
+    JSON.stringify({
+      suite: 'ops',
+      cases: count,
+      ...Object.fromEntries(
+        rows.map(([what, s]) => [
+          what.replace(/\W+/g, '_').replace(/_+$/, ''),
+          Number(s.toFixed(3)),
+        ]),
+      ),
+    }),
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

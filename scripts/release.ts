@@ -23,7 +23,15 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,7 +48,9 @@ const VERSION = rootPackage.version;
 /** The fuse Node's single executable applications look for (Node 20). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, 'no-sea': { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { out: { type: 'string' }, 'no-sea': { type: 'boolean', default: false } },
+});
 const OUT = resolve(values.out ?? join(ROOT, 'release'));
 const STAGE = join(OUT, '.stage');
 
@@ -48,25 +58,55 @@ function step(text: string): void {
   console.log(`release: ${text}`);
 }
 
-function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const result = spawnSync(command, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): string {
+  const result = spawnSync(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
   return result.stdout;
 }
 
 function vite(args: string[], env: NodeJS.ProcessEnv = {}): void {
-  run(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--emptyOutDir', ...args], { env });
+  run(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/vite/bin/vite.js'),
+      'build',
+      '--logLevel',
+      'warn',
+      '--emptyOutDir',
+      ...args,
+    ],
+    { env },
+  );
 }
 
 /** Every file under `dir`, relative, with `/`, sorted. */
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true })
     .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .flatMap((entry) => (entry.isDirectory() ? listFiles(dir, join(prefix, entry.name)) : [join(prefix, entry.name).split(sep).join('/')]));
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? listFiles(dir, join(prefix, entry.name))
+        : [join(prefix, entry.name).split(sep).join('/')],
+    );
 }
 
 const isBuiltin = (name: string) => name.startsWith('node:') || builtinModules.includes(name);
-const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /**
  * Compiles the sources `entries` import (statically, transitively) into
@@ -89,10 +129,13 @@ async function compile(entries: string[], outDir: string): Promise<Record<string
     logLevel: 'silent',
   });
   const meta: Metafile = probe.metafile;
-  const sources = Object.keys(meta.inputs).filter((path) => !path.startsWith('node_modules/')).sort();
+  const sources = Object.keys(meta.inputs)
+    .filter((path) => !path.startsWith('node_modules/'))
+    .sort();
   const packages = new Set<string>();
   for (const input of Object.values(meta.inputs)) {
-    for (const imported of input.imports) if (imported.external && !isBuiltin(imported.path)) packages.add(packageOf(imported.path));
+    for (const imported of input.imports)
+      if (imported.external && !isBuiltin(imported.path)) packages.add(packageOf(imported.path));
   }
   await build({
     absWorkingDir: ROOT,
@@ -110,13 +153,25 @@ async function compile(entries: string[], outDir: string): Promise<Record<string
   const dependencies: Record<string, string> = {};
   for (const name of [...packages].sort()) {
     const pinned = rootPackage.dependencies[name];
-    if (!pinned) throw new Error(`${entries.join(', ')} import ${name} at run time, which package.json does not list under dependencies`);
+    if (!pinned)
+      throw new Error(
+        `${entries.join(', ')} import ${name} at run time, which package.json does not list under dependencies`,
+      );
     dependencies[name] = pinned;
   }
   return dependencies;
 }
 
-function writePackage(dir: string, fields: { name: string; description: string; bin: Record<string, string>; dependencies: Record<string, string> }, readme: string): void {
+function writePackage(
+  dir: string,
+  fields: {
+    name: string;
+    description: string;
+    bin: Record<string, string>;
+    dependencies: Record<string, string>;
+  },
+  readme: string,
+): void {
   const manifest = {
     name: fields.name,
     version: VERSION,
@@ -138,20 +193,40 @@ function writeBin(path: string, body: string): void {
 }
 
 function pack(dir: string): string {
-  const output = run('npm', ['pack', '--silent', '--pack-destination', OUT], { cwd: dir, env: { npm_config_ignore_scripts: 'true' } });
+  const output = run('npm', ['pack', '--silent', '--pack-destination', OUT], {
+    cwd: dir,
+    env: { npm_config_ignore_scripts: 'true' },
+  });
   return output.trim().split('\n').pop()!;
 }
 
 async function serverPackage(): Promise<string> {
   const dir = join(STAGE, 'kluis-server');
-  const dependencies = await compile(['server/cli.ts', 'server/main.ts', 'scripts/backup.ts', 'scripts/restore.ts', 'scripts/ops-check-store.ts'], dir);
+  const dependencies = await compile(
+    [
+      'server/cli.ts',
+      'server/main.ts',
+      'scripts/backup.ts',
+      'scripts/restore.ts',
+      'scripts/ops-check-store.ts',
+    ],
+    dir,
+  );
   vite(['--outDir', join(dir, 'page')], { KLUIS_PAGE_GENERIC: '1' });
-  writeBin(join(dir, 'bin/kluis-server.js'), "import { run } from '../server/cli.js';\n\nawait run(process.argv.slice(2));\n");
+  writeBin(
+    join(dir, 'bin/kluis-server.js'),
+    "import { run } from '../server/cli.js';\n\nawait run(process.argv.slice(2));\n",
+  );
   // The operator's starting point for /etc/kluis/site.json (docs/DEPLOY.md).
   copyFileSync(join(ROOT, 'client/reporter/site.config.json'), join(dir, 'site.example.json'));
   writePackage(
     dir,
-    { name: 'kluis-server', description: 'Kluis drop box server: the API and the reporter page (plain JavaScript)', bin: { 'kluis-server': 'bin/kluis-server.js' }, dependencies },
+    {
+      name: 'kluis-server',
+      description: 'Kluis drop box server: the API and the reporter page (plain JavaScript)',
+      bin: { 'kluis-server': 'bin/kluis-server.js' },
+      dependencies,
+    },
     `# kluis-server ${VERSION}\n\nThe Kluis drop-box server, compiled to plain JavaScript. \`kluis-server --help\`;\ninstalling, configuring and running it: docs/DEPLOY.md in the Kluis sources.\n\n\`page/\` is the generic reporter page: \`kluis-server build-page --site <site.json>\`\nwrites the page for one site (its texts and counsellors' keys); \`site.example.json\` is one to start from.\n`,
   );
   return pack(dir);
@@ -160,13 +235,24 @@ async function serverPackage(): Promise<string> {
 async function counsellorPackage(): Promise<string> {
   const dir = join(STAGE, 'kluis-counsellor');
   // open-worker.ts is started by path (lib/open-pool.ts), not imported: an entry of its own.
-  const dependencies = await compile(['client/counsellor/cli.ts', 'client/counsellor/lib/open-worker.ts'], dir);
+  const dependencies = await compile(
+    ['client/counsellor/cli.ts', 'client/counsellor/lib/open-worker.ts'],
+    dir,
+  );
   vite(['-c', 'vite.counsellor.config.ts', '--outDir', join(dir, 'dist/counsellor-app')]);
   vite(['--outDir', join(dir, 'page')], { KLUIS_PAGE_GENERIC: '1' });
-  writeBin(join(dir, 'bin/kluis-counsellor.js'), "import { main } from '../client/counsellor/cli.js';\n\nprocess.exitCode = await main(process.argv);\n");
+  writeBin(
+    join(dir, 'bin/kluis-counsellor.js'),
+    "import { main } from '../client/counsellor/cli.js';\n\nprocess.exitCode = await main(process.argv);\n",
+  );
   writePackage(
     dir,
-    { name: 'kluis-counsellor', description: 'Kluis counsellor client: read and answer reports on your own machine', bin: { 'kluis-counsellor': 'bin/kluis-counsellor.js' }, dependencies },
+    {
+      name: 'kluis-counsellor',
+      description: 'Kluis counsellor client: read and answer reports on your own machine',
+      bin: { 'kluis-counsellor': 'bin/kluis-counsellor.js' },
+      dependencies,
+    },
     `# kluis-counsellor ${VERSION}\n\nThe Kluis counsellor client: \`kluis-counsellor --help\`, and \`kluis-counsellor app\` for the\nlocal app in your browser. See client/counsellor/README.md in the Kluis sources.\n`,
   );
   return pack(dir);
@@ -200,22 +286,38 @@ async function counsellorExecutable(): Promise<string> {
     ['app', join(counsellorDir, 'dist/counsellor-app')],
     ['page', join(counsellorDir, 'page')],
   ] as const) {
-    for (const name of listFiles(from)) assets[`${prefix}/${name}`] = relative(dir, join(from, name)).split(sep).join('/');
+    for (const name of listFiles(from))
+      assets[`${prefix}/${name}`] = relative(dir, join(from, name)).split(sep).join('/');
   }
   writeFileSync(join(dir, 'index.json'), JSON.stringify(Object.keys(assets)));
   assets['index.json'] = 'index.json';
-  const config = { main: 'kluis-counsellor.cjs', output: 'sea.blob', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets };
+  const config = {
+    main: 'kluis-counsellor.cjs',
+    output: 'sea.blob',
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache: false,
+    assets,
+  };
   writeFileSync(join(dir, 'sea-config.json'), `${JSON.stringify(config, null, 2)}\n`);
   run(process.execPath, ['--experimental-sea-config', 'sea-config.json'], { cwd: dir });
   const name = `kluis-counsellor-${VERSION}-linux-x64`;
   const target = join(OUT, name);
   copyFileSync(process.execPath, target);
   chmodSync(target, 0o755);
-  run(process.execPath, [join(ROOT, 'node_modules/postject/dist/cli.js'), target, 'NODE_SEA_BLOB', join(dir, 'sea.blob'), '--sentinel-fuse', SEA_FUSE]);
+  run(process.execPath, [
+    join(ROOT, 'node_modules/postject/dist/cli.js'),
+    target,
+    'NODE_SEA_BLOB',
+    join(dir, 'sea.blob'),
+    '--sentinel-fuse',
+    SEA_FUSE,
+  ]);
   return name;
 }
 
-if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error('the release is built on Linux x64 (its executable is this Node binary)');
+if (process.platform !== 'linux' || process.arch !== 'x64')
+  throw new Error('the release is built on Linux x64 (its executable is this Node binary)');
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(STAGE, { recursive: true });
 const made: string[] = [];
@@ -232,7 +334,12 @@ if (!values['no-sea']) {
 if (process.env.KLUIS_RELEASE_KEEP_STAGE !== '1') rmSync(STAGE, { recursive: true, force: true });
 const sums = made
   .sort()
-  .map((name) => `${createHash('sha256').update(readFileSync(join(OUT, name))).digest('hex')}  ${name}\n`)
+  .map(
+    (name) =>
+      `${createHash('sha256')
+        .update(readFileSync(join(OUT, name)))
+        .digest('hex')}  ${name}\n`,
+  )
   .join('');
 writeFileSync(join(OUT, 'SHA256SUMS'), sums);
 process.stdout.write(sums);

@@ -10,7 +10,12 @@ import { ArchiveError } from '../server/ops/archive.js';
 import { count } from '../server/ops/check-store.js';
 import { EXIT, parseArgs, runScript, size, UsageError } from '../server/ops/cli.js';
 import { describeProblems } from '../server/ops/record-check.js';
-import { type ArchiveCheck, checkArchive, RestoreError, restoreArchive } from '../server/ops/restore.js';
+import {
+  type ArchiveCheck,
+  checkArchive,
+  RestoreError,
+  restoreArchive,
+} from '../server/ops/restore.js';
 
 const USAGE = `usage: npm run restore -- <file> <data dir> [--allow-damaged]
        npm run restore -- --check <file>
@@ -27,7 +32,11 @@ await runScript(
   'restore',
   USAGE,
   async () => {
-    const { flags, positionals } = parseArgs(process.argv.slice(2), { '--check': 'flag', '--allow-damaged': 'flag', '--help': 'flag' });
+    const { flags, positionals } = parseArgs(process.argv.slice(2), {
+      '--check': 'flag',
+      '--allow-damaged': 'flag',
+      '--help': 'flag',
+    });
     if (flags.has('--help')) {
       console.log(USAGE);
       return EXIT.ok;
@@ -36,17 +45,29 @@ await runScript(
       if (positionals.length !== 1) throw new UsageError('--check takes one backup file');
       const check = await checkArchive(resolve(positionals[0]!));
       for (const note of check.notes) console.log(`restore: note: ${note}`);
-      for (const damaged of check.damaged) console.log(`restore: damaged case ${damaged.case}: ${describeProblems(damaged.problems)}`);
-      console.log(`restore: the backup is intact: ${describe(check)}${check.damaged.length > 0 ? `; it holds ${count(check.damaged.length, 'damaged case')}` : ''}`);
+      for (const damaged of check.damaged)
+        console.log(`restore: damaged case ${damaged.case}: ${describeProblems(damaged.problems)}`);
+      console.log(
+        `restore: the backup is intact: ${describe(check)}${check.damaged.length > 0 ? `; it holds ${count(check.damaged.length, 'damaged case')}` : ''}`,
+      );
       return check.damaged.length > 0 ? EXIT.failed : EXIT.ok;
     }
-    if (positionals.length !== 2) throw new UsageError('name the backup file and the data directory to restore into');
+    if (positionals.length !== 2)
+      throw new UsageError('name the backup file and the data directory to restore into');
     const target = resolve(positionals[1]!);
-    const check = await restoreArchive(resolve(positionals[0]!), target, { allowDamaged: flags.has('--allow-damaged') });
+    const check = await restoreArchive(resolve(positionals[0]!), target, {
+      allowDamaged: flags.has('--allow-damaged'),
+    });
     for (const note of check.notes) console.log(`restore: note: ${note}`);
-    for (const damaged of check.damaged) console.log(`restore: restored damaged case ${damaged.case}: ${describeProblems(damaged.problems)}`);
+    for (const damaged of check.damaged)
+      console.log(
+        `restore: restored damaged case ${damaged.case}: ${describeProblems(damaged.problems)}`,
+      );
     console.log(`restore: restored ${describe(check)} into ${target}`);
-    if (process.getuid?.() === 0) console.log(`restore: the files belong to root now: chown -R kluis:kluis ${target} (the user the service runs as) before starting Kluis`);
+    if (process.getuid?.() === 0)
+      console.log(
+        `restore: the files belong to root now: chown -R kluis:kluis ${target} (the user the service runs as) before starting Kluis`,
+      );
     return EXIT.ok;
   },
   [ArchiveError, RestoreError],

@@ -11,7 +11,15 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keysJson } from '../client/reporter/build/site-step.js';
@@ -28,7 +36,13 @@ function newest(path: string): number {
 }
 
 const OUT = join('dist', 'reporter');
-const SOURCES = ['client/reporter', 'client/build', 'crypto', 'vite.config.ts', 'package-lock.json'];
+const SOURCES = [
+  'client/reporter',
+  'client/build',
+  'crypto',
+  'vite.config.ts',
+  'package-lock.json',
+];
 
 function readJson(path: string): Record<string, unknown> | undefined {
   try {
@@ -40,12 +54,18 @@ function readJson(path: string): Record<string, unknown> | undefined {
 
 /** The keys a page built from `site` holds, as its keys.json spells them. */
 function builtKeys(site: Record<string, unknown>): string {
-  return keysJson({ counsellors: (site.counsellors ?? []) as PublicBundle[], escalationRecipients: (site.escalationRecipients ?? []) as PublicBundle[] });
+  return keysJson({
+    counsellors: (site.counsellors ?? []) as PublicBundle[],
+    escalationRecipients: (site.escalationRecipients ?? []) as PublicBundle[],
+  });
 }
 
 function build(siteConfig: string): void {
   console.log('Building the reporter page (npm run build)…');
-  const result = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit', env: { ...process.env, KLUIS_SITE_CONFIG: siteConfig } });
+  const result = spawnSync('npm', ['run', '-s', 'build'], {
+    stdio: 'inherit',
+    env: { ...process.env, KLUIS_SITE_CONFIG: siteConfig },
+  });
   if (result.status !== 0) {
     console.error('kluis: the reporter page did not build; see the messages above');
     process.exit(1);
@@ -61,13 +81,19 @@ await main({
     let siteConfig = configured;
     let temporary: string | undefined;
     if (demo) {
-      site = { ...site, counsellors: counsellors.map((b) => b.bundle), escalationRecipients: escalation.map((b) => b.bundle) };
+      site = {
+        ...site,
+        counsellors: counsellors.map((b) => b.bundle),
+        escalationRecipients: escalation.map((b) => b.bundle),
+      };
       temporary = mkdtempSync(join(tmpdir(), 'kluis-demo-site-'));
       siteConfig = join(temporary, 'site.config.json');
       writeFileSync(siteConfig, JSON.stringify(site));
     }
     const built = join(OUT, 'keys.json');
-    const stale = !existsSync(built) || Math.max(...SOURCES.map(newest), newest(configured)) > statSync(built).mtimeMs;
+    const stale =
+      !existsSync(built) ||
+      Math.max(...SOURCES.map(newest), newest(configured)) > statSync(built).mtimeMs;
     if (stale || readFileSync(built, 'utf8') !== builtKeys(site)) build(siteConfig);
     if (temporary) rmSync(temporary, { recursive: true, force: true });
   },

@@ -6,12 +6,23 @@
  */
 
 import { Hono } from 'hono';
-import { secureRandom, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
+import {
+  secureRandom,
+  type RandomSource,
+  type SignatureVerifier,
+  type VerifiedBundle,
+} from '../crypto/index.js';
 import { LoginThrottle, signedNotBefore } from './auth.js';
 import { attachLease, BodyBudget } from './budget.js';
 import { DEFAULTS } from './config.js';
 import type { Deps, Settings } from './deps.js';
-import { describeFailure, HttpError, isClientGone, MethodNotAllowedError, NotFoundError } from './errors.js';
+import {
+  describeFailure,
+  HttpError,
+  isClientGone,
+  MethodNotAllowedError,
+  NotFoundError,
+} from './errors.js';
 import { ExpiringSet } from './expiring-set.js';
 import { type DiskFree, StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
@@ -91,7 +102,8 @@ export const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
 /** Builds the app. */
 export function createApp(options: AppOptions): Hono {
   const keys = new Map<string, VerifiedBundle>();
-  for (const bundle of [...options.counsellors, ...options.escalation]) keys.set(bundle.fingerprint, bundle);
+  for (const bundle of [...options.counsellors, ...options.escalation])
+    keys.set(bundle.fingerprint, bundle);
   const now = options.now ?? Date.now;
   const deps: Deps = {
     store: options.store,
@@ -105,7 +117,11 @@ export function createApp(options: AppOptions): Hono {
     verifier: options.verifier,
     throttle: new LoginThrottle(),
     // The nonce memory starts empty, so requests timed before this app could have seen them are refused.
-    signed: { origins: options.settings.origins, notBefore: signedNotBefore(now()), nonces: new ExpiringSet(100_000) },
+    signed: {
+      origins: options.settings.origins,
+      notBefore: signedNotBefore(now()),
+      nonces: new ExpiringSet(100_000),
+    },
     spentTickets: options.spentTickets ?? new SpentTickets(1_000_000),
     quota: new StoreQuota({
       store: options.store,
@@ -129,11 +145,15 @@ export function createApp(options: AppOptions): Hono {
     headers.set('X-Frame-Options', 'DENY');
     headers.set('Cross-Origin-Opener-Policy', 'same-origin');
     headers.set('Cross-Origin-Resource-Policy', 'same-origin');
-    headers.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), interest-cohort=()');
+    headers.set(
+      'Permissions-Policy',
+      'camera=(), microphone=(), geolocation=(), interest-cohort=()',
+    );
     // Nothing is cached anywhere: a shared computer's browser cache must not show a visit.
     headers.set('Cache-Control', 'no-store');
     headers.delete('Set-Cookie');
-    if (deps.settings.onion) headers.set('Onion-Location', `http://${deps.settings.onion}${new URL(c.req.url).pathname}`);
+    if (deps.settings.onion)
+      headers.set('Onion-Location', `http://${deps.settings.onion}${new URL(c.req.url).pathname}`);
   });
 
   // Every API request's body counts against the memory budget until the request is over.
@@ -147,7 +167,8 @@ export function createApp(options: AppOptions): Hono {
     }
     // A refusal before the body was read: close the connection rather than read the rest.
     const length = c.req.header('content-length');
-    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    const hasBody =
+      (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
     if (c.res.status >= 400 && hasBody && !lease.complete) c.res.headers.set('Connection', 'close');
   });
 
@@ -167,8 +188,10 @@ export function createApp(options: AppOptions): Hono {
     const path = c.req.path;
     if (path.startsWith('/api/')) throw new NotFoundError('no such route');
     const file = page.get(path === '/' ? '/index.html' : path);
-    if (file) return c.body(file.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': file.type });
-    if (path === '/' && page.size === 0) return c.body(NOT_BUILT, 503, { 'Content-Type': 'text/html; charset=utf-8' });
+    if (file)
+      return c.body(file.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': file.type });
+    if (path === '/' && page.size === 0)
+      return c.body(NOT_BUILT, 503, { 'Content-Type': 'text/html; charset=utf-8' });
     throw new NotFoundError('no such page');
   });
 
@@ -176,13 +199,18 @@ export function createApp(options: AppOptions): Hono {
 
   app.onError((error, c) => {
     if (error instanceof HttpError) {
-      return c.json({ error: { code: error.code, message: error.message }, ...error.details }, error.status);
+      return c.json(
+        { error: { code: error.code, message: error.message }, ...error.details },
+        error.status,
+      );
     }
     // The client went away mid-request (routine over Tor): no one reads the answer, and nothing is logged.
     if (isClientGone(error, c.req.raw)) return c.body(null, 400);
     // A bug or a failing disk. The route pattern is logged, never the path, headers or body, and of
     // the error only what names no case (describeFailure): each log line carries a precise time.
-    options.logError?.(`internal error on ${c.req.method} ${c.req.routePath}: ${describeFailure(error)}`);
+    options.logError?.(
+      `internal error on ${c.req.method} ${c.req.routePath}: ${describeFailure(error)}`,
+    );
     return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
   });
 

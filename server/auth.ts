@@ -19,7 +19,13 @@ import {
   type VerifiedBundle,
   verifyRequest,
 } from '../crypto/index.js';
-import { ExpiredSignatureError, ReplayedSignatureError, SignatureBeforeStartError, TooManyAttemptsError, UnauthorizedError } from './errors.js';
+import {
+  ExpiredSignatureError,
+  ReplayedSignatureError,
+  SignatureBeforeStartError,
+  TooManyAttemptsError,
+  UnauthorizedError,
+} from './errors.js';
 import type { ExpiringSet } from './expiring-set.js';
 
 /** Seconds a signed request may be away from the server's clock. */
@@ -79,7 +85,8 @@ export class LoginThrottle {
     if (entry && now - entry.since < FAILED_LOGIN_WINDOW_MS) entry.count++;
     else {
       this.#failures.delete(caseNumber);
-      if (this.#failures.size >= this.#capacity) this.#failures.delete(this.#failures.keys().next().value!);
+      if (this.#failures.size >= this.#capacity)
+        this.#failures.delete(this.#failures.keys().next().value!);
       this.#failures.set(caseNumber, { count: 1, since: now });
     }
   }
@@ -120,7 +127,9 @@ function verifyForAnyOrigin(
   origins: readonly string[],
   verifier: SignatureVerifier | undefined,
 ): void {
-  let failure: unknown = new UnauthorizedError('this server has no origins configured (KLUIS_ORIGINS)');
+  let failure: unknown = new UnauthorizedError(
+    'this server has no origins configured (KLUIS_ORIGINS)',
+  );
   for (const origin of origins) {
     try {
       verifyRequest({ ...parts, origin }, signature, signPublicKey, verifier);
@@ -138,7 +147,11 @@ interface SignedHeaders {
   readonly signer: VerifiedBundle;
 }
 
-function checkSignedHeaders(headers: Headers, keys: ReadonlyMap<string, VerifiedBundle>, nowMs: number): SignedHeaders {
+function checkSignedHeaders(
+  headers: Headers,
+  keys: ReadonlyMap<string, VerifiedBundle>,
+  nowMs: number,
+): SignedHeaders {
   let parsed: ReturnType<typeof parseRequestHeaders>;
   try {
     parsed = parseRequestHeaders({
@@ -155,8 +168,10 @@ function checkSignedHeaders(headers: Headers, keys: ReadonlyMap<string, Verified
   try {
     checkRequestTime(parsed.time, Math.floor(nowMs / 1000), SIGNATURE_WINDOW_SECONDS);
   } catch (error) {
-    if (error instanceof ExpiredError) throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
-    if (error instanceof KluisError) throw new UnauthorizedError('request signature does not verify');
+    if (error instanceof ExpiredError)
+      throw new ExpiredSignatureError('request time is more than 5 minutes from the server clock');
+    if (error instanceof KluisError)
+      throw new UnauthorizedError('request signature does not verify');
     throw error;
   }
   return { parsed, signer };
@@ -168,7 +183,11 @@ function checkSignedHeaders(headers: Headers, keys: ReadonlyMap<string, Verified
  * itself covers the body, so authenticateCounsellor follows once it is read;
  * this only keeps strangers from making the server buffer a body at all.
  */
-export function precheckCounsellor(headers: Headers, keys: ReadonlyMap<string, VerifiedBundle>, nowMs: number): void {
+export function precheckCounsellor(
+  headers: Headers,
+  keys: ReadonlyMap<string, VerifiedBundle>,
+  nowMs: number,
+): void {
   checkSignedHeaders(headers, keys, nowMs);
 }
 
@@ -183,7 +202,13 @@ export function authenticateCounsellor(
   const { parsed, signer } = checkSignedHeaders(request.headers, keys, nowMs);
   try {
     verifyForAnyOrigin(
-      { method: request.method, path: request.path, time: parsed.time, nonce: parsed.nonce, body: request.body },
+      {
+        method: request.method,
+        path: request.path,
+        time: parsed.time,
+        nonce: parsed.nonce,
+        body: request.body,
+      },
       parsed.signature,
       signer.signPublicKey,
       policy.origins,
@@ -191,18 +216,24 @@ export function authenticateCounsellor(
     );
   } catch (error) {
     if (error instanceof KluisError) {
-      throw new UnauthorizedError("request signature does not verify for this server (is the client's server address one of KLUIS_ORIGINS?)");
+      throw new UnauthorizedError(
+        "request signature does not verify for this server (is the client's server address one of KLUIS_ORIGINS?)",
+      );
     }
     throw error;
   }
   // After the signature, so that only a counsellor learns the time and a stranger learns nothing.
   if (parsed.time < policy.notBefore) {
-    throw new SignatureBeforeStartError('the server has just started: sign again with the time it names', { notBefore: policy.notBefore });
+    throw new SignatureBeforeStartError(
+      'the server has just started: sign again with the time it names',
+      { notBefore: policy.notBefore },
+    );
   }
   // Only a verified request may spend a nonce, so strangers cannot fill the cache. It is kept
   // until the request's own time has left the window (not a fixed time after arrival: a request
   // timed ahead would outlive that), plus a margin for the server's clock.
-  const keepUntil = (requestTimeEnd(parsed.time, SIGNATURE_WINDOW_SECONDS) + NONCE_MARGIN_SECONDS) * 1000;
+  const keepUntil =
+    (requestTimeEnd(parsed.time, SIGNATURE_WINDOW_SECONDS) + NONCE_MARGIN_SECONDS) * 1000;
   if (!policy.nonces.add(`${parsed.key}:${parsed.nonce}`, keepUntil, nowMs)) {
     throw new ReplayedSignatureError('this request was already received');
   }

@@ -6,13 +6,21 @@
 
 import { fromBase64, isBase64Of } from '../crypto/index.js';
 import { leaseOf } from './budget.js';
-import { InvalidBodyError, MalformedJsonError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import {
+  InvalidBodyError,
+  MalformedJsonError,
+  TooLargeError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
 
 /** Deepest JSON nesting any Kluis body needs (an envelope inside a message body is 4). */
 const MAX_JSON_DEPTH = 8;
 
 /** Checks the media type (parameters such as charset=utf-8 allowed). */
-export function expectContentType(request: Request, type: 'application/json' | 'application/octet-stream'): void {
+export function expectContentType(
+  request: Request,
+  type: 'application/json' | 'application/octet-stream',
+): void {
   const header = request.headers.get('content-type') ?? '';
   if (header.split(';')[0]!.trim().toLowerCase() !== type) {
     throw new UnsupportedMediaTypeError(`expected ${type}`);
@@ -108,16 +116,20 @@ export function exactObject(
   required: Readonly<Record<string, FieldCheck>>,
   optional: Readonly<Record<string, FieldCheck>> = {},
 ): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidBodyError('body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidBodyError('body must be a JSON object');
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!Object.hasOwn(required, key) && !Object.hasOwn(optional, key)) throw new InvalidBodyError(`unexpected field ${JSON.stringify(key.slice(0, 40))}`);
+    if (!Object.hasOwn(required, key) && !Object.hasOwn(optional, key))
+      throw new InvalidBodyError(`unexpected field ${JSON.stringify(key.slice(0, 40))}`);
   }
   for (const [key, check] of Object.entries(required)) {
-    if (!Object.hasOwn(record, key) || !check(record[key])) throw new InvalidBodyError(`field ${key} is missing or invalid`);
+    if (!Object.hasOwn(record, key) || !check(record[key]))
+      throw new InvalidBodyError(`field ${key} is missing or invalid`);
   }
   for (const [key, check] of Object.entries(optional)) {
-    if (Object.hasOwn(record, key) && !check(record[key])) throw new InvalidBodyError(`field ${key} is invalid`);
+    if (Object.hasOwn(record, key) && !check(record[key]))
+      throw new InvalidBodyError(`field ${key} is invalid`);
   }
   return record;
 }

@@ -22,12 +22,14 @@ export class BodyLease {
 
   /** Refuses, before reading, a body of `bytes` that the budget has no room for now. */
   admit(bytes: number): void {
-    if (!this.#budget.fits(bytes)) throw new ServerBusyError('the server is busy: try again in a moment');
+    if (!this.#budget.fits(bytes))
+      throw new ServerBusyError('the server is busy: try again in a moment');
   }
 
   /** Counts `bytes` just read; refuses (without counting) when they do not fit. */
   take(bytes: number): void {
-    if (!this.#budget.fits(bytes)) throw new ServerBusyError('the server is busy: try again in a moment');
+    if (!this.#budget.fits(bytes))
+      throw new ServerBusyError('the server is busy: try again in a moment');
     this.#budget.held += bytes;
     this.#held += bytes;
   }

@@ -14,28 +14,38 @@ export function loadBundles(path: string, role: Role, variable: string): Verifie
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); point it at the bundle file the ${role === 'counsellor' ? 'counsellors' : 'escalation recipients'} exported`);
+    throw new ConfigError(
+      `${variable}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); point it at the bundle file the ${role === 'counsellor' ? 'counsellors' : 'escalation recipients'} exported`,
+    );
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ConfigError(`${variable}: ${path} is not JSON; it should hold the public bundle(s) from 'kluis-counsellor export-bundle'`);
+    throw new ConfigError(
+      `${variable}: ${path} is not JSON; it should hold the public bundle(s) from 'kluis-counsellor export-bundle'`,
+    );
   }
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) throw new ConfigError(`${variable}: ${path} holds no bundle`);
   const bundles = list.map((item, index) => {
     try {
       const bundle = verifyBundle(item);
-      if (bundle.role !== role) throw new ConfigError(`${variable}: bundle ${index + 1} in ${path} is for role ${bundle.role}, expected ${role}`);
+      if (bundle.role !== role)
+        throw new ConfigError(
+          `${variable}: bundle ${index + 1} in ${path} is for role ${bundle.role}, expected ${role}`,
+        );
       return bundle;
     } catch (error) {
       if (error instanceof KluisError) {
-        throw new ConfigError(`${variable}: bundle ${index + 1} in ${path} is ${error.code === 'bad-signature' ? 'not correctly signed (altered or damaged)' : `malformed (${error.message})`}`);
+        throw new ConfigError(
+          `${variable}: bundle ${index + 1} in ${path} is ${error.code === 'bad-signature' ? 'not correctly signed (altered or damaged)' : `malformed (${error.message})`}`,
+        );
       }
       throw error;
     }
   });
-  if (new Set(bundles.map((b) => b.fingerprint)).size !== bundles.length) throw new ConfigError(`${variable}: ${path} lists the same key twice`);
+  if (new Set(bundles.map((b) => b.fingerprint)).size !== bundles.length)
+    throw new ConfigError(`${variable}: ${path} lists the same key twice`);
   return bundles;
 }

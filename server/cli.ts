@@ -27,17 +27,30 @@ const USAGE = `usage: kluis-server [command]
   --version, --help
 each command has --help; see docs/DEPLOY.md`;
 
-const SCRIPTS: Record<string, string> = { backup: 'backup', restore: 'restore', 'check-store': 'ops-check-store' };
+const SCRIPTS: Record<string, string> = {
+  backup: 'backup',
+  restore: 'restore',
+  'check-store': 'ops-check-store',
+};
 
 /** The generic reporter page the package ships (`page/`, built by `npm run release`). */
 const GENERIC_PAGE = fileURLToPath(new URL('../page', import.meta.url));
 
 function version(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 }
 
 function buildPage(argv: readonly string[]): number {
-  const { flags, positionals } = parseArgs(argv, { '--site': 'value', '--out': 'value', '--generic': 'value', '--help': 'flag' });
+  const { flags, positionals } = parseArgs(argv, {
+    '--site': 'value',
+    '--out': 'value',
+    '--generic': 'value',
+    '--help': 'flag',
+  });
   const site = flags.get('--site');
   if (flags.has('--help') || typeof site !== 'string' || positionals.length > 0) {
     console.error(USAGE);
@@ -45,9 +58,17 @@ function buildPage(argv: readonly string[]): number {
   }
   const out = resolve(String(flags.get('--out') ?? 'dist/reporter'));
   try {
-    const built = buildSitePage(resolve(String(flags.get('--generic') ?? GENERIC_PAGE)), resolve(site), out);
-    console.log(`kluis-server: reporter page for ${built.site.supportPoint.en} written to ${out} (${built.files} files)`);
-    console.log(`  it seals for ${built.site.counsellors.length} counsellor key(s); ${built.site.escalationRecipients.length} escalation recipient(s)`);
+    const built = buildSitePage(
+      resolve(String(flags.get('--generic') ?? GENERIC_PAGE)),
+      resolve(site),
+      out,
+    );
+    console.log(
+      `kluis-server: reporter page for ${built.site.supportPoint.en} written to ${out} (${built.files} files)`,
+    );
+    console.log(
+      `  it seals for ${built.site.counsellors.length} counsellor key(s); ${built.site.escalationRecipients.length} escalation recipient(s)`,
+    );
     return 0;
   } catch (error) {
     console.error(`kluis-server: ${(error as Error).message}`);

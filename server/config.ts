@@ -67,11 +67,19 @@ export const DEFAULTS = {
 
 const MB = 1024 * 1024;
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    throw new ConfigError(
+      `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`,
+    );
   }
   return Number(raw);
 }
@@ -91,7 +99,15 @@ export function parseOrigins(raw: string | undefined): string[] {
     } catch {
       url = undefined;
     }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    if (
+      !url ||
+      (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+      url.pathname !== '/' ||
+      url.search ||
+      url.hash ||
+      url.username ||
+      url.password
+    ) {
       throw new ConfigError(
         `KLUIS_ORIGINS must list the addresses counsellors use, such as https://kluis.example.org or http://<56 characters>.onion, without a path (got ${JSON.stringify(item)})`,
       );
@@ -104,7 +120,8 @@ export function parseOrigins(raw: string | undefined): string[] {
 /** The origins signed requests may name: KLUIS_ORIGINS and the onion address. */
 export function configuredOrigins(config: Pick<Config, 'origins' | 'onion'>): string[] {
   const origins = [...config.origins];
-  if (config.onion && !origins.includes(`http://${config.onion}`)) origins.push(`http://${config.onion}`);
+  if (config.onion && !origins.includes(`http://${config.onion}`))
+    origins.push(`http://${config.onion}`);
   return origins;
 }
 
@@ -112,17 +129,24 @@ export function configuredOrigins(config: Pick<Config, 'origins' | 'onion'>): st
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   const host = env.KLUIS_HOST?.trim() || DEFAULTS.host;
   if (!/^[0-9A-Za-z.:-]{1,253}$/.test(host)) {
-    throw new ConfigError(`KLUIS_HOST must be an IP address or host name (got ${JSON.stringify(host)})`);
+    throw new ConfigError(
+      `KLUIS_HOST must be an IP address or host name (got ${JSON.stringify(host)})`,
+    );
   }
   const onion = env.KLUIS_ONION?.trim() || undefined;
   if (onion !== undefined && !/^[a-z2-7]{56}\.onion$/.test(onion)) {
-    throw new ConfigError('KLUIS_ONION must be a v3 onion address: 56 characters a-z and 2-7, then ".onion" (no scheme, no path)');
+    throw new ConfigError(
+      'KLUIS_ONION must be a v3 onion address: 56 characters a-z and 2-7, then ".onion" (no scheme, no path)',
+    );
   }
   const maxFileBytes = integer(env, 'KLUIS_MAX_FILE_MB', DEFAULTS.maxFileMb, 1, 4096) * MB;
   const maxCaseBytes = integer(env, 'KLUIS_MAX_CASE_MB', DEFAULTS.maxCaseMb, 1, 65536) * MB;
-  if (maxCaseBytes < maxFileBytes) throw new ConfigError('KLUIS_MAX_CASE_MB must be at least KLUIS_MAX_FILE_MB');
-  const maxStoreBytes = integer(env, 'KLUIS_MAX_STORE_MB', DEFAULTS.maxStoreMb, 1, 16 * 1024 * 1024) * MB;
-  if (maxStoreBytes < maxFileBytes) throw new ConfigError('KLUIS_MAX_STORE_MB must be at least KLUIS_MAX_FILE_MB');
+  if (maxCaseBytes < maxFileBytes)
+    throw new ConfigError('KLUIS_MAX_CASE_MB must be at least KLUIS_MAX_FILE_MB');
+  const maxStoreBytes =
+    integer(env, 'KLUIS_MAX_STORE_MB', DEFAULTS.maxStoreMb, 1, 16 * 1024 * 1024) * MB;
+  if (maxStoreBytes < maxFileBytes)
+    throw new ConfigError('KLUIS_MAX_STORE_MB must be at least KLUIS_MAX_FILE_MB');
   return {
     host,
     port: integer(env, 'KLUIS_PORT', DEFAULTS.port, 0, 65535),
@@ -140,7 +164,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     maxConnections: integer(env, 'KLUIS_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 100_000),
     bodyMemoryBytes: integer(env, 'KLUIS_BODY_MEMORY_MB', DEFAULTS.bodyMemoryMb, 4, 65536) * MB,
     // At least the 30 s the headers may take (node refuses a request timeout shorter than the headers timeout).
-    requestTimeoutMs: integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 30, 3600) * 1000,
+    requestTimeoutMs:
+      integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 30, 3600) * 1000,
     staticDir: resolve(env.KLUIS_STATIC_DIR?.trim() || DEFAULTS.staticDir),
   };
 }

@@ -8,7 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportBundle, generateIdentity, sealKeyFile, verifyBundle, type VerifiedBundle } from '../crypto/index.js';
+import {
+  exportBundle,
+  generateIdentity,
+  sealKeyFile,
+  verifyBundle,
+  type VerifiedBundle,
+} from '../crypto/index.js';
 import { nodeScrypt } from '../crypto-node/scrypt.js';
 import { readFileQuietSync } from './store/coarse-time.js';
 import { DirSyncer, DurableDirs, writeFileAtomic } from './store/durable-fs.js';
@@ -33,9 +39,17 @@ export async function demoCounsellor(dataDir: string): Promise<DemoCounsellor> {
     const identity = generateIdentity('counsellor', 'Demo counsellor (not for real reports)');
     const file = await sealKeyFile(identity, passphrase, nodeScrypt);
     await writeFileAtomic(passphraseFile, `${passphrase}\n`, syncer);
-    await writeFileAtomic(join(dir, 'counsellors.json'), `${JSON.stringify([exportBundle(identity)], null, 2)}\n`, syncer);
+    await writeFileAtomic(
+      join(dir, 'counsellors.json'),
+      `${JSON.stringify([exportBundle(identity)], null, 2)}\n`,
+      syncer,
+    );
     await writeFileAtomic(keyFile, `${JSON.stringify(file, null, 2)}\n`, syncer);
   }
   const file = JSON.parse(readFileQuietSync(keyFile).toString('utf8')) as { bundle: unknown };
-  return { keyFile, passphrase: readFileQuietSync(passphraseFile).toString('utf8').trim(), bundle: verifyBundle(file.bundle) };
+  return {
+    keyFile,
+    passphrase: readFileQuietSync(passphraseFile).toString('utf8').trim(),
+    bundle: verifyBundle(file.bundle),
+  };
 }

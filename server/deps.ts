@@ -4,10 +4,27 @@
  */
 
 import type { Context } from 'hono';
-import { isBlobId, isCaseNumber, type RandomSource, type SignatureVerifier, type VerifiedBundle } from '../crypto/index.js';
+import {
+  isBlobId,
+  isCaseNumber,
+  type RandomSource,
+  type SignatureVerifier,
+  type VerifiedBundle,
+} from '../crypto/index.js';
 import type { Store } from './store/index.js';
-import { authenticateCounsellor, authenticateReporter, type LoginThrottle, precheckCounsellor, type SignedRequestPolicy } from './auth.js';
-import { ForbiddenError, InvalidCaseNumberError, InvalidIdError, UnauthorizedError } from './errors.js';
+import {
+  authenticateCounsellor,
+  authenticateReporter,
+  type LoginThrottle,
+  precheckCounsellor,
+  type SignedRequestPolicy,
+} from './auth.js';
+import {
+  ForbiddenError,
+  InvalidCaseNumberError,
+  InvalidIdError,
+  UnauthorizedError,
+} from './errors.js';
 import type { StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
 import type { SpentTickets } from './spent-tickets.js';
@@ -92,14 +109,22 @@ export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Call
     deps.now(),
     deps.verifier,
   );
-  return bundle.role === 'counsellor' ? { kind: 'counsellor', bundle } : { kind: 'escalation', bundle };
+  return bundle.role === 'counsellor'
+    ? { kind: 'counsellor', bundle }
+    : { kind: 'escalation', bundle };
 }
 
 /** Authenticates the reporter of `caseNumber`, or a counsellor or escalation recipient. */
 export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint8Array): Caller {
   const reporterKey = c.req.header('kluis-auth');
   if (reporterKey !== undefined) {
-    authenticateReporter(reporterKey, caseNumber, deps.store.records.summary(caseNumber)?.verifier, deps.throttle, deps.now());
+    authenticateReporter(
+      reporterKey,
+      caseNumber,
+      deps.store.records.summary(caseNumber)?.verifier,
+      deps.throttle,
+      deps.now(),
+    );
     return { kind: 'reporter' };
   }
   if (c.req.header('kluis-signature') !== undefined) return counsellorCaller(c, deps, body);
@@ -113,22 +138,39 @@ export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint
  * finishes over the body bytes (a counsellor's signature covers them).
  * Without `caseNumber` only counsellors are accepted.
  */
-export function callerBeforeBody(c: Context, deps: Deps, caseNumber?: string): (body: Uint8Array) => Caller {
+export function callerBeforeBody(
+  c: Context,
+  deps: Deps,
+  caseNumber?: string,
+): (body: Uint8Array) => Caller {
   const reporterKey = c.req.header('kluis-auth');
   if (caseNumber !== undefined && reporterKey !== undefined) {
-    authenticateReporter(reporterKey, caseNumber, deps.store.records.summary(caseNumber)?.verifier, deps.throttle, deps.now());
+    authenticateReporter(
+      reporterKey,
+      caseNumber,
+      deps.store.records.summary(caseNumber)?.verifier,
+      deps.throttle,
+      deps.now(),
+    );
     return () => ({ kind: 'reporter' });
   }
   if (c.req.header('kluis-signature') === undefined) {
-    throw new UnauthorizedError(caseNumber === undefined ? 'send a signed request' : 'send Kluis-Auth (reporter) or a signed request (counsellor)');
+    throw new UnauthorizedError(
+      caseNumber === undefined
+        ? 'send a signed request'
+        : 'send Kluis-Auth (reporter) or a signed request (counsellor)',
+    );
   }
   precheckCounsellor(c.req.raw.headers, deps.keys, deps.now());
   return (body) => counsellorCaller(c, deps, body);
 }
 
 /** Refuses escalation recipients (they may only read what was forwarded to them). */
-export function refuseEscalation(caller: Caller): asserts caller is Exclude<Caller, { kind: 'escalation' }> {
-  if (caller.kind === 'escalation') throw new ForbiddenError('escalation recipients may only read forwarded cases');
+export function refuseEscalation(
+  caller: Caller,
+): asserts caller is Exclude<Caller, { kind: 'escalation' }> {
+  if (caller.kind === 'escalation')
+    throw new ForbiddenError('escalation recipients may only read forwarded cases');
 }
 
 /** Refuses an escalation recipient on a case not forwarded to it. */

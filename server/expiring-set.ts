@@ -17,7 +17,8 @@ export class ExpiringSet {
     if (existing !== undefined && existing > now) return false;
     this.#expiries.delete(key);
     if (this.#expiries.size >= this.#capacity) this.#purge(now);
-    if (this.#expiries.size >= this.#capacity) this.#expiries.delete(this.#expiries.keys().next().value!);
+    if (this.#expiries.size >= this.#capacity)
+      this.#expiries.delete(this.#expiries.keys().next().value!);
     this.#expiries.set(key, expiresAt);
     return true;
   }

@@ -18,7 +18,13 @@ import { loadBundles } from './bundles.js';
 import { ConfigError, configFromEnv, configuredOrigins } from './config.js';
 import { describeFailure } from './errors.js';
 import { demoCounsellor } from './demo.js';
-import { type CheckedStore, DataDirError, migrateOnStart, openCheckedStore, preflightDataDir } from './ops/startup.js';
+import {
+  type CheckedStore,
+  DataDirError,
+  migrateOnStart,
+  openCheckedStore,
+  preflightDataDir,
+} from './ops/startup.js';
 import { sweep } from './retention.js';
 import { loadOrCreateSecret } from './secret.js';
 import { pageKeyWarnings } from './page-keys.js';
@@ -42,7 +48,11 @@ export interface MainHooks {
    * counsellor's) and before the page is loaded: `npm start` builds the
    * page there, so that in demo mode it holds the demo key.
    */
-  readonly preparePage?: (keys: { counsellors: readonly VerifiedBundle[]; escalation: readonly VerifiedBundle[]; demo: boolean }) => Promise<void>;
+  readonly preparePage?: (keys: {
+    counsellors: readonly VerifiedBundle[];
+    escalation: readonly VerifiedBundle[];
+    demo: boolean;
+  }) => Promise<void>;
 }
 
 /** Reads the configuration, opens the store and serves until SIGTERM or SIGINT. */
@@ -52,14 +62,21 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   let escalation: VerifiedBundle[] = [];
   try {
     config = configFromEnv(process.env);
-    counsellors = config.counsellorsPath ? loadBundles(config.counsellorsPath, 'counsellor', 'KLUIS_COUNSELLORS') : [];
-    if (config.escalationPath) escalation = loadBundles(config.escalationPath, 'escalation', 'KLUIS_ESCALATION');
+    counsellors = config.counsellorsPath
+      ? loadBundles(config.counsellorsPath, 'counsellor', 'KLUIS_COUNSELLORS')
+      : [];
+    if (config.escalationPath)
+      escalation = loadBundles(config.escalationPath, 'escalation', 'KLUIS_ESCALATION');
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
 
-  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 
   // The data directory: writable, in this Kluis's format (migrated after a backup if older), checked.
   // Damaged cases are reported and set aside; the healthy ones are served (docs/DEPLOY.md).
@@ -68,15 +85,24 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   let spentTickets: SpentTickets;
   try {
     await preflightDataDir(config.dataDir);
-    const migrated = await migrateOnStart(config.dataDir, process.env, version, (line) => console.log(line));
-    if (migrated) console.log(`store migrated from format ${migrated.from} to ${migrated.to}; the copy from before is ${migrated.backup}`);
+    const migrated = await migrateOnStart(config.dataDir, process.env, version, (line) =>
+      console.log(line),
+    );
+    if (migrated)
+      console.log(
+        `store migrated from format ${migrated.from} to ${migrated.to}; the copy from before is ${migrated.backup}`,
+      );
     try {
       spentTickets = await openSpentTickets(config.dataDir, Date.now());
     } catch (error) {
-      fail(`data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`);
+      fail(
+        `data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     checked = await openCheckedStore(config.dataDir, spentTickets.marks, (error) =>
-      console.error(`kluis: writing cases from the journal into their files failed: ${describeFailure(error)}; tried again in a moment, the journal keeps them meanwhile`),
+      console.error(
+        `kluis: writing cases from the journal into their files failed: ${describeFailure(error)}; tried again in a moment, the journal keeps them meanwhile`,
+      ),
     );
     // From now on a spend is a mark in the store's journal, committed with the writes it pays for.
     spentTickets.ridesOn(checked.store);
@@ -84,7 +110,8 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     if (error instanceof DataDirError) fail(error.message);
     if (error instanceof StoreError) fail(`data directory ${config.dataDir}: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') fail(`data directory ${config.dataDir} is not writable by this user (${code})`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      fail(`data directory ${config.dataDir} is not writable by this user (${code})`);
     throw error;
   }
   const store = checked.store;
@@ -96,7 +123,9 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   try {
     secret = await loadOrCreateSecret(config.dataDir);
   } catch (error) {
-    fail(`data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
+    fail(
+      `data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 
   // Without KLUIS_ORIGINS (or an onion address) only this machine's own address is accepted, once the port is known.
@@ -144,8 +173,12 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   // Connections beyond the cap are closed as they arrive (each one costs memory however little it sends).
   (server as Server).maxConnections = config.maxConnections;
   server.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EADDRINUSE') fail(`port ${config.port} on ${config.host} is taken; stop the other program or set KLUIS_PORT`);
-    if (error.code === 'EACCES') fail(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
+    if (error.code === 'EADDRINUSE')
+      fail(
+        `port ${config.port} on ${config.host} is taken; stop the other program or set KLUIS_PORT`,
+      );
+    if (error.code === 'EACCES')
+      fail(`not allowed to listen on ${config.host}:${config.port}; use a port above 1023`);
     fail(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
   });
   server.on('listening', () => {
@@ -156,18 +189,33 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     console.log(`  ${summary}`);
     // On stdout with the other start lines, in order (journald keeps both streams).
     for (const line of damage) console.log(`kluis: WARNING: ${line}`);
-    if (checked.damage) console.log('kluis: WARNING: the store has damage; the healthy cases are served. See docs/DEPLOY.md, "Damaged cases", and run npm run check-store');
-    for (const bundle of counsellors) console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
-    for (const bundle of escalation) console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    if (checked.damage)
+      console.log(
+        'kluis: WARNING: the store has damage; the healthy cases are served. See docs/DEPLOY.md, "Damaged cases", and run npm run check-store',
+      );
+    for (const bundle of counsellors)
+      console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    for (const bundle of escalation)
+      console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     console.log(`  counsellors' signed requests accepted for: ${origins.join(' ')}`);
-    if (defaultOrigins) console.log('  (set KLUIS_ORIGINS to the address counsellors use, e.g. the onion address: docs/DEPLOY.md)');
-    if (page.size === 0) console.log(`  reporter page not built (${config.staticDir}): run npm run build (from a release: kluis-server build-page, docs/DEPLOY.md)`);
+    if (defaultOrigins)
+      console.log(
+        '  (set KLUIS_ORIGINS to the address counsellors use, e.g. the onion address: docs/DEPLOY.md)',
+      );
+    if (page.size === 0)
+      console.log(
+        `  reporter page not built (${config.staticDir}): run npm run build (from a release: kluis-server build-page, docs/DEPLOY.md)`,
+      );
     for (const line of keyWarnings) console.log(`kluis: WARNING: ${line}`);
     if (demo) {
-      console.log('DEMO MODE: KLUIS_COUNSELLORS is not set, so a demo counsellor key was made. Do not use this for real reports.');
+      console.log(
+        'DEMO MODE: KLUIS_COUNSELLORS is not set, so a demo counsellor key was made. Do not use this for real reports.',
+      );
       console.log(`  demo key file:   ${demo.keyFile}`);
       console.log(`  its passphrase:  ${demo.passphrase}`);
-      console.log(`  open it with:    npm run counsellor -- inbox --key ${demo.keyFile} --server http://${config.host}:${port}`);
+      console.log(
+        `  open it with:    npm run counsellor -- inbox --key ${demo.keyFile} --server http://${config.host}:${port}`,
+      );
     }
     console.log(`Kluis listening on http://${config.host}:${port}`);
   });
@@ -175,7 +223,11 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   const runSweep = () => {
     sweep(store, config.retentionDays, Date.now()).then(
       (report) => {
-        const removed = report.closedCases + report.abandonedCases + report.incompleteUploads + report.orphanBlobs;
+        const removed =
+          report.closedCases +
+          report.abandonedCases +
+          report.incompleteUploads +
+          report.orphanBlobs;
         if (removed > 0) console.log(`retention: removed ${JSON.stringify(report)}`);
       },
       (error: unknown) => console.error(`kluis: retention sweep failed: ${describeFailure(error)}`),
@@ -198,7 +250,10 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       );
     });
     // Keep-alive connections would hold close() open; end them after a grace period.
-    setTimeout(() => (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(), 5000).unref();
+    setTimeout(
+      () => (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(),
+      5000,
+    ).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -208,7 +263,8 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
 function loopbackOrigins(host: string, port: number): string[] {
   const literal = host.includes(':') ? `[${host}]` : host;
   const origins = [new URL(`http://${literal}:${port}`).origin];
-  if (host === '127.0.0.1' || host === '::1' || host === 'localhost') origins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
+  if (host === '127.0.0.1' || host === '::1' || host === 'localhost')
+    origins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
   return [...new Set(origins)];
 }
 

@@ -6,14 +6,28 @@
  * told at start, in plain words.
  */
 
-import { displayFingerprint, KluisError, type VerifiedBundle, verifyBundle } from '../crypto/index.js';
+import {
+  displayFingerprint,
+  KluisError,
+  type VerifiedBundle,
+  verifyBundle,
+} from '../crypto/index.js';
 import type { StaticFile } from './static.js';
 
-function builtFingerprints(file: StaticFile): { counsellors: string[]; escalation: string[] } | undefined {
+function builtFingerprints(
+  file: StaticFile,
+): { counsellors: string[]; escalation: string[] } | undefined {
   try {
-    const value = JSON.parse(new TextDecoder().decode(file.body)) as { counsellors?: unknown[]; escalationRecipients?: unknown[] };
-    const prints = (list: unknown[] | undefined) => (list ?? []).map((bundle) => verifyBundle(bundle).fingerprint);
-    return { counsellors: prints(value.counsellors), escalation: prints(value.escalationRecipients) };
+    const value = JSON.parse(new TextDecoder().decode(file.body)) as {
+      counsellors?: unknown[];
+      escalationRecipients?: unknown[];
+    };
+    const prints = (list: unknown[] | undefined) =>
+      (list ?? []).map((bundle) => verifyBundle(bundle).fingerprint);
+    return {
+      counsellors: prints(value.counsellors),
+      escalation: prints(value.escalationRecipients),
+    };
   } catch (error) {
     if (error instanceof SyntaxError || error instanceof KluisError) return undefined;
     throw error;
@@ -29,7 +43,10 @@ export function pageKeyWarnings(
   if (page.size === 0) return [];
   const file = page.get('/keys.json');
   const built = file ? builtFingerprints(file) : undefined;
-  if (!built) return ['the reporter page has no readable keys.json: it cannot seal for anyone. Build it for this site (npm run build; from a release: kluis-server build-page; docs/DEPLOY.md)'];
+  if (!built)
+    return [
+      'the reporter page has no readable keys.json: it cannot seal for anyone. Build it for this site (npm run build; from a release: kluis-server build-page; docs/DEPLOY.md)',
+    ];
   const lines: string[] = [];
   if (!counsellors.some((c) => built.counsellors.includes(c.fingerprint))) {
     lines.push(
@@ -37,14 +54,23 @@ export function pageKeyWarnings(
     );
   }
   for (const c of counsellors) {
-    if (!built.counsellors.includes(c.fingerprint)) lines.push(`counsellor ${displayFingerprint(c.fingerprint)} (${c.name}) is not in the reporter page: reports are not sealed for them until the page is rebuilt`);
+    if (!built.counsellors.includes(c.fingerprint))
+      lines.push(
+        `counsellor ${displayFingerprint(c.fingerprint)} (${c.name}) is not in the reporter page: reports are not sealed for them until the page is rebuilt`,
+      );
   }
   for (const e of escalation) {
-    if (!built.escalation.includes(e.fingerprint)) lines.push(`escalation recipient ${displayFingerprint(e.fingerprint)} (${e.name}) is not in the reporter page: a forward to them shows as unexpected there until the page is rebuilt`);
+    if (!built.escalation.includes(e.fingerprint))
+      lines.push(
+        `escalation recipient ${displayFingerprint(e.fingerprint)} (${e.name}) is not in the reporter page: a forward to them shows as unexpected there until the page is rebuilt`,
+      );
   }
   const configured = new Set([...counsellors, ...escalation].map((b) => b.fingerprint));
   for (const fingerprint of [...built.counsellors, ...built.escalation]) {
-    if (!configured.has(fingerprint)) lines.push(`the reporter page holds key ${displayFingerprint(fingerprint)}, which this server does not list: the page does not seal for it`);
+    if (!configured.has(fingerprint))
+      lines.push(
+        `the reporter page holds key ${displayFingerprint(fingerprint)}, which this server does not list: the page does not seal for it`,
+      );
   }
   return lines;
 }

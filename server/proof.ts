@@ -41,7 +41,10 @@ export interface Proof {
 }
 
 function parseWork(text: string): number[] {
-  if (!WORK.test(text)) throw new InsufficientWorkError('Kluis-Work must be nonces in rising order, separated by commas');
+  if (!WORK.test(text))
+    throw new InsufficientWorkError(
+      'Kluis-Work must be nonces in rising order, separated by commas',
+    );
   const nonces = text.split(',').map(Number);
   for (let i = 0; i < nonces.length; i++) {
     if (!Number.isSafeInteger(nonces[i]) || (i > 0 && nonces[i]! <= nonces[i - 1]!)) {
@@ -56,11 +59,17 @@ function parseWork(text: string): number[] {
  * nonce's proof of work over it, and spends the ticket. Undefined when the
  * request carries neither header.
  */
-export async function proofFromHeaders(deps: Deps, headers: Headers, kind: TicketKind, caseNumber?: string): Promise<Proof | undefined> {
+export async function proofFromHeaders(
+  deps: Deps,
+  headers: Headers,
+  kind: TicketKind,
+  caseNumber?: string,
+): Promise<Proof | undefined> {
   const ticketText = headers.get('kluis-ticket');
   const workText = headers.get('kluis-work');
   if (ticketText === null && workText === null) return undefined;
-  if (ticketText === null || workText === null) throw new InvalidTicketError('send both Kluis-Ticket and Kluis-Work');
+  if (ticketText === null || workText === null)
+    throw new InvalidTicketError('send both Kluis-Ticket and Kluis-Work');
   let bytes: Uint8Array;
   try {
     bytes = fromBase64(ticketText.trim(), { maxLength: 64 });
@@ -71,17 +80,23 @@ export async function proofFromHeaders(deps: Deps, headers: Headers, kind: Ticke
   const now = deps.now();
   const ticket = openTicket(deps.secret, bytes, Math.floor(now / 1000));
   if (ticket.kind !== kind) throw new InvalidTicketError(`this is not a ${kind} ticket`);
-  if (caseNumber !== undefined && ticket.caseNumber !== caseNumber) throw new InvalidTicketError('ticket is for another case');
+  if (caseNumber !== undefined && ticket.caseNumber !== caseNumber)
+    throw new InvalidTicketError('ticket is for another case');
   const nonces = parseWork(workText.trim());
   for (const nonce of nonces) {
-    if (!checkPow(bytes, deps.settings.powBits, nonce)) throw new InsufficientWorkError('proof of work does not meet the difficulty');
+    if (!checkPow(bytes, deps.settings.powBits, nonce))
+      throw new InsufficientWorkError('proof of work does not meet the difficulty');
   }
   await deps.spentTickets.spend(bytes, ticket.expires, now); // TicketSpentError if it was
   return {
     ticket,
     solutions: nonces.length,
     require(count) {
-      if (nonces.length < count) throw new InsufficientWorkError(`this needs ${count} proof-of-work solutions, not ${nonces.length}`, { solutions: count });
+      if (nonces.length < count)
+        throw new InsufficientWorkError(
+          `this needs ${count} proof-of-work solutions, not ${nonces.length}`,
+          { solutions: count },
+        );
     },
     refund() {
       deps.spentTickets.refund(bytes);

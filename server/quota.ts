@@ -64,7 +64,8 @@ export class StoreQuota {
     const now = this.#options.now();
     if (!this.#usage || now - this.#usage.at > USAGE_TTL_MS) {
       let bytes = 0;
-      for (const [, summary] of this.#options.store.records.summaries()) bytes += caseBytes(summary);
+      for (const [, summary] of this.#options.store.records.summaries())
+        bytes += caseBytes(summary);
       this.#usage = { bytes, at: now };
     }
     return this.#usage.bytes;
@@ -73,7 +74,8 @@ export class StoreQuota {
   async #freeBytes(): Promise<number | undefined> {
     const now = this.#options.now();
     if (!this.#options.diskFree) return undefined;
-    if (!this.#free || now - this.#free.at > FREE_TTL_MS) this.#free = { bytes: await this.#options.diskFree(), at: now };
+    if (!this.#free || now - this.#free.at > FREE_TTL_MS)
+      this.#free = { bytes: await this.#options.diskFree(), at: now };
     return this.#free.bytes;
   }
 
@@ -84,12 +86,16 @@ export class StoreQuota {
   async check(storeBytes: number, diskBytes: number): Promise<void> {
     const usage = this.usage();
     if (usage + storeBytes > this.#options.maxStoreBytes) {
-      this.#warn(`WARNING: the store holds ${(usage / MIB).toFixed(0)} MiB of KLUIS_MAX_STORE_MB ${this.#options.maxStoreBytes / MIB}: reporters are refused (store-full) until cases are deleted or the quota is raised`);
+      this.#warn(
+        `WARNING: the store holds ${(usage / MIB).toFixed(0)} MiB of KLUIS_MAX_STORE_MB ${this.#options.maxStoreBytes / MIB}: reporters are refused (store-full) until cases are deleted or the quota is raised`,
+      );
       throw new StoreFullError('the drop box is full for now: try again later');
     }
     const free = await this.#freeBytes();
     if (free !== undefined && free - diskBytes < this.#options.minFreeBytes) {
-      this.#warn(`WARNING: ${(free / MIB).toFixed(0)} MiB free on the data directory's disk, below KLUIS_MIN_FREE_MB ${this.#options.minFreeBytes / MIB}: reporters are refused (store-full) until space is freed`);
+      this.#warn(
+        `WARNING: ${(free / MIB).toFixed(0)} MiB free on the data directory's disk, below KLUIS_MIN_FREE_MB ${this.#options.minFreeBytes / MIB}: reporters are refused (store-full) until space is freed`,
+      );
       throw new StoreFullError('the server’s disk is nearly full: try again later');
     }
   }

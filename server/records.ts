@@ -87,8 +87,13 @@ export function summarize(record: CaseRecord): CaseSummary {
     lastAuthor: last?.author ?? null,
     uploads: record.uploads.length,
     bytes: record.uploads.reduce((sum, upload) => sum + upload.length, 0),
-    messageBytes: [...record.messages, ...record.notes].reduce((sum, item) => sum + item.envelope.ct.length, 0),
-    incompleteUploads: orNone(record.uploads.filter((u) => !u.complete).map((u) => ({ id: u.id, hour: u.hour }))),
+    messageBytes: [...record.messages, ...record.notes].reduce(
+      (sum, item) => sum + item.envelope.ct.length,
+      0,
+    ),
+    incompleteUploads: orNone(
+      record.uploads.filter((u) => !u.complete).map((u) => ({ id: u.id, hour: u.hour })),
+    ),
     uploadIds: orNone(record.uploads.map((u) => u.id)),
     forwardedTo: orNone(record.forwardedTo),
   };

@@ -24,16 +24,24 @@ export interface SweepReport {
 }
 
 /** Runs one retention sweep at time `nowMs`. */
-export async function sweep(store: Store<CaseRecord, CaseSummary>, retentionDays: number, nowMs: number): Promise<SweepReport> {
+export async function sweep(
+  store: Store<CaseRecord, CaseSummary>,
+  retentionDays: number,
+  nowMs: number,
+): Promise<SweepReport> {
   const hour = hourOf(nowMs);
   const closed: string[] = [];
   const abandoned: string[] = [];
   const stale: Array<[string, string[]]> = [];
   for (const [caseNumber, summary] of store.records.summaries()) {
-    if (summary.status === 'closed' && summary.statusHour + retentionDays * 24 <= hour) closed.push(caseNumber);
-    else if (summary.reportHour === null && summary.createdHour + ABANDONED_HOURS <= hour) abandoned.push(caseNumber);
+    if (summary.status === 'closed' && summary.statusHour + retentionDays * 24 <= hour)
+      closed.push(caseNumber);
+    else if (summary.reportHour === null && summary.createdHour + ABANDONED_HOURS <= hour)
+      abandoned.push(caseNumber);
     else {
-      const old = summary.incompleteUploads.filter((u) => u.hour + ABANDONED_HOURS <= hour).map((u) => u.id);
+      const old = summary.incompleteUploads
+        .filter((u) => u.hour + ABANDONED_HOURS <= hour)
+        .map((u) => u.id);
       if (old.length > 0) stale.push([caseNumber, old]);
     }
   }
@@ -46,7 +54,10 @@ export async function sweep(store: Store<CaseRecord, CaseSummary>, retentionDays
   }
   for (const [caseNumber, ids] of stale) {
     try {
-      await store.records.update(caseNumber, (record) => ({ ...record, uploads: record.uploads.filter((u) => !ids.includes(u.id) || u.complete) }));
+      await store.records.update(caseNumber, (record) => ({
+        ...record,
+        uploads: record.uploads.filter((u) => !ids.includes(u.id) || u.complete),
+      }));
     } catch (error) {
       if (!(error instanceof RecordNotFoundError)) throw error;
     }
@@ -55,17 +66,24 @@ export async function sweep(store: Store<CaseRecord, CaseSummary>, retentionDays
   // Orphans: blobs no case names. Collect the names first, so an upload announced meanwhile
   // (its record entry is written before its blob) is never mistaken for one.
   const named = new Set<string>();
-  for (const [, summary] of store.records.summaries()) for (const id of summary.uploadIds) named.add(id);
+  for (const [, summary] of store.records.summaries())
+    for (const id of summary.uploadIds) named.add(id);
   let orphanBlobs = 0;
   for await (const id of store.blobs.ids()) {
     if (!named.has(id) && !(await isNamedNow(store, id))) {
       if (await store.blobs.delete(id)) orphanBlobs++;
     }
   }
-  return { closedCases: closed.length, abandonedCases: abandoned.length, incompleteUploads, orphanBlobs };
+  return {
+    closedCases: closed.length,
+    abandonedCases: abandoned.length,
+    incompleteUploads,
+    orphanBlobs,
+  };
 }
 
 async function isNamedNow(store: Store<CaseRecord, CaseSummary>, id: string): Promise<boolean> {
-  for (const [, summary] of store.records.summaries()) if (summary.uploadIds.includes(id)) return true;
+  for (const [, summary] of store.records.summaries())
+    if (summary.uploadIds.includes(id)) return true;
   return false;
 }

@@ -12,7 +12,10 @@ export async function loadOrCreateSecret(dataDir: string): Promise<Uint8Array> {
   const path = join(dataDir, FILE);
   try {
     const bytes = readFileQuietSync(path);
-    if (bytes.length !== 32) throw new Error(`${path} is damaged (expected 32 bytes); delete it to make a new one (outstanding tickets become invalid)`);
+    if (bytes.length !== 32)
+      throw new Error(
+        `${path} is damaged (expected 32 bytes); delete it to make a new one (outstanding tickets become invalid)`,
+      );
     return new Uint8Array(bytes);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

@@ -60,7 +60,10 @@ export function encodeSpentMark(id: Uint8Array, hour: number): Uint8Array {
 /** The entry and hour of a mark, or undefined if it is not one. */
 export function decodeSpentMark(mark: Uint8Array): { id: Uint8Array; hour: number } | undefined {
   if (mark.length !== SPENT_MARK_BYTES) return undefined;
-  const hour = new DataView(mark.buffer, mark.byteOffset, mark.length).getUint32(SPENT_ENTRY_BYTES, true);
+  const hour = new DataView(mark.buffer, mark.byteOffset, mark.length).getUint32(
+    SPENT_ENTRY_BYTES,
+    true,
+  );
   return hour > 0 ? { id: mark.subarray(0, SPENT_ENTRY_BYTES), hour } : undefined;
 }
 
@@ -92,7 +95,8 @@ export class SpentTickets {
    * (FileStoreOptions.marks), then call ridesOn with the opened store.
    */
   get marks(): MarkSink {
-    if (this.#marks === undefined) throw new Error('these spent tickets have no files: open them with openSpentTickets');
+    if (this.#marks === undefined)
+      throw new Error('these spent tickets have no files: open them with openSpentTickets');
     return this.#marks;
   }
 
@@ -110,7 +114,8 @@ export class SpentTickets {
   async spend(ticket: Uint8Array, expires: number, nowMs: number): Promise<void> {
     const id = spentTicketId(ticket);
     const hour = expiryHour(expires);
-    if (!this.#memory.add(toBase64(id), hour * HOUR_MS, nowMs)) throw new TicketSpentError('ticket already used: ask for a new one');
+    if (!this.#memory.add(toBase64(id), hour * HOUR_MS, nowMs))
+      throw new TicketSpentError('ticket already used: ask for a new one');
     try {
       await this.#journal?.append(id, hour, nowMs);
     } catch (error) {
@@ -255,7 +260,8 @@ class FileJournal implements SpentTicketJournal {
         await truncate(path, whole);
         await stampPath(path);
       }
-      for (let at = 0; at < whole; at += SPENT_ENTRY_BYTES) tickets.remember(bytes.subarray(at, at + SPENT_ENTRY_BYTES), hour, nowMs);
+      for (let at = 0; at < whole; at += SPENT_ENTRY_BYTES)
+        tickets.remember(bytes.subarray(at, at + SPENT_ENTRY_BYTES), hour, nowMs);
       this.#files.set(hour, Promise.resolve());
     }
     await this.#stampDir();
@@ -268,7 +274,11 @@ class FileJournal implements SpentTicketJournal {
  * directly until `ridesOn(store)`; the server opens the store with `tickets.marks` and then
  * does that.
  */
-export async function openSpentTickets(dataDir: string, nowMs: number, capacity = 1_000_000): Promise<SpentTickets> {
+export async function openSpentTickets(
+  dataDir: string,
+  nowMs: number,
+  capacity = 1_000_000,
+): Promise<SpentTickets> {
   const journal = new FileJournal(join(dataDir, SPENT_TICKETS_DIR));
   const tickets = new SpentTickets(capacity, journal);
   await journal.load(tickets, nowMs);

@@ -35,9 +35,13 @@ export function loadStaticFiles(dir: string): Map<string, StaticFile> {
       if (entry.isDirectory()) walk(path);
       else if (entry.isFile()) {
         total += statSync(path).size;
-        if (total > 20 * 1024 * 1024) throw new Error(`${dir} holds more than 20 MB: is it the built page?`);
+        if (total > 20 * 1024 * 1024)
+          throw new Error(`${dir} holds more than 20 MB: is it the built page?`);
         const url = `/${relative(dir, path).split(sep).join('/')}`;
-        files.set(url, { body: new Uint8Array(readFileSync(path)), type: TYPES[extname(path)] ?? 'application/octet-stream' });
+        files.set(url, {
+          body: new Uint8Array(readFileSync(path)),
+          type: TYPES[extname(path)] ?? 'application/octet-stream',
+        });
       }
     }
   };

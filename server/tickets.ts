@@ -5,7 +5,14 @@
  * work is over the ticket's bytes.
  */
 
-import { concatBytes, constantTimeEqual, hmacSha512, isCaseNumber, u32be, utf8 } from '../crypto/index.js';
+import {
+  concatBytes,
+  constantTimeEqual,
+  hmacSha512,
+  isCaseNumber,
+  u32be,
+  utf8,
+} from '../crypto/index.js';
 import { InvalidTicketError, TicketExpiredError } from './errors.js';
 
 /** Bytes in a ticket. */
@@ -26,12 +33,26 @@ export interface Ticket {
 }
 
 function mac(secret: Uint8Array, body: Uint8Array): Uint8Array {
-  return hmacSha512(secret, concatBytes(utf8('kluis/v1/ticket'), new Uint8Array([0]), body)).slice(0, 16);
+  return hmacSha512(secret, concatBytes(utf8('kluis/v1/ticket'), new Uint8Array([0]), body)).slice(
+    0,
+    16,
+  );
 }
 
 /** Makes a ticket. `random` gives the 8 bytes that make every ticket distinct. */
-export function issueTicket(secret: Uint8Array, kind: TicketKind, caseNumber: string, expires: number, random: Uint8Array): Uint8Array {
-  const body = concatBytes(new Uint8Array([KIND_CODES[kind]]), utf8(caseNumber), u32be(expires), random.subarray(0, 8));
+export function issueTicket(
+  secret: Uint8Array,
+  kind: TicketKind,
+  caseNumber: string,
+  expires: number,
+  random: Uint8Array,
+): Uint8Array {
+  const body = concatBytes(
+    new Uint8Array([KIND_CODES[kind]]),
+    utf8(caseNumber),
+    u32be(expires),
+    random.subarray(0, 8),
+  );
   return concatBytes(body, mac(secret, body));
 }
 
@@ -39,7 +60,8 @@ export function issueTicket(secret: Uint8Array, kind: TicketKind, caseNumber: st
 export function openTicket(secret: Uint8Array, ticket: Uint8Array, now: number): Ticket {
   if (ticket.length !== TICKET_BYTES) throw new InvalidTicketError('ticket has the wrong length');
   const body = ticket.subarray(0, 21);
-  if (!constantTimeEqual(mac(secret, body), ticket.subarray(21))) throw new InvalidTicketError('ticket was not issued by this server');
+  if (!constantTimeEqual(mac(secret, body), ticket.subarray(21)))
+    throw new InvalidTicketError('ticket was not issued by this server');
   const kind = KINDS[body[0]!];
   const caseNumber = new TextDecoder().decode(body.subarray(1, 9));
   if (!kind || !isCaseNumber(caseNumber)) throw new InvalidTicketError('ticket is malformed');

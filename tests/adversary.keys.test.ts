@@ -39,7 +39,16 @@ import {
   verifyBundle,
 } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
-import { json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport, ticket, workHeaders } from './helpers/api-client.js';
+import {
+  json,
+  recipientOf,
+  reporterRecipient,
+  type ReporterCase,
+  signed,
+  submitReport,
+  ticket,
+  workHeaders,
+} from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -53,7 +62,11 @@ afterEach(async () => {
 });
 
 const verifier = createNativeVerifier();
-const trusted = () => [h.counsellor, h.deputy].map((i) => ({ fingerprint: fingerprintOf(i.sign.publicKey), signPublicKey: i.sign.publicKey }));
+const trusted = () =>
+  [h.counsellor, h.deputy].map((i) => ({
+    fingerprint: fingerprintOf(i.sign.publicKey),
+    signPublicKey: i.sign.publicKey,
+  }));
 
 /** The case as a counsellor's client receives it (GET …/counsellor/case-details). */
 async function caseDetail(caseNumber: string): Promise<CaseDetail> {
@@ -68,7 +81,10 @@ async function caseDetail(caseNumber: string): Promise<CaseDetail> {
 
 /** What the counsellor's client says of a case whose envelopes the server serves as `envelopes`. */
 function counsellorProblems(detail: CaseDetail, envelopes: readonly Envelope[]): readonly string[] {
-  const served: CaseDetail = { ...detail, messages: detail.messages.map((m, i) => ({ ...m, envelope: envelopes[i]! })) };
+  const served: CaseDetail = {
+    ...detail,
+    messages: detail.messages.map((m, i) => ({ ...m, envelope: envelopes[i]! })),
+  };
   const key = { ...recipientOf(h.counsellor), boxSecretKey: h.counsellor.box.secretKey };
   const view = openCaseDetail(served, {
     role: 'counsellor',
@@ -87,30 +103,59 @@ function counsellorProblems(detail: CaseDetail, envelopes: readonly Envelope[]):
 /** What the reporter's page says: the unexpected recipients of each message it shows. */
 function pageFindings(reporter: ReporterCase, envelopes: readonly Envelope[]) {
   const bundles = (identities: Identity[]) => identities.map((i) => verifyBundle(exportBundle(i)));
-  const data = readAsPage(reporter.caseNumber, reporter.keys, { counsellors: bundles([h.counsellor, h.deputy]), escalation: bundles([h.escalation]) }, envelopes, 'received');
-  return { intact: data.intact, unexpected: data.items.map((item) => (item.ok ? item.unexpectedRecipients : ['(not ok)'])) };
+  const data = readAsPage(
+    reporter.caseNumber,
+    reporter.keys,
+    { counsellors: bundles([h.counsellor, h.deputy]), escalation: bundles([h.escalation]) },
+    envelopes,
+    'received',
+  );
+  return {
+    intact: data.intact,
+    unexpected: data.items.map((item) => (item.ok ? item.unexpectedRecipients : ['(not ok)'])),
+  };
 }
 
 async function served(reporter: ReporterCase): Promise<Envelope[]> {
-  const view = (await (await h.fetch(`/api/v1/cases/${reporter.caseNumber}`, { headers: reporter.auth })).json()) as { messages: { envelope: Envelope }[] };
+  const view = (await (
+    await h.fetch(`/api/v1/cases/${reporter.caseNumber}`, { headers: reporter.auth })
+  ).json()) as { messages: { envelope: Envelope }[] };
   return view.messages.map((m) => m.envelope);
 }
 
 describe('a key the operator slipped in is named by both readers', () => {
   it('reproduces the attack: sealed to the operator too, read by it, its wrapped key then deleted; both readers name it before and after', async () => {
     const operatorFp = fingerprintOf(operator.sign.publicKey);
-    const reporter = await submitReport(h.fetch, [...h.counsellorRecipients, recipientOf(operator)], 'Canary report text');
+    const reporter = await submitReport(
+      h.fetch,
+      [...h.counsellorRecipients, recipientOf(operator)],
+      'Canary report text',
+    );
     const [stored] = await served(reporter);
     // The operator can read what was sealed to it: the defence is that the page never does, and that readers see it.
-    const read = openEnvelope(stored, { ...recipientOf(operator), boxSecretKey: operator.box.secretKey }, { caseNumber: reporter.caseNumber });
+    const read = openEnvelope(
+      stored,
+      { ...recipientOf(operator), boxSecretKey: operator.box.secretKey },
+      { caseNumber: reporter.caseNumber },
+    );
     expect(decodeContent(read.content)).toMatchObject({ text: 'Canary report text' });
-    const withoutTrace: Envelope = { ...stored!, keys: stored!.keys.filter((k) => k.to !== operatorFp) };
+    const withoutTrace: Envelope = {
+      ...stored!,
+      keys: stored!.keys.filter((k) => k.to !== operatorFp),
+    };
     const detail = await caseDetail(reporter.caseNumber);
 
     for (const envelope of [stored!, withoutTrace]) {
       const problems = counsellorProblems(detail, [envelope]);
-      expect(problems.some((p) => p.includes('UNEXPECTED RECIPIENT') && p.includes(displayFingerprint(operatorFp)))).toBe(true);
-      expect(pageFindings(reporter, [envelope])).toEqual({ intact: false, unexpected: [[operatorFp]] });
+      expect(
+        problems.some(
+          (p) => p.includes('UNEXPECTED RECIPIENT') && p.includes(displayFingerprint(operatorFp)),
+        ),
+      ).toBe(true);
+      expect(pageFindings(reporter, [envelope])).toEqual({
+        intact: false,
+        unexpected: [[operatorFp]],
+      });
     }
   });
 
@@ -126,12 +171,20 @@ describe('a key the operator slipped in is named by both readers', () => {
     const [stored] = await served(reporter);
     // An operator that knew a content key (it cannot, without a key of a reader) could add a stranger's copy.
     const stranger = recipientOf(operator);
-    const added: Envelope = { ...stored!, keys: [...stored!.keys, { to: stranger.fingerprint, epk: stored!.keys[0]!.epk, wk: stored!.keys[0]!.wk }] };
+    const added: Envelope = {
+      ...stored!,
+      keys: [
+        ...stored!.keys,
+        { to: stranger.fingerprint, epk: stored!.keys[0]!.epk, wk: stored!.keys[0]!.wk },
+      ],
+    };
     expect(pageFindings(reporter, [added]).unexpected).toEqual([[stranger.fingerprint]]);
     const deputyFp = fingerprintOf(h.deputy.sign.publicKey);
     const removed: Envelope = { ...stored!, keys: stored!.keys.filter((k) => k.to !== deputyFp) };
     const problems = counsellorProblems(await caseDetail(reporter.caseNumber), [removed]);
-    expect(problems).toEqual([`message 0: the copy for ${displayFingerprint(deputyFp)} was removed from the envelope`]);
+    expect(problems).toEqual([
+      `message 0: the copy for ${displayFingerprint(deputyFp)} was removed from the envelope`,
+    ]);
   });
 
   it('a case written before recipients were signed (payload version 1) still reads; an extra wrapped key is still named', async () => {
@@ -139,7 +192,14 @@ describe('a key the operator slipped in is named by both readers', () => {
     const caseNumber = t.caseNumber;
     const secret = generateReceiptSecret();
     const keys = deriveReporterKeys({ caseNumber, secret });
-    const reporter: ReporterCase = { caseNumber, secret, keys, auth: { 'kluis-auth': toBase64(keys.authKey) }, last: GENESIS_HASH, count: 0 };
+    const reporter: ReporterCase = {
+      caseNumber,
+      secret,
+      keys,
+      auth: { 'kluis-auth': toBase64(keys.authKey) },
+      last: GENESIS_HASH,
+      count: 0,
+    };
     const report = encodeContent({
       v: 1,
       type: 'report',
@@ -161,10 +221,17 @@ describe('a key the operator slipped in is named by both readers', () => {
       recipients: [reporterRecipient(reporter), ...h.counsellorRecipients, recipientOf(operator)],
       version: 1,
     }).envelope;
-    const response = await h.fetch('/api/v1/cases', json({ verifier: toBase64(keys.verifier), report: v1 }, workHeaders(t)));
+    const response = await h.fetch(
+      '/api/v1/cases',
+      json({ verifier: toBase64(keys.verifier), report: v1 }, workHeaders(t)),
+    );
     expect(response.status).toBe(201);
     expect(pageFindings(reporter, [v1])).toEqual({ intact: false, unexpected: [[operatorFp]] });
-    expect(counsellorProblems(await caseDetail(caseNumber), [v1]).some((p) => p.includes('UNEXPECTED RECIPIENT'))).toBe(true);
+    expect(
+      counsellorProblems(await caseDetail(caseNumber), [v1]).some((p) =>
+        p.includes('UNEXPECTED RECIPIENT'),
+      ),
+    ).toBe(true);
     // With the operator's copy deleted, a version 1 message cannot show it was ever there: SECURITY.md says so.
     const trimmed: Envelope = { ...v1, keys: v1.keys.filter((k) => k.to !== operatorFp) };
     expect(pageFindings(reporter, [trimmed])).toEqual({ intact: true, unexpected: [[]] });
@@ -172,11 +239,18 @@ describe('a key the operator slipped in is named by both readers', () => {
 });
 
 describe('forwarding: an escalation recipient is expected only after a forward with consent', () => {
-  async function caseWithConsent(consent: 'yes' | 'ask'): Promise<{ reporter: ReporterCase; envelopes: Envelope[] }> {
+  async function caseWithConsent(
+    consent: 'yes' | 'ask',
+  ): Promise<{ reporter: ReporterCase; envelopes: Envelope[] }> {
     const reporter = await submitReport(h.fetch, h.counsellorRecipients);
     const escalation: Recipient = recipientOf(h.escalation);
     const envelopes = await served(reporter);
-    const write = (seq: number, author: Identity | ReporterCase, content: Parameters<typeof encodeContent>[0], extra: Recipient[] = []) => {
+    const write = (
+      seq: number,
+      author: Identity | ReporterCase,
+      content: Parameters<typeof encodeContent>[0],
+      extra: Recipient[] = [],
+    ) => {
       const sealed = sealEnvelope({
         caseNumber: reporter.caseNumber,
         seq,
@@ -190,7 +264,19 @@ describe('forwarding: an escalation recipient is expected only after a forward w
     };
     const time = '2026-11-28T12:00:00Z';
     write(1, reporter, { v: 1, type: 'message', time, text: '', attachments: [], consent });
-    write(2, h.counsellor, { v: 1, type: 'forwarded', time, to: escalation.fingerprint, name: 'Secretary-general', text: '' }, [escalation]);
+    write(
+      2,
+      h.counsellor,
+      {
+        v: 1,
+        type: 'forwarded',
+        time,
+        to: escalation.fingerprint,
+        name: 'Secretary-general',
+        text: '',
+      },
+      [escalation],
+    );
     return { reporter, envelopes };
   }
 
@@ -219,19 +305,29 @@ describe('private notes', () => {
       content: encodeContent({ v: 1, type: 'note', time: '2026-11-28T12:00:00Z', text: 'private' }),
       recipients: [...h.counsellorRecipients, reporterRecipient(reporter)],
     }).envelope;
-    const read = readNotes([note], { ...recipientOf(h.counsellor), boxSecretKey: h.counsellor.box.secretKey }, {
-      caseNumber: reporter.caseNumber,
-      counsellors: trusted(),
-      escalation: [],
-    });
+    const read = readNotes(
+      [note],
+      { ...recipientOf(h.counsellor), boxSecretKey: h.counsellor.box.secretKey },
+      {
+        caseNumber: reporter.caseNumber,
+        counsellors: trusted(),
+        escalation: [],
+      },
+    );
     expect(read.intact).toBe(false);
-    expect(read.notes[0]!.ok && read.notes[0]!.recipients.unexpected).toEqual([reporter.keys.fingerprint]);
+    expect(read.notes[0]!.ok && read.notes[0]!.recipients.unexpected).toEqual([
+      reporter.keys.fingerprint,
+    ]);
     // The same note in the conversation is misplaced, whoever reads it.
-    const conversation = readConversation([note], { ...recipientOf(h.counsellor), boxSecretKey: h.counsellor.box.secretKey }, {
-      caseNumber: reporter.caseNumber,
-      counsellors: trusted(),
-      escalation: [],
-    });
+    const conversation = readConversation(
+      [note],
+      { ...recipientOf(h.counsellor), boxSecretKey: h.counsellor.box.secretKey },
+      {
+        caseNumber: reporter.caseNumber,
+        counsellors: trusted(),
+        escalation: [],
+      },
+    );
     expect(conversation.messages[0]!.ok).toBe(false);
   });
 });

@@ -23,14 +23,39 @@ function fromClientAddress(base: string): Fetch {
   return (path, init = {}) =>
     new Promise((resolve, reject) => {
       const url = new URL(path, base);
-      const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...(init.headers as Record<string, string>) };
-      const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body) : Buffer.from(init.body as Uint8Array);
+      const headers: Record<string, string> = {
+        'user-agent': USER_AGENT,
+        ...(init.headers as Record<string, string>),
+      };
+      const body =
+        init.body === undefined
+          ? undefined
+          : typeof init.body === 'string'
+            ? Buffer.from(init.body)
+            : Buffer.from(init.body as Uint8Array);
       if (body) headers['content-length'] = String(body.length);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: init.method ?? 'GET', headers, localAddress: CLIENT_ADDRESS }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: res.headers as Record<string, string> })));
-      });
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: init.method ?? 'GET',
+          headers,
+          localAddress: CLIENT_ADDRESS,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve(
+              new Response(Buffer.concat(chunks), {
+                status: res.statusCode ?? 500,
+                headers: res.headers as Record<string, string>,
+              }),
+            ),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -52,10 +77,26 @@ it('the server prints and stores no client address, user agent, receipt secret, 
   try {
     const fetcher = fromClientAddress(server.url);
     const reporter = await submitReport(fetcher, [recipientOf(counsellor)], CANARY);
-    expect((await fetcher(`/api/v1/cases/${reporter.caseNumber}`, { headers: reporter.auth })).status).toBe(200);
+    expect(
+      (await fetcher(`/api/v1/cases/${reporter.caseNumber}`, { headers: reporter.auth })).status,
+    ).toBe(200);
     // Failures too: a wrong key, malformed JSON, an unknown route.
-    expect((await fetcher(`/api/v1/cases/${reporter.caseNumber}`, { headers: { 'kluis-auth': toBase64(new Uint8Array(32)) } })).status).toBe(401);
-    expect((await fetcher('/api/v1/tickets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })).status).toBe(400);
+    expect(
+      (
+        await fetcher(`/api/v1/cases/${reporter.caseNumber}`, {
+          headers: { 'kluis-auth': toBase64(new Uint8Array(32)) },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await fetcher('/api/v1/tickets', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{',
+        })
+      ).status,
+    ).toBe(400);
     expect((await fetcher('/api/v1/nothing-here')).status).toBe(404);
 
     const secrets = [
@@ -70,7 +111,10 @@ it('the server prints and stores no client address, user agent, receipt secret, 
     const stored = everyFile(server.dataDir);
     for (const [what, value] of secrets) {
       expect(output.includes(value), `${what} in the server's output`).toBe(false);
-      expect(stored.some((file) => file.includes(value)), `${what} on disk`).toBe(false);
+      expect(
+        stored.some((file) => file.includes(value)),
+        `${what} on disk`,
+      ).toBe(false);
     }
     // The flow did reach the server (the check above is not vacuous).
     expect(stored.some((file) => file.includes(reporter.caseNumber))).toBe(true);

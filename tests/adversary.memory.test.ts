@@ -77,7 +77,11 @@ async function stallMany(count: number, head: () => string, sent: number): Promi
   const opened: Staller[] = [];
   // In batches, so the loopback connects do not queue up behind each other.
   for (let i = 0; i < count; i += 50) {
-    opened.push(...(await Promise.all(Array.from({ length: Math.min(50, count - i) }, () => stall(head(), sent)))));
+    opened.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(50, count - i) }, () => stall(head(), sent)),
+      )),
+    );
   }
   return opened;
 }
@@ -88,7 +92,13 @@ it('hundreds of stalled bodies keep the server within its memory budget, and a r
   // Warm up with requests every server version answers alike; then the baseline.
   for (let i = 0; i < 20; i++) {
     await (await fetcher('/api/v1/info')).arrayBuffer();
-    await (await fetcher('/api/v1/tickets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"kind":"case"}' })).arrayBuffer();
+    await (
+      await fetcher('/api/v1/tickets', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"kind":"case"}',
+      })
+    ).arrayBuffer();
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
   const baseline = rssMib(server.child.pid!);
@@ -98,7 +108,7 @@ it('hundreds of stalled bodies keep the server within its memory budget, and a r
   const junkHead = () =>
     `POST /api/v1/cases HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{"verifier":"`;
   const junk = await stallMany(300, junkHead, 512 * KIB);
-  const afterJunk = await peakRss(2000) - baseline;
+  const afterJunk = (await peakRss(2000)) - baseline;
   expect(afterJunk).toBeLessThan(64);
 
   // Bodies a reporter is allowed to send (its own case, its own key), stalled at 900 KiB of 1 MiB:
@@ -114,18 +124,30 @@ it('hundreds of stalled bodies keep the server within its memory budget, and a r
   await peakRss(1000);
 
   // While all of that stalls, a real reporter's submission goes through.
-  const real = await submitReport(server.url, { text: 'A real report, sent while the server is under attack.' });
+  const real = await submitReport(server.url, {
+    text: 'A real report, sent while the server is under attack.',
+  });
   expect(real.caseNumber).toMatch(/^[0-9A-Z]{8}$/);
 
   // 24 more such bodies would pass the budget: the ones without room get 503 busy instead of memory.
   const more = await stallMany(24, chunkHead, 900 * KIB);
-  const grown = await peakRss(2000) - baseline;
-  const busy = more.filter((s) => s.received().startsWith('HTTP/1.1 503') && s.received().includes('"busy"'));
+  const grown = (await peakRss(2000)) - baseline;
+  const busy = more.filter(
+    (s) => s.received().startsWith('HTTP/1.1 503') && s.received().includes('"busy"'),
+  );
   expect(busy.length).toBeGreaterThan(0);
   expect(grown).toBeLessThan(64);
   // The anonymous bodies were refused for want of a ticket, before their bodies were read.
-  expect(junk.filter((s) => s.received().startsWith('HTTP/1.1 400') && s.received().includes('"invalid-ticket"')).length).toBe(junk.length);
+  expect(
+    junk.filter(
+      (s) => s.received().startsWith('HTTP/1.1 400') && s.received().includes('"invalid-ticket"'),
+    ).length,
+  ).toBe(junk.length);
   // ... and their connections closed rather than their bodies read.
-  expect(junk.filter((s) => /\r\nconnection: close\r\n/i.test(s.received())).length).toBe(junk.length);
-  console.log(`stalled bodies: RSS growth ${afterJunk.toFixed(1)} MiB after 300 anonymous, ${grown.toFixed(1)} MiB after 48 authenticated; ${busy.length} of 24 refused busy`);
+  expect(junk.filter((s) => /\r\nconnection: close\r\n/i.test(s.received())).length).toBe(
+    junk.length,
+  );
+  console.log(
+    `stalled bodies: RSS growth ${afterJunk.toFixed(1)} MiB after 300 anonymous, ${grown.toFixed(1)} MiB after 48 authenticated; ${busy.length} of 24 refused busy`,
+  );
 }, 120_000);

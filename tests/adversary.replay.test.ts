@@ -14,13 +14,30 @@ import { encodeContent, envelopeHash, sealEnvelope, toBase64 } from '../crypto/i
 import { SIGNATURE_WINDOW_SECONDS } from '../server/auth.js';
 import { SPENT_TICKETS_DIR } from '../server/spent-tickets.js';
 import { counsellorBundle } from './fixtures/ops-store.js';
-import { httpFetch, json, reporterRecipient, sendSigned, signed, submitReport, ticket, workHeaders } from './helpers/api-client.js';
+import {
+  httpFetch,
+  json,
+  reporterRecipient,
+  sendSigned,
+  signed,
+  submitReport,
+  ticket,
+  workHeaders,
+} from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 import { startServer } from './helpers/server-process.js';
 
-async function expectError(response: Response, status: number, code: string, soft = false): Promise<void> {
+async function expectError(
+  response: Response,
+  status: number,
+  code: string,
+  soft = false,
+): Promise<void> {
   const body = (await response.json()) as { error?: { code?: string } };
-  (soft ? expect.soft : expect)({ status: response.status, code: body.error?.code }).toEqual({ status, code });
+  (soft ? expect.soft : expect)({ status: response.status, code: body.error?.code }).toEqual({
+    status,
+    code,
+  });
 }
 
 const harnesses: Harness[] = [];
@@ -38,7 +55,13 @@ describe('a signed request replayed', () => {
     const h = await harness();
     const path = '/api/v1/counsellor/cases';
     // The counsellor's clock is 300 s ahead (the most the window allows).
-    const init = signed(h.counsellor, 'GET', path, undefined, h.seconds() + SIGNATURE_WINDOW_SECONDS);
+    const init = signed(
+      h.counsellor,
+      'GET',
+      path,
+      undefined,
+      h.seconds() + SIGNATURE_WINDOW_SECONDS,
+    );
     const arrival = h.clock.ms;
     expect((await h.fetch(path, init)).status).toBe(200);
     // Its time is still inside the window 600 s after arrival, to the last millisecond of that
@@ -54,14 +77,30 @@ describe('a signed request replayed', () => {
 
   it('on another deployment that trusts the same key: refused, as the origin is signed', async () => {
     const a = await harness({ origins: ['https://kluis-a.example.org'] });
-    const b = await harness({ origins: ['http://kluisbexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion'] });
+    const b = await harness({
+      origins: ['http://kluisbexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion'],
+    });
     expect(a.counsellor.sign.publicKey).toEqual(b.counsellor.sign.publicKey);
     const path = '/api/v1/counsellor/cases';
-    const init = signed(a.counsellor, 'GET', path, undefined, a.seconds(), 'https://kluis-a.example.org');
+    const init = signed(
+      a.counsellor,
+      'GET',
+      path,
+      undefined,
+      a.seconds(),
+      'https://kluis-a.example.org',
+    );
     expect((await a.fetch(path, init)).status).toBe(200);
     await expectError(await b.fetch(path, init), 401, 'unauthorized');
     // The same request for B's origin is fine: the refusal is the origin, nothing else.
-    const forB = signed(b.counsellor, 'GET', path, undefined, b.seconds(), 'http://kluisbexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion');
+    const forB = signed(
+      b.counsellor,
+      'GET',
+      path,
+      undefined,
+      b.seconds(),
+      'http://kluisbexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion',
+    );
     expect((await b.fetch(path, forB)).status).toBe(200);
   });
 
@@ -69,10 +108,15 @@ describe('a signed request replayed', () => {
     // The harness's app started a window and a second before its clock: it accepts from now on.
     const h = await harness();
     const path = '/api/v1/counsellor/cases';
-    const response = await h.fetch(path, signed(h.counsellor, 'GET', path, undefined, h.seconds() - 1));
+    const response = await h.fetch(
+      path,
+      signed(h.counsellor, 'GET', path, undefined, h.seconds() - 1),
+    );
     await expectError(response.clone(), 401, 'signature-before-start');
     expect(((await response.json()) as { notBefore: number }).notBefore).toBe(h.seconds());
-    expect((await h.fetch(path, signed(h.counsellor, 'GET', path, undefined, h.seconds()))).status).toBe(200);
+    expect(
+      (await h.fetch(path, signed(h.counsellor, 'GET', path, undefined, h.seconds()))).status,
+    ).toBe(200);
   });
 });
 
@@ -83,7 +127,9 @@ describe('a ticket used again', () => {
     const body = () => json({ verifier: toBase64(new Uint8Array(32)) }, workHeaders(t));
     expect((await h.fetch('/api/v1/cases', body())).status).toBe(201);
     const path = `/api/v1/counsellor/cases/${t.caseNumber}`;
-    expect((await h.fetch(path, signed(h.counsellor, 'DELETE', path, undefined, h.seconds()))).status).toBe(200);
+    expect(
+      (await h.fetch(path, signed(h.counsellor, 'DELETE', path, undefined, h.seconds()))).status,
+    ).toBe(200);
     await expectError(await h.fetch('/api/v1/cases', body()), 400, 'ticket-spent');
     expect(h.store.records.has(t.caseNumber)).toBe(false);
   });
@@ -110,16 +156,38 @@ describe('across a restart of the server process', () => {
       doomed = (await submitReport(fetcher, counsellor.recipients)).caseNumber;
       // The reporter writes message 1 with a message ticket.
       const t = await ticket(fetcher, { kind: 'message', case: reporter.caseNumber });
-      const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:00:00Z', text: 'More.', attachments: [] });
+      const content = encodeContent({
+        v: 1,
+        type: 'message',
+        time: '2026-11-28T12:00:00Z',
+        text: 'More.',
+        attachments: [],
+      });
       const recipients = [reporterRecipient(reporter), ...counsellor.recipients];
-      const sealed = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 1, prev: reporter.last, author: reporter.keys.sign, content, recipients });
+      const sealed = sealEnvelope({
+        caseNumber: reporter.caseNumber,
+        seq: 1,
+        prev: reporter.last,
+        author: reporter.keys.sign,
+        content,
+        recipients,
+      });
       messageHeaders = { ...reporter.auth, ...workHeaders(t) };
       messageBody = json({ seq: 1, envelope: sealed.envelope }, messageHeaders);
-      expect((await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, messageBody)).status).toBe(201);
+      expect(
+        (await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, messageBody)).status,
+      ).toBe(201);
       reporter.last = envelopeHash(sealed.envelope);
       // The counsellor deletes a case; someone keeps the signed request.
       const path = `/api/v1/counsellor/cases/${doomed}`;
-      const sent = await sendSigned(fetcher, counsellor.identity, 'DELETE', path, undefined, origin);
+      const sent = await sendSigned(
+        fetcher,
+        counsellor.identity,
+        'DELETE',
+        path,
+        undefined,
+        origin,
+      );
       expect(sent.response.status).toBe(200);
       captured = sent.init;
     } finally {
@@ -130,14 +198,36 @@ describe('across a restart of the server process', () => {
     try {
       const fetcher = httpFetch(second.url);
       // Accepted before, it would be accepted again with the nonces forgotten (then 404: the case is gone).
-      await expectError(await fetcher(`/api/v1/counsellor/cases/${doomed}`, captured), 401, 'signature-before-start', true);
+      await expectError(
+        await fetcher(`/api/v1/counsellor/cases/${doomed}`, captured),
+        401,
+        'signature-before-start',
+        true,
+      );
       // The same ticket for message 2: spent before the restart, spent after.
       const again = JSON.parse(messageBody.body as string) as Record<string, unknown>; // the same ticket, in the same headers
-      const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:01:00Z', text: 'Again.', attachments: [] });
+      const content = encodeContent({
+        v: 1,
+        type: 'message',
+        time: '2026-11-28T12:01:00Z',
+        text: 'Again.',
+        attachments: [],
+      });
       const recipients = [reporterRecipient(reporter), ...counsellor.recipients];
-      const sealed = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 2, prev: reporter.last, author: reporter.keys.sign, content, recipients });
+      const sealed = sealEnvelope({
+        caseNumber: reporter.caseNumber,
+        seq: 2,
+        prev: reporter.last,
+        author: reporter.keys.sign,
+        content,
+        recipients,
+      });
       const reuse = json({ ...again, seq: 2, envelope: sealed.envelope }, messageHeaders);
-      await expectError(await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, reuse), 400, 'ticket-spent');
+      await expectError(
+        await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, reuse),
+        400,
+        'ticket-spent',
+      );
 
       // What the server kept of the tickets: 16-byte hashes, in files named by the hour, with the store's fixed time.
       const dir = join(dataDir, SPENT_TICKETS_DIR);

@@ -27,7 +27,16 @@ import {
   verifyBundle,
   type Envelope,
 } from '../crypto/index.js';
-import { json, recipientOf, reporterRecipient, type ReporterCase, signed, submitReport, ticket, workHeaders } from './helpers/api-client.js';
+import {
+  json,
+  recipientOf,
+  reporterRecipient,
+  type ReporterCase,
+  signed,
+  submitReport,
+  ticket,
+  workHeaders,
+} from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 
 let h: Harness;
@@ -45,7 +54,13 @@ async function conversation(count: number, text = 'message'): Promise<ReporterCa
   const reporter = await submitReport(h.fetch, h.counsellorRecipients, `${text} 0`);
   for (let seq = 1; seq < count; seq++) {
     const byCounsellor = seq % 2 === 1;
-    const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:00:00Z', text: `${text} ${seq}`, attachments: [] });
+    const content = encodeContent({
+      v: 1,
+      type: 'message',
+      time: '2026-11-28T12:00:00Z',
+      text: `${text} ${seq}`,
+      attachments: [],
+    });
     const { envelope, hash } = sealEnvelope({
       caseNumber: reporter.caseNumber,
       seq,
@@ -56,10 +71,17 @@ async function conversation(count: number, text = 'message'): Promise<ReporterCa
     });
     const path = `/api/v1/cases/${reporter.caseNumber}/messages`;
     let response: Response;
-    if (byCounsellor) response = await h.fetch(path, signed(h.counsellor, 'POST', path, { seq, envelope }, h.seconds()));
+    if (byCounsellor)
+      response = await h.fetch(
+        path,
+        signed(h.counsellor, 'POST', path, { seq, envelope }, h.seconds()),
+      );
     else {
       const t = await ticket(h.fetch, { kind: 'message', case: reporter.caseNumber });
-      response = await h.fetch(path, json({ seq, envelope }, { ...reporter.auth, ...workHeaders(t) }));
+      response = await h.fetch(
+        path,
+        json({ seq, envelope }, { ...reporter.auth, ...workHeaders(t) }),
+      );
     }
     expect(response.status).toBe(201);
     reporter.last = hash;
@@ -69,11 +91,18 @@ async function conversation(count: number, text = 'message'): Promise<ReporterCa
 }
 
 async function storedMessages(reporter: ReporterCase): Promise<StoredMessage[]> {
-  const view = (await (await h.fetch(`/api/v1/cases/${reporter.caseNumber}`, { headers: reporter.auth })).json()) as { messages: StoredMessage[] };
+  const view = (await (
+    await h.fetch(`/api/v1/cases/${reporter.caseNumber}`, { headers: reporter.auth })
+  ).json()) as { messages: StoredMessage[] };
   return view.messages;
 }
 
-function readAs(who: 'counsellor' | 'reporter', reporter: ReporterCase, envelopes: readonly unknown[], caseNumber = reporter.caseNumber): Conversation {
+function readAs(
+  who: 'counsellor' | 'reporter',
+  reporter: ReporterCase,
+  envelopes: readonly unknown[],
+  caseNumber = reporter.caseNumber,
+): Conversation {
   const key: RecipientKey =
     who === 'counsellor'
       ? { ...recipientOf(h.counsellor), boxSecretKey: h.counsellor.box.secretKey }
@@ -86,7 +115,9 @@ function readAs(who: 'counsellor' | 'reporter', reporter: ReporterCase, envelope
 }
 
 function errors(conversation: Conversation): Array<[number, string]> {
-  return conversation.entries.flatMap((entry) => (entry.ok ? [] : [[entry.index, entry.error.code] as [number, string]]));
+  return conversation.entries.flatMap((entry) =>
+    entry.ok ? [] : [[entry.index, entry.error.code] as [number, string]],
+  );
 }
 
 function flip(text: string, index: number): string {
@@ -129,13 +160,17 @@ describe('a hostile server is caught by the reader', () => {
   it('a replayed message: reorder', async () => {
     const reporter = await conversation(3);
     const e = (await storedMessages(reporter)).map((m) => m.envelope);
-    expect(readAs('counsellor', reporter, [...e, e[1]]).problems).toEqual([{ index: 3, kind: 'reorder' }]);
+    expect(readAs('counsellor', reporter, [...e, e[1]]).problems).toEqual([
+      { index: 3, kind: 'reorder' },
+    ]);
   });
 
   it('a message dropped from the middle: gap', async () => {
     const reporter = await conversation(4);
     const e = (await storedMessages(reporter)).map((m) => m.envelope);
-    expect(readAs('reporter', reporter, [e[0], e[1], e[3]]).problems).toEqual([{ index: 2, kind: 'gap' }]);
+    expect(readAs('reporter', reporter, [e[0], e[1], e[3]]).problems).toEqual([
+      { index: 2, kind: 'gap' },
+    ]);
   });
 
   it('the latest message withheld: unseen until the other side writes, then a fork', async () => {
@@ -144,21 +179,58 @@ describe('a hostile server is caught by the reader', () => {
     // The server hides the counsellor's reply from the reporter: the reporter sees an intact, shorter case.
     expect(readAs('reporter', reporter, [e[0]]).intact).toBe(true);
     // The counsellor writes again, naming the reply it sent as its predecessor.
-    const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:00:00Z', text: 'Did you see my reply?', attachments: [] });
-    const next = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 2, prev: reporter.last, author: h.counsellor.sign, content, recipients: [reporterRecipient(reporter), ...h.counsellorRecipients] });
+    const content = encodeContent({
+      v: 1,
+      type: 'message',
+      time: '2026-11-28T12:00:00Z',
+      text: 'Did you see my reply?',
+      attachments: [],
+    });
+    const next = sealEnvelope({
+      caseNumber: reporter.caseNumber,
+      seq: 2,
+      prev: reporter.last,
+      author: h.counsellor.sign,
+      content,
+      recipients: [reporterRecipient(reporter), ...h.counsellorRecipients],
+    });
     // Shown without the withheld reply, the new message is out of place and names a predecessor the reporter never saw.
-    expect(readAs('reporter', reporter, [e[0], next.envelope]).problems).toEqual([{ index: 1, kind: 'gap' }]);
+    expect(readAs('reporter', reporter, [e[0], next.envelope]).problems).toEqual([
+      { index: 1, kind: 'gap' },
+    ]);
     // If the server also renumbers, it cannot: seq is signed. Replaying it in place of the reply still shows a fork.
-    const forked = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 1, prev: reporter.last, author: h.counsellor.sign, content, recipients: [reporterRecipient(reporter), ...h.counsellorRecipients] });
-    expect(readAs('reporter', reporter, [e[0], forked.envelope]).problems).toEqual([{ index: 1, kind: 'fork' }]);
+    const forked = sealEnvelope({
+      caseNumber: reporter.caseNumber,
+      seq: 1,
+      prev: reporter.last,
+      author: h.counsellor.sign,
+      content,
+      recipients: [reporterRecipient(reporter), ...h.counsellorRecipients],
+    });
+    expect(readAs('reporter', reporter, [e[0], forked.envelope]).problems).toEqual([
+      { index: 1, kind: 'fork' },
+    ]);
   });
 
   it('a message injected by the server with its own key: bad-signature (author may not write here)', async () => {
     const reporter = await conversation(2);
     const e = (await storedMessages(reporter)).map((m) => m.envelope);
     const impostor = generateIdentity('counsellor', 'Impostor');
-    const content = encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:00:00Z', text: 'Please send us your name.', attachments: [] });
-    const injected = sealEnvelope({ caseNumber: reporter.caseNumber, seq: 2, prev: reporter.last, author: impostor.sign, content, recipients: [reporterRecipient(reporter), ...h.counsellorRecipients] });
+    const content = encodeContent({
+      v: 1,
+      type: 'message',
+      time: '2026-11-28T12:00:00Z',
+      text: 'Please send us your name.',
+      attachments: [],
+    });
+    const injected = sealEnvelope({
+      caseNumber: reporter.caseNumber,
+      seq: 2,
+      prev: reporter.last,
+      author: impostor.sign,
+      content,
+      recipients: [reporterRecipient(reporter), ...h.counsellorRecipients],
+    });
     const read = readAs('reporter', reporter, [...e, injected.envelope]);
     expect(errors(read)).toEqual([[2, 'bad-signature']]);
   });
@@ -191,11 +263,15 @@ describe('a hostile server is caught by the reader', () => {
   });
 
   it('a replaced counsellor bundle: an altered one fails its signature; a substituted one is visible by fingerprint, and the real counsellor cannot read what was sealed to it', async () => {
-    const info = (await (await h.fetch('/api/v1/info')).json()) as { counsellors: Array<Record<string, unknown>> };
+    const info = (await (await h.fetch('/api/v1/info')).json()) as {
+      counsellors: Array<Record<string, unknown>>;
+    };
     const genuine = info.counsellors[0]!;
     const attacker = generateIdentity('counsellor', genuine.name as string);
     // Altered in place: the self-signature no longer holds.
-    expect(() => verifyBundle({ ...genuine, box: exportBundle(attacker).box })).toThrowError(expect.objectContaining({ code: 'bad-signature' }));
+    expect(() => verifyBundle({ ...genuine, box: exportBundle(attacker).box })).toThrowError(
+      expect.objectContaining({ code: 'bad-signature' }),
+    );
     // Substituted whole: valid, but its fingerprint is not the one the organisation publishes.
     const substituted = verifyBundle(exportBundle(attacker));
     expect(substituted.fingerprint).not.toBe(fingerprintOf(h.counsellor.sign.publicKey));
@@ -206,9 +282,20 @@ describe('a hostile server is caught by the reader', () => {
       seq: 0,
       prev: new Uint8Array(32),
       author: reporter.keys.sign,
-      content: encodeContent({ v: 1, type: 'message', time: '2026-11-28T12:00:00Z', text: 'x', attachments: [] }),
-      recipients: [reporterRecipient(reporter), { fingerprint: substituted.fingerprint, boxPublicKey: substituted.boxPublicKey }],
+      content: encodeContent({
+        v: 1,
+        type: 'message',
+        time: '2026-11-28T12:00:00Z',
+        text: 'x',
+        attachments: [],
+      }),
+      recipients: [
+        reporterRecipient(reporter),
+        { fingerprint: substituted.fingerprint, boxPublicKey: substituted.boxPublicKey },
+      ],
     });
-    expect(errors(readAs('counsellor', reporter, [sealedToAttacker.envelope]))).toEqual([[0, 'wrong-key']]);
+    expect(errors(readAs('counsellor', reporter, [sealedToAttacker.envelope]))).toEqual([
+      [0, 'wrong-key'],
+    ]);
   });
 });

@@ -7,10 +7,18 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { type EnsureOptions, ensureBrowsers, INSTALL_HINT, MissingBrowser } from './helpers/browsers.js';
+import {
+  type EnsureOptions,
+  ensureBrowsers,
+  INSTALL_HINT,
+  MissingBrowser,
+} from './helpers/browsers.js';
 
 /** A machine with the given executables, apt-get on PATH or not, whose installs add `installs`. */
-function machine(present: string[], options: { apt?: boolean; root?: boolean; installs?: string[]; aptFails?: boolean } = {}) {
+function machine(
+  present: string[],
+  options: { apt?: boolean; root?: boolean; installs?: string[]; aptFails?: boolean } = {},
+) {
   const files = new Set(present);
   const ran: string[] = [];
   const lines: string[] = [];
@@ -43,7 +51,10 @@ function failure(fn: () => unknown): string {
 describe('the browsers of the browser suites', () => {
   it('are used where Debian puts them, and nothing runs', () => {
     const m = machine(['/usr/bin/chromium', '/usr/bin/firefox-esr']);
-    expect(ensureBrowsers(['chromium', 'firefox'], m.opts)).toEqual({ chromium: '/usr/bin/chromium', firefox: '/usr/bin/firefox-esr' });
+    expect(ensureBrowsers(['chromium', 'firefox'], m.opts)).toEqual({
+      chromium: '/usr/bin/chromium',
+      firefox: '/usr/bin/firefox-esr',
+    });
     expect(m.ran).toEqual([]);
   });
 
@@ -72,7 +83,9 @@ describe('the browsers of the browser suites', () => {
       expect(failure(() => ensureBrowsers(['chromium'], m.opts))).toBe(INSTALL_HINT);
       expect(m.ran).toEqual([]);
     }
-    expect(INSTALL_HINT).toBe('browser tests need Chromium and Firefox ESR: run `sudo apt-get install chromium firefox-esr`');
+    expect(INSTALL_HINT).toBe(
+      'browser tests need Chromium and Firefox ESR: run `sudo apt-get install chromium firefox-esr`',
+    );
   });
 
   it('says what failed when apt-get fails', () => {
@@ -85,9 +98,16 @@ describe('the browsers of the browser suites', () => {
   it('never installs in place of a browser a variable names', () => {
     const m = machine(['/usr/bin/chromium'], { installs: ['/usr/bin/chromium'] });
     const opts = { ...m.opts, env: { ...m.env, KLUIS_CHROMIUM: '/opt/nowhere/chrome' } };
-    expect(failure(() => ensureBrowsers(['chromium'], opts))).toMatch(/^KLUIS_CHROMIUM=\/opt\/nowhere\/chrome is not an executable file/);
+    expect(failure(() => ensureBrowsers(['chromium'], opts))).toMatch(
+      /^KLUIS_CHROMIUM=\/opt\/nowhere\/chrome is not an executable file/,
+    );
     expect(m.ran).toEqual([]);
     const given = machine(['/opt/ff/firefox']);
-    expect(ensureBrowsers(['firefox'], { ...given.opts, env: { ...given.env, KLUIS_FIREFOX: '/opt/ff/firefox' } }).firefox).toBe('/opt/ff/firefox');
+    expect(
+      ensureBrowsers(['firefox'], {
+        ...given.opts,
+        env: { ...given.env, KLUIS_FIREFOX: '/opt/ff/firefox' },
+      }).firefox,
+    ).toBe('/opt/ff/firefox');
   });
 });

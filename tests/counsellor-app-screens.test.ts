@@ -32,7 +32,9 @@ import { type ServerProcess, startServer } from './helpers/server-process.js';
 const PASSPHRASE = 'correct horse battery staple';
 const PAYLOAD = '<img src=x onerror="window.__kluisPwned=1"><script>window.__kluisPwned=2</script>';
 // The README's screenshots are refreshed on request (KLUIS_SCREENSHOTS=1), so a test run leaves the checkout as it was.
-const SHOTS = process.env.KLUIS_SCREENSHOTS ? resolve('client/counsellor/screenshots') : mkdtempSync(join(tmpdir(), 'kluis-screenshots-'));
+const SHOTS = process.env.KLUIS_SCREENSHOTS
+  ? resolve('client/counsellor/screenshots')
+  : mkdtempSync(join(tmpdir(), 'kluis-screenshots-'));
 const EVIDENCE = new TextEncoder().encode('Factuur 2026-117: 48.000 euro, zonder offerte.\n');
 const PICKED = Buffer.from('Verslag van het gesprek met de afdeling.\n'.repeat(50));
 

@@ -22,8 +22,7 @@ import { readAsReporter, type ReporterCase, submitReport } from './helpers/couns
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const PASSPHRASE = 'correct horse battery staple';
-const PAYLOAD =
-  '<img src=x onerror="window.__kluisPwned=1"><script>window.__kluisPwned=2</script>';
+const PAYLOAD = '<img src=x onerror="window.__kluisPwned=1"><script>window.__kluisPwned=2</script>';
 const REPORT = `Melding over de aanbesteding. ${PAYLOAD} Einde.`;
 const REPLY = 'Dank u voor uw melding. Kunnen we bellen?';
 
@@ -36,7 +35,10 @@ let reporter: ReporterCase;
 /** A small reporter-page build: what the server serves, and the counsellor's own build of it. */
 function makePage(path: string, script: string): string {
   mkdirSync(join(path, 'assets'), { recursive: true });
-  writeFileSync(join(path, 'index.html'), '<!doctype html><title>Kluis</title><script type="module" src="./assets/page.js"></script>');
+  writeFileSync(
+    join(path, 'index.html'),
+    '<!doctype html><title>Kluis</title><script type="module" src="./assets/page.js"></script>',
+  );
   writeFileSync(join(path, 'assets', 'page.js'), `console.log(${JSON.stringify(script)});\n`);
   return path;
 }
@@ -161,7 +163,9 @@ describe('in Chromium', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Unlock' }).click();
     // Every unlock compares the live reporter page with the counsellor's own build.
-    await page.getByText('The reporter page is the same as your own build (2 files checked).').waitFor();
+    await page
+      .getByText('The reporter page is the same as your own build (2 files checked).')
+      .waitFor();
     const caseButton = page.getByRole('button', { name: displayCase(reporter.caseNumber) });
     await caseButton.waitFor({ timeout: 60_000 });
     expect(await page.getByRole('table').textContent()).toContain('Acknowledge by');
@@ -223,7 +227,9 @@ describe('the page check on unlock', () => {
       await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
       await page.getByRole('button', { name: 'Unlock' }).click();
       const alarm = page.getByTestId('page-check');
-      await alarm.getByText('ALARM: the reporter page on the server is NOT the same as your own build.').waitFor({ timeout: 30_000 });
+      await alarm
+        .getByText('ALARM: the reporter page on the server is NOT the same as your own build.')
+        .waitFor({ timeout: 30_000 });
       expect(await alarm.getAttribute('role')).toBe('alert');
       expect(await alarm.textContent()).toContain('different: assets/page.js');
       expect(await seriousViolations(page)).toEqual([]);

@@ -48,9 +48,7 @@ type Mode =
   | undefined;
 
 /** A transparent HTTP proxy that can drop or alter a message of one case's counsellor view. */
-async function startMitm(
-  upstream: () => string,
-): Promise<{
+async function startMitm(upstream: () => string): Promise<{
   url: string;
   setMode: (mode: Mode) => void;
   mode: () => Mode;
@@ -101,8 +99,13 @@ async function startMitm(
     const tamper = (messages: unknown[]) => {
       if (mode?.drop === 'middle') messages.splice(1, 1);
       else if (mode?.drop === 'last') messages.pop();
-      const altered = mode?.alter === undefined ? undefined : (messages[mode.alter] as { envelope: { ct: string } } | undefined);
-      if (altered) altered.envelope.ct = (altered.envelope.ct[0] === 'A' ? 'B' : 'A') + altered.envelope.ct.slice(1);
+      const altered =
+        mode?.alter === undefined
+          ? undefined
+          : (messages[mode.alter] as { envelope: { ct: string } } | undefined);
+      if (altered)
+        altered.envelope.ct =
+          (altered.envelope.ct[0] === 'A' ? 'B' : 'A') + altered.envelope.ct.slice(1);
     };
     if (
       (mode?.drop || mode?.alter !== undefined) &&
@@ -600,19 +603,52 @@ describe('kluis-counsellor', () => {
 
   it('watches the live page at random intervals, and stops with an alarm when it differs', async () => {
     const quick = ['--min-minutes', '0', '--max-minutes', '0.02'];
-    const same = await runCli(['watch-page', `${server.url}/`, '--build', pageDir, ...quick, '--checks', '3']);
+    const same = await runCli([
+      'watch-page',
+      `${server.url}/`,
+      '--build',
+      pageDir,
+      ...quick,
+      '--checks',
+      '3',
+    ]);
     expect(same.code, same.stdout + same.stderr).toBe(0);
-    expect(same.stdout.match(/^check \d: the page matches your build \(3 files\)$/gm)).toHaveLength(3);
+    expect(same.stdout.match(/^check \d: the page matches your build \(3 files\)$/gm)).toHaveLength(
+      3,
+    );
     const build = join(dir, 'watched-build');
     mkdirSync(join(build, 'assets'), { recursive: true });
     writeFileSync(join(build, 'index.html'), readFileSync(join(pageDir, 'index.html')));
-    writeFileSync(join(build, 'assets', 'page.js'), 'console.log("the page the counsellors published");\n');
-    writeFileSync(join(build, 'assets', 'page.css'), readFileSync(join(pageDir, 'assets', 'page.css')));
-    const differs = await runCli(['watch-page', `${server.url}/`, '--build', build, ...quick, '--checks', '5']);
+    writeFileSync(
+      join(build, 'assets', 'page.js'),
+      'console.log("the page the counsellors published");\n',
+    );
+    writeFileSync(
+      join(build, 'assets', 'page.css'),
+      readFileSync(join(pageDir, 'assets', 'page.css')),
+    );
+    const differs = await runCli([
+      'watch-page',
+      `${server.url}/`,
+      '--build',
+      build,
+      ...quick,
+      '--checks',
+      '5',
+    ]);
     expect(differs.code).toBe(8);
     expect(differs.stdout).toContain('ALARM: check 1: the page at');
     expect(differs.stdout).toContain('different: assets/page.js');
-    const bad = await runCli(['watch-page', `${server.url}/`, '--build', pageDir, '--min-minutes', '5', '--max-minutes', '1']);
+    const bad = await runCli([
+      'watch-page',
+      `${server.url}/`,
+      '--build',
+      pageDir,
+      '--min-minutes',
+      '5',
+      '--max-minutes',
+      '1',
+    ]);
     expect(bad.code).toBe(2);
   });
 

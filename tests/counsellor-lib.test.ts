@@ -342,11 +342,20 @@ describe('resumed attachment upload', () => {
     const sent: { offset: number; bytes: string }[] = [];
     let patches = 0;
     const answer = (statusCode: number, body: unknown) =>
-      Object.assign(Readable.from([Buffer.from(JSON.stringify(body))]), { statusCode }) as unknown as IncomingMessage;
+      Object.assign(Readable.from([Buffer.from(JSON.stringify(body))]), {
+        statusCode,
+      }) as unknown as IncomingMessage;
     const transport: Transport = {
       async request(url, request) {
         if (request.method === 'POST') return answer(201, { id: 'ab'.repeat(16), offset: 0 });
-        if (request.method === 'GET') return answer(200, { id: 'ab'.repeat(16), length: 0, offset: 0, complete: false, hour: 1 });
+        if (request.method === 'GET')
+          return answer(200, {
+            id: 'ab'.repeat(16),
+            length: 0,
+            offset: 0,
+            complete: false,
+            hour: 1,
+          });
         const offset = Number(request.headers?.['upload-offset']);
         sent.push({ offset, bytes: Buffer.from(request.body!).toString('base64') });
         if (++patches === 2) {
@@ -360,11 +369,19 @@ describe('resumed attachment upload', () => {
       close() {},
     };
     const identity = generateIdentity('counsellor', 'A');
-    const api = new CounsellorApi({ server: 'http://127.0.0.1:1', signer: createNativeRequestSigner(identity.sign.secretKey), transport });
-    await expect(uploadFile(api, 'K7P49QXM', path, { maxFileBytes: 10_000_000 })).rejects.toBeInstanceOf(LocalFileError);
+    const api = new CounsellorApi({
+      server: 'http://127.0.0.1:1',
+      signer: createNativeRequestSigner(identity.sign.secretKey),
+      transport,
+    });
+    await expect(
+      uploadFile(api, 'K7P49QXM', path, { maxFileBytes: 10_000_000 }),
+    ).rejects.toBeInstanceOf(LocalFileError);
     const byOffset = new Map<number, Set<string>>();
-    for (const { offset, bytes } of sent) byOffset.set(offset, (byOffset.get(offset) ?? new Set()).add(bytes));
-    for (const [offset, bodies] of byOffset) expect(bodies.size, `bodies sent at offset ${offset}`).toBe(1);
+    for (const { offset, bytes } of sent)
+      byOffset.set(offset, (byOffset.get(offset) ?? new Set()).add(bytes));
+    for (const [offset, bodies] of byOffset)
+      expect(bodies.size, `bodies sent at offset ${offset}`).toBe(1);
   });
 });
 

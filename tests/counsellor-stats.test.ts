@@ -247,7 +247,9 @@ describe('through npm run counsellor', () => {
     const close = await npmCounsellor([...base, 'status', first.caseNumber, 'closed'], env);
     expect(close.code, close.stderr).toBe(0);
     const reminded = await npmCounsellor([...base, 'inbox'], env);
-    expect(reminded.stdout).toContain('Closed case(s) the server deletes within a week (retention 3 days)');
+    expect(reminded.stdout).toContain(
+      'Closed case(s) the server deletes within a week (retention 3 days)',
+    );
     expect(reminded.stdout).toMatch(/deleted on \d{4}-\d\d-\d\d/);
     const help = await npmCounsellor(['--help'], {});
     expect(help.stdout).toContain('KLUIS_PASSPHRASE_FILE=passphrase.txt');

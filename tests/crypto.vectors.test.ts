@@ -44,8 +44,12 @@ import { createNativeVerifier } from '../crypto-node/verify.js';
 import { generateVectors, patternBytes } from './vectors/generate.js';
 import { currentAppendix, renderVectorAppendix } from './vectors/render.js';
 
-const vectors = JSON.parse(readFileSync('docs/vectors/kluis-v1.json', 'utf8')) as Awaited<ReturnType<typeof generateVectors>>;
-const naclVectors = JSON.parse(readFileSync('docs/vectors/tweetnacl-secretbox.json', 'utf8')) as { vectors: string[][] };
+const vectors = JSON.parse(readFileSync('docs/vectors/kluis-v1.json', 'utf8')) as Awaited<
+  ReturnType<typeof generateVectors>
+>;
+const naclVectors = JSON.parse(readFileSync('docs/vectors/tweetnacl-secretbox.json', 'utf8')) as {
+  vectors: string[][];
+};
 const verifiers = { tweetnacl: undefined, native: createNativeVerifier() };
 
 /** Runs `action` and returns the code of the KluisError it throws (fails the test if it does not throw one). */
@@ -76,7 +80,11 @@ function identity(seed: string): Identity {
 
 function recipientKey(seed: string): RecipientKey {
   const v = vectors.identities.find((i) => i.seed === seed)!;
-  return { fingerprint: v.fingerprint, boxPublicKey: fromHex(v.boxPublicKey), boxSecretKey: fromHex(v.boxSecretKey) };
+  return {
+    fingerprint: v.fingerprint,
+    boxPublicKey: fromHex(v.boxPublicKey),
+    boxSecretKey: fromHex(v.boxSecretKey),
+  };
 }
 
 describe('vector file', () => {
@@ -85,27 +93,40 @@ describe('vector file', () => {
   });
 
   it('is what the appendix of docs/PROTOCOL.md shows', () => {
-    expect(currentAppendix(readFileSync('docs/PROTOCOL.md', 'utf8'))).toBe(renderVectorAppendix(vectors));
+    expect(currentAppendix(readFileSync('docs/PROTOCOL.md', 'utf8'))).toBe(
+      renderVectorAppendix(vectors),
+    );
   });
 });
 
 describe('external vectors', () => {
   it('RFC 4231 HMAC-SHA-512', () => {
-    for (const v of vectors.hmacSha512) expect(toHex(hmacSha512(fromHex(v.keyHex), fromHex(v.dataHex)))).toBe(v.mac);
+    for (const v of vectors.hmacSha512)
+      expect(toHex(hmacSha512(fromHex(v.keyHex), fromHex(v.dataHex)))).toBe(v.mac);
   });
 
-  it.each(Object.entries(verifiers))('RFC 8032 Ed25519 signatures verify with the %s verifier, and altered ones do not', (_, verifier) => {
-    for (const v of vectors.ed25519.valid) {
-      const message = fromHex(v.message);
-      const signature = fromHex(v.signature);
-      const publicKey = fromHex(v.publicKey);
-      expect(verifySignature(message, signature, publicKey, verifier)).toBe(true);
-      const altered = signature.slice();
-      altered[0]! ^= 1;
-      expect(verifySignature(message, altered, publicKey, verifier)).toBe(false);
-      expect(verifySignature(concatBytes(message, new Uint8Array([0])), signature, publicKey, verifier)).toBe(false);
-    }
-  });
+  it.each(Object.entries(verifiers))(
+    'RFC 8032 Ed25519 signatures verify with the %s verifier, and altered ones do not',
+    (_, verifier) => {
+      for (const v of vectors.ed25519.valid) {
+        const message = fromHex(v.message);
+        const signature = fromHex(v.signature);
+        const publicKey = fromHex(v.publicKey);
+        expect(verifySignature(message, signature, publicKey, verifier)).toBe(true);
+        const altered = signature.slice();
+        altered[0]! ^= 1;
+        expect(verifySignature(message, altered, publicKey, verifier)).toBe(false);
+        expect(
+          verifySignature(
+            concatBytes(message, new Uint8Array([0])),
+            signature,
+            publicKey,
+            verifier,
+          ),
+        ).toBe(false);
+      }
+    },
+  );
 
   it('TweetNaCl secretbox vectors pass through sealSecretbox and openSecretbox', () => {
     for (const [key, nonce, message, sealed] of naclVectors.vectors) {
@@ -182,30 +203,49 @@ describe('identities and bundles', () => {
     }
   });
 
-  it.each(Object.entries(verifiers))('altered bundles fail with their error (%s verifier)', (_, verifier) => {
-    for (const f of vectors.bundleFailures) expect(errorCode(() => verifyBundle(f.bundle, verifier)), f.why).toBe(f.error);
-  });
+  it.each(Object.entries(verifiers))(
+    'altered bundles fail with their error (%s verifier)',
+    (_, verifier) => {
+      for (const f of vectors.bundleFailures)
+        expect(
+          errorCode(() => verifyBundle(f.bundle, verifier)),
+          f.why,
+        ).toBe(f.error);
+    },
+  );
 });
 
 describe('envelopes', () => {
   const { caseNumber, report, reply, reportV1 } = vectors.envelopes;
-  const counsellorFingerprints = ['counsellor-1', 'counsellor-2'].map((seed) => vectors.identities.find((i) => i.seed === seed)!.fingerprint).sort();
+  const counsellorFingerprints = ['counsellor-1', 'counsellor-2']
+    .map((seed) => vectors.identities.find((i) => i.seed === seed)!.fingerprint)
+    .sort();
   const reporterCode = parseReceiptCode(vectors.receipts[0]!.code);
   const reporter = deriveReporterKeys(reporterCode);
-  const reporterKey: RecipientKey = { fingerprint: reporter.fingerprint, boxPublicKey: reporter.box.publicKey, boxSecretKey: reporter.box.secretKey };
+  const reporterKey: RecipientKey = {
+    fingerprint: reporter.fingerprint,
+    boxPublicKey: reporter.box.publicKey,
+    boxSecretKey: reporter.box.secretKey,
+  };
 
-  it.each(Object.entries(verifiers))('the report opens for both counsellors with the published content (%s verifier)', (_, verifier) => {
-    for (const reader of ['counsellor-1', 'counsellor-2']) {
-      const opened = openEnvelope(report.envelope, recipientKey(reader), { caseNumber, ...(verifier ? { verifier } : {}) });
-      expect(opened.seq).toBe(0);
-      expect(opened.prev).toEqual(GENESIS_HASH);
-      expect(toHex(opened.author)).toBe(vectors.receipts[0]!.signPublicKey);
-      expect(toHex(opened.hash)).toBe(report.hash);
-      expect(decodeContent(opened.content)).toEqual(report.content);
-      expect(opened.version).toBe(2);
-      expect(opened.recipients).toEqual(counsellorFingerprints);
-    }
-  });
+  it.each(Object.entries(verifiers))(
+    'the report opens for both counsellors with the published content (%s verifier)',
+    (_, verifier) => {
+      for (const reader of ['counsellor-1', 'counsellor-2']) {
+        const opened = openEnvelope(report.envelope, recipientKey(reader), {
+          caseNumber,
+          ...(verifier ? { verifier } : {}),
+        });
+        expect(opened.seq).toBe(0);
+        expect(opened.prev).toEqual(GENESIS_HASH);
+        expect(toHex(opened.author)).toBe(vectors.receipts[0]!.signPublicKey);
+        expect(toHex(opened.hash)).toBe(report.hash);
+        expect(decodeContent(opened.content)).toEqual(report.content);
+        expect(opened.version).toBe(2);
+        expect(opened.recipients).toEqual(counsellorFingerprints);
+      }
+    },
+  );
 
   it('the version 1 report (recipients not signed) still opens, and says its recipients are unsigned', () => {
     for (const reader of ['counsellor-1', 'counsellor-2']) {
@@ -228,14 +268,21 @@ describe('envelopes', () => {
 
   it('failure vectors fail with their error', () => {
     for (const f of vectors.envelopes.failures) {
-      expect(errorCode(() => openEnvelope(f.envelope, recipientKey(f.reader), { caseNumber: f.caseNumber })), f.why).toBe(f.error);
+      expect(
+        errorCode(() =>
+          openEnvelope(f.envelope, recipientKey(f.reader), { caseNumber: f.caseNumber }),
+        ),
+        f.why,
+      ).toBe(f.error);
     }
   });
 
   it('chain vectors show the published problems', () => {
     const byName: Record<string, Envelope> = { report: report.envelope, reply: reply.envelope };
     for (const c of vectors.envelopes.chain) {
-      const links = c.order.map((name) => openEnvelope(byName[name], recipientKey('counsellor-1'), { caseNumber }));
+      const links = c.order.map((name) =>
+        openEnvelope(byName[name], recipientKey('counsellor-1'), { caseNumber }),
+      );
       expect(checkChain(links), c.why).toEqual(c.problems);
       if (c.problems.length > 0) expect(errorCode(() => assertChain(links))).toBe('out-of-order');
       else assertChain(links);
@@ -278,13 +325,19 @@ describe('attachment streams', () => {
       ['cut to the first full chunk', chunks[0]!, key],
       ['another key', ciphertext, otherKey],
     ] as const) {
-      expect(errorCode(() => decrypt(bytes, k)), why).toBe('auth-failure');
+      expect(
+        errorCode(() => decrypt(bytes, k)),
+        why,
+      ).toBe('auth-failure');
     }
   });
 
   it('the attachment vector decrypts to its declared size', () => {
     const decryptor = new AttachmentDecryptor(vectors.attachment.key);
-    const plaintext = concatBytes(...decryptor.push(fromHex(vectors.attachment.ciphertext)), ...decryptor.finish());
+    const plaintext = concatBytes(
+      ...decryptor.push(fromHex(vectors.attachment.ciphertext)),
+      ...decryptor.finish(),
+    );
     expect(plaintext).toEqual(patternBytes(vectors.attachment.key.size));
   });
 });
@@ -295,38 +348,61 @@ describe('proof of work', () => {
       const challenge = fromHex(v.challenge);
       expect(checkPow(challenge, v.bits, v.nonce)).toBe(true);
       verifyPow(challenge, v.bits, v.nonce);
-      for (let smaller = 0; smaller < v.nonce; smaller++) expect(checkPow(challenge, v.bits, smaller)).toBe(false);
-      if (v.nonce > 0) expect(errorCode(() => verifyPow(challenge, v.bits, v.nonce - 1))).toBe('insufficient-work');
+      for (let smaller = 0; smaller < v.nonce; smaller++)
+        expect(checkPow(challenge, v.bits, smaller)).toBe(false);
+      if (v.nonce > 0)
+        expect(errorCode(() => verifyPow(challenge, v.bits, v.nonce - 1))).toBe(
+          'insufficient-work',
+        );
     }
   });
 });
 
 describe('signed requests', () => {
   const r = vectors.request;
-  const signer = (seed: string) => fromHex(vectors.identities.find((i) => i.seed === seed)!.signPublicKey);
+  const signer = (seed: string) =>
+    fromHex(vectors.identities.find((i) => i.seed === seed)!.signPublicKey);
 
-  it.each(Object.entries(verifiers))('the published request verifies (%s verifier) and each change fails', (_, verifier) => {
-    const parts = { origin: r.origin, method: r.method, path: r.path, time: r.time, nonce: r.headers['kluis-nonce'], body: new TextEncoder().encode(r.body) };
-    const signature = fromBase64(r.headers['kluis-signature']);
-    verifyRequest(parts, signature, signer(r.signer), verifier);
-    checkRequestTime(r.time, r.time + 300, 300);
-    for (const f of r.failures) {
-      const change = f.change as Partial<{ origin: string; body: string; path: string; method: string; time: number; signer: string; now: number }>;
-      const code = errorCode(() => {
-        const changed = {
-          ...parts,
-          ...(change.body !== undefined ? { body: new TextEncoder().encode(change.body) } : {}),
-          ...(change.origin ? { origin: change.origin } : {}),
-          ...(change.path ? { path: change.path } : {}),
-          ...(change.method ? { method: change.method } : {}),
-          ...(change.time ? { time: change.time } : {}),
-        };
-        verifyRequest(changed, signature, signer(change.signer ?? r.signer), verifier);
-        checkRequestTime(changed.time, change.now ?? changed.time, 300);
-      });
-      expect(code, f.why).toBe(f.error);
-    }
-  });
+  it.each(Object.entries(verifiers))(
+    'the published request verifies (%s verifier) and each change fails',
+    (_, verifier) => {
+      const parts = {
+        origin: r.origin,
+        method: r.method,
+        path: r.path,
+        time: r.time,
+        nonce: r.headers['kluis-nonce'],
+        body: new TextEncoder().encode(r.body),
+      };
+      const signature = fromBase64(r.headers['kluis-signature']);
+      verifyRequest(parts, signature, signer(r.signer), verifier);
+      checkRequestTime(r.time, r.time + 300, 300);
+      for (const f of r.failures) {
+        const change = f.change as Partial<{
+          origin: string;
+          body: string;
+          path: string;
+          method: string;
+          time: number;
+          signer: string;
+          now: number;
+        }>;
+        const code = errorCode(() => {
+          const changed = {
+            ...parts,
+            ...(change.body !== undefined ? { body: new TextEncoder().encode(change.body) } : {}),
+            ...(change.origin ? { origin: change.origin } : {}),
+            ...(change.path ? { path: change.path } : {}),
+            ...(change.method ? { method: change.method } : {}),
+            ...(change.time ? { time: change.time } : {}),
+          };
+          verifyRequest(changed, signature, signer(change.signer ?? r.signer), verifier);
+          checkRequestTime(changed.time, change.now ?? changed.time, 300);
+        });
+        expect(code, f.why).toBe(f.error);
+      }
+    },
+  );
 });
 
 describe('key file', () => {
@@ -335,14 +411,21 @@ describe('key file', () => {
     expect(toHex(opened.sign.publicKey)).toBe(vectors.identities[0]!.signPublicKey);
     expect(toHex(opened.box.secretKey)).toBe(vectors.identities[0]!.boxSecretKey);
     for (const f of vectors.keyFile.failures) {
-      expect(await asyncErrorCode(() => openKeyFile(f.file, f.passphrase, nodeScrypt)), f.why).toBe(f.error);
+      expect(await asyncErrorCode(() => openKeyFile(f.file, f.passphrase, nodeScrypt)), f.why).toBe(
+        f.error,
+      );
     }
   });
 });
 
 describe('content', () => {
   it('valid content round-trips; invalid content is malformed', () => {
-    for (const c of vectors.content.valid) expect(decodeContent(encodeContent(parseContent(c)))).toEqual(c);
-    for (const f of vectors.content.failures) expect(errorCode(() => parseContent(f.content)), f.why).toBe(f.error);
+    for (const c of vectors.content.valid)
+      expect(decodeContent(encodeContent(parseContent(c)))).toEqual(c);
+    for (const f of vectors.content.failures)
+      expect(
+        errorCode(() => parseContent(f.content)),
+        f.why,
+      ).toBe(f.error);
   });
 });

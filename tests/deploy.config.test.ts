@@ -31,8 +31,11 @@ function blockAfter(file: string): string {
 
 function tool(path: string): boolean {
   if (existsSync(path)) return true;
-  if (REQUIRED) throw new Error(`${path} is missing (KLUIS_DEPLOY_TOOLS=required): install it, see .ci/run`);
-  console.warn(`deploy.config: ${path} is missing, its check is skipped (apt-get install systemd tor nginx)`);
+  if (REQUIRED)
+    throw new Error(`${path} is missing (KLUIS_DEPLOY_TOOLS=required): install it, see .ci/run`);
+  console.warn(
+    `deploy.config: ${path} is missing, its check is skipped (apt-get install systemd tor nginx)`,
+  );
   return false;
 }
 
@@ -42,21 +45,29 @@ function run(command: string, args: string[]): { code: number | null; output: st
 }
 
 describe('docs/DEPLOY.md configurations', () => {
-  it.skipIf(!tool('/usr/bin/systemd-analyze'))('the systemd units verify, and the service keeps its 1.4 exposure rating', () => {
-    const dir = join(work, 'units');
-    mkdirSync(dir);
-    const units = ['kluis.service', 'kluis-backup.service', 'kluis-backup.timer'];
-    for (const unit of units) writeFileSync(join(dir, unit), blockAfter(`/etc/systemd/system/${unit}`));
-    const verify = run('systemd-analyze', ['verify', ...units.map((unit) => join(dir, unit))]);
-    // Only complaints about these units count (a container's own units may draw warnings too).
-    const ours = verify.output.split('\n').filter((line) => /kluis/.test(line));
-    expect(ours, verify.output).toEqual([]);
-    expect(verify.code, verify.output).toBe(0);
-    const security = run('systemd-analyze', ['security', '--offline=true', join(dir, 'kluis.service')]);
-    const rating = /Overall exposure level for kluis\.service: ([\d.]+)/.exec(security.output);
-    expect(rating, security.output).not.toBeNull();
-    expect(Number(rating![1])).toBeLessThanOrEqual(1.4);
-  });
+  it.skipIf(!tool('/usr/bin/systemd-analyze'))(
+    'the systemd units verify, and the service keeps its 1.4 exposure rating',
+    () => {
+      const dir = join(work, 'units');
+      mkdirSync(dir);
+      const units = ['kluis.service', 'kluis-backup.service', 'kluis-backup.timer'];
+      for (const unit of units)
+        writeFileSync(join(dir, unit), blockAfter(`/etc/systemd/system/${unit}`));
+      const verify = run('systemd-analyze', ['verify', ...units.map((unit) => join(dir, unit))]);
+      // Only complaints about these units count (a container's own units may draw warnings too).
+      const ours = verify.output.split('\n').filter((line) => /kluis/.test(line));
+      expect(ours, verify.output).toEqual([]);
+      expect(verify.code, verify.output).toBe(0);
+      const security = run('systemd-analyze', [
+        'security',
+        '--offline=true',
+        join(dir, 'kluis.service'),
+      ]);
+      const rating = /Overall exposure level for kluis\.service: ([\d.]+)/.exec(security.output);
+      expect(rating, security.output).not.toBeNull();
+      expect(Number(rating![1])).toBeLessThanOrEqual(1.4);
+    },
+  );
 
   it.skipIf(!tool('/usr/sbin/tor'))('tor accepts the torrc lines', () => {
     const hidden = join(work, 'tor-hidden');
@@ -78,7 +89,21 @@ describe('docs/DEPLOY.md configurations', () => {
     // A throwaway certificate where certbot's would be, and logs in the scratch directory.
     const cert = join(dir, 'fullchain.pem');
     const key = join(dir, 'privkey.pem');
-    const made = run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=meldpunt.example.org', '-days', '1', '-keyout', key, '-out', cert]);
+    const made = run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=meldpunt.example.org',
+      '-days',
+      '1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
     expect(made.code, made.output).toBe(0);
     const site = blockAfter('/etc/nginx/sites-available/kluis')
       .replace('/etc/letsencrypt/live/meldpunt.example.org/fullchain.pem', cert)

@@ -8,11 +8,25 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachmentCiphertextLength, envelopeHash, secureRandom, STREAM_SEALED_CHUNK_BYTES, toHex } from '../crypto/index.js';
+import {
+  attachmentCiphertextLength,
+  envelopeHash,
+  secureRandom,
+  STREAM_SEALED_CHUNK_BYTES,
+  toHex,
+} from '../crypto/index.js';
 import { ArchiveError, readArchive } from '../server/ops/archive.js';
 import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore, hasDamage } from '../server/ops/check-store.js';
@@ -22,7 +36,17 @@ import { checkArchive, RestoreError, restoreArchive } from '../server/ops/restor
 import { type CaseRecord, type CaseSummary, summarize } from '../server/records.js';
 import { openFileStore } from '../server/store/index.js';
 import { buildCase, counsellorBundle, makeStore } from './fixtures/ops-store.js';
-import { createCase, createUpload, type Fetch, httpFetch, json, type ReporterCase, sealReport, sendSigned, submitReport } from './helpers/api-client.js';
+import {
+  createCase,
+  createUpload,
+  type Fetch,
+  httpFetch,
+  json,
+  type ReporterCase,
+  sealReport,
+  sendSigned,
+  submitReport,
+} from './helpers/api-client.js';
 import { startServer } from './helpers/server-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'kluis-ops-backup-'));
@@ -42,7 +66,9 @@ function runScript(script: string, args: readonly string[], env: Record<string, 
 /** The same, without blocking the event loop (the load keeps running meanwhile). */
 function runScriptAsync(script: string, args: readonly string[], env: Record<string, string> = {}) {
   return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}`, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
@@ -54,19 +80,32 @@ function runScriptAsync(script: string, args: readonly string[], env: Record<str
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Announces an attachment and sends its bytes (in pieces of `chunks` sealed chunks), stopping after `stopAfter` pieces. */
-async function upload(fetcher: Fetch, reporter: ReporterCase, size: number, options: { chunks?: number; stopAfter?: number; onPiece?: () => Promise<void> } = {}) {
+async function upload(
+  fetcher: Fetch,
+  reporter: ReporterCase,
+  size: number,
+  options: { chunks?: number; stopAfter?: number; onPiece?: () => Promise<void> } = {},
+) {
   const length = attachmentCiphertextLength(size);
   const response = await createUpload(fetcher, reporter, length);
-  if (response.status !== 201) throw new Error(`upload: ${response.status} ${await response.text()}`);
+  if (response.status !== 201)
+    throw new Error(`upload: ${response.status} ${await response.text()}`);
   const { id } = (await response.json()) as { id: string };
   const bytes = secureRandom(length);
   const piece = STREAM_SEALED_CHUNK_BYTES * (options.chunks ?? 4);
   let pieces = 0;
   for (let offset = 0; offset < length && pieces !== options.stopAfter; offset += piece, pieces++) {
-    const body = bytes.subarray(offset, Math.min(length, offset + piece)) as Uint8Array<ArrayBuffer>;
+    const body = bytes.subarray(
+      offset,
+      Math.min(length, offset + piece),
+    ) as Uint8Array<ArrayBuffer>;
     const patch = await fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads/${id}`, {
       method: 'PATCH',
-      headers: { 'content-type': 'application/octet-stream', 'upload-offset': String(offset), ...reporter.auth },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'upload-offset': String(offset),
+        ...reporter.auth,
+      },
       body,
     });
     if (patch.status !== 200) throw new Error(`patch: ${patch.status} ${await patch.text()}`);
@@ -80,8 +119,12 @@ async function reportWithAttachment(fetcher: Fetch, size: number) {
   const reporter = await createCase(fetcher);
   const file = await upload(fetcher, reporter, size);
   const envelope = sealReport(reporter, counsellor.recipients, 'A report with a file.');
-  const response = await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 0, envelope }, reporter.auth));
-  if (response.status !== 201) throw new Error(`report: ${response.status} ${await response.text()}`);
+  const response = await fetcher(
+    `/api/v1/cases/${reporter.caseNumber}/messages`,
+    json({ seq: 0, envelope }, reporter.auth),
+  );
+  if (response.status !== 201)
+    throw new Error(`report: ${response.status} ${await response.text()}`);
   reporter.last = envelopeHash(envelope);
   return { reporter, file };
 }
@@ -93,7 +136,9 @@ interface Acked {
 
 describe('a backup taken during a load of submissions', () => {
   it('restores into a store that opens with every submission acknowledged before the backup started', async () => {
-    const server = await startServer({ env: { KLUIS_COUNSELLORS: counsellor.file, KLUIS_POW_BITS: '0' } });
+    const server = await startServer({
+      env: { KLUIS_COUNSELLORS: counsellor.file, KLUIS_POW_BITS: '0' },
+    });
     const fetcher = httpFetch(server.url);
     const acked = new Map<string, Acked>();
     let stop = false;
@@ -129,8 +174,16 @@ describe('a backup taken during a load of submissions', () => {
         try {
           const { reporter } = await reportWithAttachment(fetcher, 70_000);
           const path = `/api/v1/counsellor/cases/${reporter.caseNumber}`;
-          const { response } = await sendSigned(fetcher, counsellor.identity, 'DELETE', path, undefined, new URL(server.url).origin);
-          if (response.status !== 200) throw new Error(`delete: ${response.status} ${await response.text()}`);
+          const { response } = await sendSigned(
+            fetcher,
+            counsellor.identity,
+            'DELETE',
+            path,
+            undefined,
+            new URL(server.url).origin,
+          );
+          if (response.status !== 200)
+            throw new Error(`delete: ${response.status} ${await response.text()}`);
           churned += 1;
         } catch (error) {
           errors.push(error);
@@ -142,7 +195,8 @@ describe('a backup taken during a load of submissions', () => {
     let before: Map<string, Acked>;
     let backup: Awaited<ReturnType<typeof runScriptAsync>>;
     try {
-      while (acked.size < 200 && errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (acked.size < 200 && errors.length === 0)
+        await new Promise((resolve) => setTimeout(resolve, 20));
       expect(errors).toEqual([]);
       before = new Map(acked);
       backup = await runScriptAsync('backup.ts', [target], { KLUIS_DATA_DIR: server.dataDir });
@@ -154,7 +208,9 @@ describe('a backup taken during a load of submissions', () => {
     expect(errors).toEqual([]);
     expect(backup.stderr).toMatch(/^backup: \d+ cases and \d+ attachment files .* written to /m);
     expect(backup.status).toBe(0);
-    console.log(`backup during load: ${before.size} cases acknowledged before it, ${acked.size - before.size} during or after it, ${churned} made and deleted; ${backup.stderr.trim()}`);
+    console.log(
+      `backup during load: ${before.size} cases acknowledged before it, ${acked.size - before.size} during or after it, ${churned} made and deleted; ${backup.stderr.trim()}`,
+    );
 
     const restored = join(work, 'restored-after-load', 'data');
     const restore = runScript('restore.ts', [target, restored]);
@@ -163,14 +219,20 @@ describe('a backup taken during a load of submissions', () => {
     expect(restore.stdout).toMatch(/restore: restored \d+ cases and \d+ attachment files/);
 
     // The restored store opens with every record checked (any damage would throw) and holds every case acknowledged before.
-    const store = await openFileStore<CaseRecord, CaseSummary>({ dir: restored, summarize, validate: (doc, id) => assertCaseRecord(doc, id) });
+    const store = await openFileStore<CaseRecord, CaseSummary>({
+      dir: restored,
+      summarize,
+      validate: (doc, id) => assertCaseRecord(doc, id),
+    });
     try {
       for (const [caseNumber, { reporter, file }] of before) {
         const record = await store.records.get(caseNumber);
         expect(record, caseNumber).toBeDefined();
         expect(toHex(envelopeHash(record!.messages[0]!.envelope))).toBe(toHex(reporter.last));
         if (file) {
-          expect(record!.uploads).toMatchObject([{ id: file.id, complete: true, length: file.bytes.length }]);
+          expect(record!.uploads).toMatchObject([
+            { id: file.id, complete: true, length: file.bytes.length },
+          ]);
           const pieces: Uint8Array[] = [];
           for await (const piece of store.blobs.read(file.id)) pieces.push(piece);
           expect(sha256(Buffer.concat(pieces))).toBe(sha256(file.bytes));
@@ -178,7 +240,8 @@ describe('a backup taken during a load of submissions', () => {
       }
       // Uploads still in progress were cut where a client can resume: whole sealed chunks.
       for (const [, summary] of store.records.summaries()) {
-        for (const { id } of summary.incompleteUploads) expect(((await store.blobs.size(id)) ?? 0) % STREAM_SEALED_CHUNK_BYTES).toBe(0);
+        for (const { id } of summary.incompleteUploads)
+          expect(((await store.blobs.size(id)) ?? 0) % STREAM_SEALED_CHUNK_BYTES).toBe(0);
       }
     } finally {
       await store.close();
@@ -187,13 +250,21 @@ describe('a backup taken during a load of submissions', () => {
     expect(hasDamage(report)).toBe(false);
 
     // And a server serves it: the reporter of a case from before the backup reads it, attachment included.
-    const again = await startServer({ dataDir: restored, env: { KLUIS_COUNSELLORS: counsellor.file } });
+    const again = await startServer({
+      dataDir: restored,
+      env: { KLUIS_COUNSELLORS: counsellor.file },
+    });
     try {
       expect(again.output()).toMatch(/store check: \d+ cases, .*: no damage found/);
       const withFile = [...before.values()].find((a) => a.file)!;
-      const view = await fetch(`${again.url}/api/v1/cases/${withFile.reporter.caseNumber}`, { headers: withFile.reporter.auth });
+      const view = await fetch(`${again.url}/api/v1/cases/${withFile.reporter.caseNumber}`, {
+        headers: withFile.reporter.auth,
+      });
       expect(view.status).toBe(200);
-      const blob = await fetch(`${again.url}/api/v1/cases/${withFile.reporter.caseNumber}/blobs/${withFile.file!.id}`, { headers: withFile.reporter.auth });
+      const blob = await fetch(
+        `${again.url}/api/v1/cases/${withFile.reporter.caseNumber}/blobs/${withFile.file!.id}`,
+        { headers: withFile.reporter.auth },
+      );
       expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256(withFile.file!.bytes));
     } finally {
       await again.stop();
@@ -237,12 +308,19 @@ describe('restore', () => {
   it('restores a sound backup exactly, leaving the demo key out unless asked', async () => {
     const target = fresh();
     const check = await restoreArchive(archive, target);
-    expect(check).toMatchObject({ cases: 3, blobs: 2, damaged: [], meta: { kind: 'snapshot', storeFormat: 2, kluis: 'test', demo: false } });
+    expect(check).toMatchObject({
+      cases: 3,
+      blobs: 2,
+      damaged: [],
+      meta: { kind: 'snapshot', storeFormat: 2, kluis: 'test', demo: false },
+    });
     expect(readFileSync(join(target, 'FORMAT'), 'utf8')).toBe('2\n');
     expect(readFileSync(join(target, 'server-secret'))).toEqual(Buffer.alloc(32, 9));
     expect(existsSync(join(target, 'demo'))).toBe(false);
     for (const built of cases) {
-      expect(readFileSync(join(target, recordPath(built.record.case)), 'utf8')).toBe(readFileSync(join(source, recordPath(built.record.case)), 'utf8'));
+      expect(readFileSync(join(target, recordPath(built.record.case)), 'utf8')).toBe(
+        readFileSync(join(source, recordPath(built.record.case)), 'utf8'),
+      );
     }
     expect(hasDamage(await checkStore(target, { hashes: true }))).toBe(false);
 
@@ -250,7 +328,9 @@ describe('restore', () => {
     await writeSnapshot(source, withDemo, { version: 'test', includeDemo: true });
     const demoTarget = fresh();
     await restoreArchive(withDemo, demoTarget);
-    expect(readFileSync(join(demoTarget, 'demo', 'PASSPHRASE.txt'), 'utf8')).toBe('demo passphrase\n');
+    expect(readFileSync(join(demoTarget, 'demo', 'PASSPHRASE.txt'), 'utf8')).toBe(
+      'demo passphrase\n',
+    );
   });
 
   it('refuses a backup with a flipped byte anywhere, writing nothing', async () => {
@@ -261,8 +341,16 @@ describe('restore', () => {
       ['the first line', 3, /not a Kluis backup/],
       ['the description', text.indexOf('"kind"') + 2, /description line is not one Kluis writes/],
       ['a record header', text.indexOf('{"path":"records/') + 12, /damaged/],
-      ['inside a record', text.indexOf('"verifier":"') + 14, /records\/.* does not match its checksum/],
-      ['inside an attachment', text.indexOf('\n', blobHeader) + 1000, /blobs\/.* does not match its checksum/],
+      [
+        'inside a record',
+        text.indexOf('"verifier":"') + 14,
+        /records\/.* does not match its checksum/,
+      ],
+      [
+        'inside an attachment',
+        text.indexOf('\n', blobHeader) + 1000,
+        /blobs\/.* does not match its checksum/,
+      ],
       ['a checksum line', text.indexOf('\nsha256 ') + 12, /damaged/],
       ['the end line', text.indexOf('{"end":true') + 20, /damaged/],
     ];
@@ -286,7 +374,9 @@ describe('restore', () => {
     ];
     for (const [length, message] of cuts) {
       const target = fresh();
-      const error = await restoreArchive(variant(bytes.subarray(0, length)), target).catch((e: unknown) => e);
+      const error = await restoreArchive(variant(bytes.subarray(0, length)), target).catch(
+        (e: unknown) => e,
+      );
       expect(error, String(length)).toBeInstanceOf(ArchiveError);
       expect((error as Error).message, String(length)).toMatch(message);
       expect(existsSync(target)).toBe(false);
@@ -298,7 +388,10 @@ describe('restore', () => {
   it('npm run restore refuses a damaged or cut-short backup with one line and exit 1', () => {
     const text = bytes.toString('latin1');
     for (const [file, message] of [
-      [flipped(text.indexOf('"verifier":"') + 14), /^restore: damaged: records\/\S+ does not match its checksum \(a byte in it was altered\)$/],
+      [
+        flipped(text.indexOf('"verifier":"') + 14),
+        /^restore: damaged: records\/\S+ does not match its checksum \(a byte in it was altered\)$/,
+      ],
       [variant(bytes.subarray(0, bytes.length - 100)), /^restore: cut short at byte \d+/],
     ] as const) {
       const target = fresh();
@@ -328,18 +421,25 @@ describe('restore', () => {
 
   it('a store with a damaged case: the backup says so (exit 3), the restore refuses it unless --allow-damaged', async () => {
     const damagedSource = join(work, 'damaged-source');
-    const built = [buildCase(counsellor.recipients), buildCase(counsellor.recipients, { uploads: [{ size: 1000 }] })];
+    const built = [
+      buildCase(counsellor.recipients),
+      buildCase(counsellor.recipients, { uploads: [{ size: 1000 }] }),
+    ];
     await makeStore(damagedSource, built);
     const path = join(damagedSource, recordPath(built[1]!.record.case));
     writeFileSync(path, readFileSync(path).subarray(0, 120));
     const file = join(work, 'damaged.kluis-backup');
     const backup = runScript('backup.ts', ['--data-dir', damagedSource, file]);
     expect(backup.status).toBe(3);
-    expect(backup.stderr).toContain(`backup: WARNING: case ${built[1]!.record.case} is damaged in the live store (not valid JSON (damaged or cut short)); backed up as it is`);
+    expect(backup.stderr).toContain(
+      `backup: WARNING: case ${built[1]!.record.case} is damaged in the live store (not valid JSON (damaged or cut short)); backed up as it is`,
+    );
     // The damaged case's attachment went into the backup too.
     const paths: string[] = [];
     await readArchive(file, { file: (entry) => void paths.push(entry.path) });
-    expect(paths).toContain(`blobs/${built[1]!.record.uploads[0]!.id.slice(0, 2)}/${built[1]!.record.uploads[0]!.id}`);
+    expect(paths).toContain(
+      `blobs/${built[1]!.record.uploads[0]!.id.slice(0, 2)}/${built[1]!.record.uploads[0]!.id}`,
+    );
 
     const refused = fresh();
     const result = runScript('restore.ts', [file, refused]);
@@ -360,21 +460,33 @@ describe('restore', () => {
     rmSync(join(dir, 'blobs', id.slice(0, 2), id));
     const file = join(work, 'missing-blob.kluis-backup');
     const report = await writeSnapshot(dir, file, { version: 'test' });
-    expect(report.warnings).toEqual([`case ${built.record.case}: its complete attachment ${id} is missing in the live store`]);
+    expect(report.warnings).toEqual([
+      `case ${built.record.case}: its complete attachment ${id} is missing in the live store`,
+    ]);
     expect(report.cases).toBe(2);
     const check = await checkArchive(file);
-    expect(check.damaged).toEqual([{ case: built.record.case, problems: [`its complete attachment ${id} is not in the backup`] }]);
+    expect(check.damaged).toEqual([
+      { case: built.record.case, problems: [`its complete attachment ${id} is not in the backup`] },
+    ]);
   });
 
   it('backup refuses to overwrite a file, and a directory that is not a store', () => {
     const again = runScript('backup.ts', ['--data-dir', source, archive]);
     expect(again.status).toBe(1);
-    expect(again.stderr.trim()).toBe(`backup: ${archive} exists already: a backup is never overwritten; choose a new name`);
+    expect(again.stderr.trim()).toBe(
+      `backup: ${archive} exists already: a backup is never overwritten; choose a new name`,
+    );
     expect(readFileSync(archive)).toEqual(bytes);
     const notAStore = mkdtempSync(join(work, 'empty-'));
-    const result = runScript('backup.ts', ['--data-dir', notAStore, join(work, 'nothing.kluis-backup')]);
+    const result = runScript('backup.ts', [
+      '--data-dir',
+      notAStore,
+      join(work, 'nothing.kluis-backup'),
+    ]);
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe(`backup: ${notAStore} is not a Kluis data directory (no FORMAT file)`);
+    expect(result.stderr.trim()).toBe(
+      `backup: ${notAStore} is not a Kluis data directory (no FORMAT file)`,
+    );
     expect(existsSync(join(work, 'nothing.kluis-backup'))).toBe(false);
   });
 });

@@ -6,7 +6,15 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,7 +66,17 @@ describe('checkStore', () => {
   it('finds no damage in a sound store, counting cases and attachments', async () => {
     const report = await checkStore(dir, { hashes: true });
     expect(hasDamage(report)).toBe(false);
-    expect(report).toMatchObject({ format: 2, checked: true, cases: 4, attachments: 2, hashed: 2, unhashed: 0, blobFiles: 3, orphans: [], problems: [] });
+    expect(report).toMatchObject({
+      format: 2,
+      checked: true,
+      cases: 4,
+      attachments: 2,
+      hashed: 2,
+      unhashed: 0,
+      blobFiles: 3,
+      orphans: [],
+      problems: [],
+    });
   });
 
   it('finds a flipped byte inside an attachment by its recorded SHA-256 (and says it only with hashes on)', async () => {
@@ -83,7 +101,9 @@ describe('checkStore', () => {
     const upload = inProgress.record.uploads[0]!;
     writeFileSync(file(blobPath(upload.id)), new Uint8Array(upload.length + 1));
     report = await checkStore(dir);
-    expect(report.damaged.find((d) => d.case === inProgress.record.case)?.problems.join()).toMatch(/more than the \d+ announced/);
+    expect(report.damaged.find((d) => d.case === inProgress.record.case)?.problems.join()).toMatch(
+      /more than the \d+ announced/,
+    );
   });
 
   it('finds a record that does not parse, one whose shape a flipped byte broke, and one under the wrong name', async () => {
@@ -102,9 +122,14 @@ describe('checkStore', () => {
 
     const report = await checkStore(dir);
     const byCase = new Map(report.damaged.map((d) => [d.case, d]));
-    expect(byCase.get(healthy.record.case)).toMatchObject({ kind: 'record', problems: ['not valid JSON (damaged or cut short)'] });
+    expect(byCase.get(healthy.record.case)).toMatchObject({
+      kind: 'record',
+      problems: ['not valid JSON (damaged or cut short)'],
+    });
     expect(byCase.get(withFile.record.case)?.problems.join()).toMatch(/message 0: envelope/);
-    expect(byCase.get(stranger.record.case)?.problems).toEqual([`names case ${other.record.case}, but its file is that of case ${stranger.record.case}`]);
+    expect(byCase.get(stranger.record.case)?.problems).toEqual([
+      `names case ${other.record.case}, but its file is that of case ${stranger.record.case}`,
+    ]);
     expect(byCase.has(other.record.case)).toBe(false);
     // The damaged record's attachments are not orphans.
     expect(report.orphans).toEqual([]);
@@ -115,12 +140,26 @@ describe('checkStore', () => {
     const mutate = (text: string) => checkCaseRecord(JSON.parse(text), record.case).problems;
     const json = JSON.stringify(record);
     expect(mutate(json)).toEqual([]);
-    expect(mutate(json.replace('"createdHour"', '"createdHous"'))).toContain('record: field createdHour is missing');
-    expect(mutate(json.replace(`"length":${record.uploads[0]!.length}`, `"length":${record.uploads[0]!.length + 1}`))).toContain('upload 0: length is not one an attachment can have');
+    expect(mutate(json.replace('"createdHour"', '"createdHous"'))).toContain(
+      'record: field createdHour is missing',
+    );
+    expect(
+      mutate(
+        json.replace(
+          `"length":${record.uploads[0]!.length}`,
+          `"length":${record.uploads[0]!.length + 1}`,
+        ),
+      ),
+    ).toContain('upload 0: length is not one an attachment can have');
     expect(mutate(json.replace('"seq":0', '"seq":1'))).toContain('message 0: seq is 1');
-    expect(mutate(json.replace('"status":"received"', '"status":"receivad"'))).toContain('status is not a known status');
+    expect(mutate(json.replace('"status":"received"', '"status":"receivad"'))).toContain(
+      'status is not a known status',
+    );
     // A field this version does not know is a note, not damage.
-    expect(checkCaseRecord({ ...record, later: 1 }, record.case)).toEqual({ problems: [], notes: ['record: unknown field "later"'] });
+    expect(checkCaseRecord({ ...record, later: 1 }, record.case)).toEqual({
+      problems: [],
+      notes: ['record: unknown field "later"'],
+    });
   });
 
   it('reports orphans, stray files and a damaged FORMAT or server-secret', async () => {
@@ -138,18 +177,28 @@ describe('checkStore', () => {
     expect(report.problems.join()).toMatch(/FORMAT is damaged/);
     unlinkSync(join(dir, 'FORMAT'));
     expect((await checkStore(dir)).problems.join()).toMatch(/FORMAT is missing/);
-    expect((await checkStore(join(dir, 'nothing-here'))).problems).toEqual([`${join(dir, 'nothing-here')} does not exist`]);
+    expect((await checkStore(join(dir, 'nothing-here'))).problems).toEqual([
+      `${join(dir, 'nothing-here')} does not exist`,
+    ]);
   });
 
   it('npm run check-store prints the damage and exits 1; 0 on a sound store', () => {
-    const run = () => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/ops-check-store.ts', dir], { encoding: 'utf8', timeout: 60_000 });
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/ops-check-store.ts', dir], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
     const sound = run();
     expect(sound.status).toBe(0);
-    expect(sound.stdout).toMatch(/store check: 4 cases, 2 attachments .*, 2 compared with their SHA-256: no damage found/);
+    expect(sound.stdout).toMatch(
+      /store check: 4 cases, 2 attachments .*, 2 compared with their SHA-256: no damage found/,
+    );
     flip(file(blobPath(firstUpload().id)), 10);
     const damaged = run();
     expect(damaged.status).toBe(1);
-    expect(damaged.stdout).toContain(`damaged case ${withFile.record.case}: attachment ${firstUpload().id} does not match the SHA-256`);
+    expect(damaged.stdout).toContain(
+      `damaged case ${withFile.record.case}: attachment ${firstUpload().id} does not match the SHA-256`,
+    );
   });
 });
 
@@ -160,7 +209,10 @@ describe('the store with damage', () => {
   });
 
   it('at start: sets damaged records aside, serves the rest, keeps their ids taken and orphans from retention', async () => {
-    writeFileSync(file(recordPath(healthy.record.case)), readFileSync(file(recordPath(healthy.record.case))).subarray(0, 100));
+    writeFileSync(
+      file(recordPath(healthy.record.case)),
+      readFileSync(file(recordPath(healthy.record.case))).subarray(0, 100),
+    );
     // The damaged case's attachment must not look like an orphan.
     const damagedOwner = file(recordPath(withFile.record.case));
     writeFileSync(damagedOwner, readFileSync(damagedOwner, 'utf8').replace('"v":1', '"v":7'));
@@ -173,17 +225,24 @@ describe('the store with damage', () => {
     try {
       expect(checked.damage).toBe(true);
       expect(checked.lines[0]).toMatch(/^store check: 4 cases, .*: DAMAGE: 2 damaged cases$/);
-      expect(checked.lines).toContain(`damaged case ${healthy.record.case} (${recordPath(healthy.record.case)}): not valid JSON (damaged or cut short). Not served until repaired.`);
+      expect(checked.lines).toContain(
+        `damaged case ${healthy.record.case} (${recordPath(healthy.record.case)}): not valid JSON (damaged or cut short). Not served until repaired.`,
+      );
       expect(checked.lines.at(-1)).toMatch(/^1 attachment file that no case names is kept/);
-      expect([...store.damaged.keys()].sort()).toEqual([healthy.record.case, withFile.record.case].sort());
+      expect([...store.damaged.keys()].sort()).toEqual(
+        [healthy.record.case, withFile.record.case].sort(),
+      );
       expect(store.records.size).toBe(2);
       expect(await store.records.get(other.record.case)).toEqual(other.record);
       expect(await store.records.get(healthy.record.case)).toBeUndefined();
       expect(store.records.has(healthy.record.case)).toBe(true);
-      await expect(store.records.create(healthy.record.case, healthy.record)).rejects.toBeInstanceOf(RecordExistsError);
+      await expect(
+        store.records.create(healthy.record.case, healthy.record),
+      ).rejects.toBeInstanceOf(RecordExistsError);
       // Retention, with every case long past its time, removes neither the damaged case's files nor the orphan.
       await sweep(store, 1, Date.now() + 10 * 365 * 24 * 3_600_000);
-      for (const upload of withFile.record.uploads) expect(readFileSync(file(blobPath(upload.id))).length).toBe(upload.length);
+      for (const upload of withFile.record.uploads)
+        expect(readFileSync(file(blobPath(upload.id))).length).toBe(upload.length);
       expect(readFileSync(file(blobPath(orphan))).toString()).toBe('x');
       expect(readFileSync(file(recordPath(healthy.record.case))).length).toBe(100);
     } finally {
@@ -197,8 +256,11 @@ describe('the store with damage', () => {
     const server = await startServer({ dataDir: dir, env: { KLUIS_COUNSELLORS: counsellor.file } });
     try {
       expect(server.output()).toMatch(/store check: 4 cases, .*DAMAGE: 1 damaged case$/m);
-      expect(server.output()).toContain(`kluis: WARNING: damaged case ${healthy.record.case} (records/`);
-      const read = (built: BuiltCase) => fetch(`${server.url}/api/v1/cases/${built.record.case}`, { headers: built.reporter.auth });
+      expect(server.output()).toContain(
+        `kluis: WARNING: damaged case ${healthy.record.case} (records/`,
+      );
+      const read = (built: BuiltCase) =>
+        fetch(`${server.url}/api/v1/cases/${built.record.case}`, { headers: built.reporter.auth });
       expect((await read(other)).status).toBe(200);
       expect((await read(withFile)).status).toBe(200);
       expect((await read(healthy)).status).toBe(401);

@@ -62,12 +62,19 @@ function deployment(): string {
   if (deployed) return deployed;
   const to = join(work, 'kluis');
   for (const name of readdirSync(ROOT)) {
-    if (!['node_modules', '.git', 'dist', 'data'].includes(name)) cpSync(join(ROOT, name), join(to, name), { recursive: true });
+    if (!['node_modules', '.git', 'dist', 'data'].includes(name))
+      cpSync(join(ROOT, name), join(to, name), { recursive: true });
   }
   const packages = new Set<string>();
   const visit = (dir: string) => {
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    for (const name of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies })) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
+    for (const name of Object.keys({
+      ...manifest.dependencies,
+      ...manifest.optionalDependencies,
+    })) {
       const found = packageDir(name, dir); // an optional dependency for another platform is not installed
       if (found && !packages.has(found)) {
         packages.add(found);
@@ -83,9 +90,18 @@ function deployment(): string {
 }
 
 /** Runs the server entry (`npm start` runs the same after its build check) until it exits. */
-function start(env: Record<string, string>, options: SpawnSyncOptions = {}, entry = 'server/main.ts') {
+function start(
+  env: Record<string, string>,
+  options: SpawnSyncOptions = {},
+  entry = 'server/main.ts',
+) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', entry], {
-    env: { PATH: process.env.PATH ?? '', KLUIS_PORT: '0', KLUIS_STATIC_DIR: join(work, 'no-page'), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      KLUIS_PORT: '0',
+      KLUIS_STATIC_DIR: join(work, 'no-page'),
+      ...env,
+    },
     encoding: 'utf8',
     timeout: 30_000,
     // Another user cannot count on reading the checkout: it runs the deployment copy.
@@ -93,7 +109,14 @@ function start(env: Record<string, string>, options: SpawnSyncOptions = {}, entr
     ...options,
   });
   const output = `${result.stdout}${result.stderr}`;
-  return { status: result.status, output, lines: output.trim().split('\n').filter((line) => line.startsWith('kluis:')) };
+  return {
+    status: result.status,
+    output,
+    lines: output
+      .trim()
+      .split('\n')
+      .filter((line) => line.startsWith('kluis:')),
+  };
 }
 
 /** Options to run as an unprivileged user (when the tests run as root). */
@@ -111,10 +134,19 @@ describe('a data directory that cannot be used', () => {
   it('is a file', () => {
     const file = join(work, 'a-file');
     writeFileSync(file, 'not a directory');
-    expectRefused(start({ KLUIS_DATA_DIR: file }), /^kluis: data directory \S+a-file \(KLUIS_DATA_DIR\) is a file, not a directory: point KLUIS_DATA_DIR at a directory$/);
+    expectRefused(
+      start({ KLUIS_DATA_DIR: file }),
+      /^kluis: data directory \S+a-file \(KLUIS_DATA_DIR\) is a file, not a directory: point KLUIS_DATA_DIR at a directory$/,
+    );
     // The same through npm start's entry point.
-    expectRefused(start({ KLUIS_DATA_DIR: file }, {}, 'scripts/start.ts'), /is a file, not a directory/);
-    expectRefused(start({ KLUIS_DATA_DIR: join(file, 'data') }), /^kluis: data directory \S+ \(KLUIS_DATA_DIR\) cannot be made: \S+a-file is a file, not a directory$/);
+    expectRefused(
+      start({ KLUIS_DATA_DIR: file }, {}, 'scripts/start.ts'),
+      /is a file, not a directory/,
+    );
+    expectRefused(
+      start({ KLUIS_DATA_DIR: join(file, 'data') }),
+      /^kluis: data directory \S+ \(KLUIS_DATA_DIR\) cannot be made: \S+a-file is a file, not a directory$/,
+    );
     expect(readFileSync(file, 'utf8')).toBe('not a directory');
   });
 
@@ -122,14 +154,26 @@ describe('a data directory that cannot be used', () => {
     const dir = join(work, 'closed');
     mkdirSync(dir, { mode: 0o555 });
     chmodSync(dir, 0o555);
-    expectRefused(start({ KLUIS_DATA_DIR: dir }, unprivileged), new RegExp(`^kluis: data directory \\S+closed \\(KLUIS_DATA_DIR\\) is not writable by ${user}: give that user the directory \\(chown -R\\) or point KLUIS_DATA_DIR elsewhere$`));
+    expectRefused(
+      start({ KLUIS_DATA_DIR: dir }, unprivileged),
+      new RegExp(
+        `^kluis: data directory \\S+closed \\(KLUIS_DATA_DIR\\) is not writable by ${user}: give that user the directory \\(chown -R\\) or point KLUIS_DATA_DIR elsewhere$`,
+      ),
+    );
     // A new directory inside it cannot be made either.
-    expectRefused(start({ KLUIS_DATA_DIR: join(dir, 'data') }, unprivileged), new RegExp(`does not exist and cannot be made: \\S+closed is not writable by ${user}`));
+    expectRefused(
+      start({ KLUIS_DATA_DIR: join(dir, 'data') }, unprivileged),
+      new RegExp(`does not exist and cannot be made: \\S+closed is not writable by ${user}`),
+    );
     // Behind a directory the user may not enter.
     const locked = join(work, 'locked');
     mkdirSync(join(locked, 'data'), { recursive: true });
     chmodSync(locked, 0o700);
-    if (asRoot) expectRefused(start({ KLUIS_DATA_DIR: join(locked, 'data') }, unprivileged), /cannot be reached by user nobody \(uid 65534\): a directory on its path is closed to that user/);
+    if (asRoot)
+      expectRefused(
+        start({ KLUIS_DATA_DIR: join(locked, 'data') }, unprivileged),
+        /cannot be reached by user nobody \(uid 65534\): a directory on its path is closed to that user/,
+      );
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -137,19 +181,31 @@ describe('a data directory that cannot be used', () => {
     const newer = join(work, 'newer');
     mkdirSync(newer);
     writeFileSync(join(newer, 'FORMAT'), '3\n');
-    expectRefused(start({ KLUIS_DATA_DIR: newer }), /^kluis: the store in \S+newer is in format 3, written by a newer Kluis than this one \(\S+, format 2\)\. Nothing was changed\. Run that newer release again/);
+    expectRefused(
+      start({ KLUIS_DATA_DIR: newer }),
+      /^kluis: the store in \S+newer is in format 3, written by a newer Kluis than this one \(\S+, format 2\)\. Nothing was changed\. Run that newer release again/,
+    );
     writeFileSync(join(newer, 'FORMAT'), 'banana');
-    expectRefused(start({ KLUIS_DATA_DIR: newer }), /^kluis: data directory \S+newer: \S+FORMAT: expected a format version number$/);
+    expectRefused(
+      start({ KLUIS_DATA_DIR: newer }),
+      /^kluis: data directory \S+newer: \S+FORMAT: expected a format version number$/,
+    );
     expect(readdirSync(newer)).toEqual(['FORMAT']);
     const badSecret = join(work, 'bad-secret');
     mkdirSync(badSecret);
     writeFileSync(join(badSecret, 'FORMAT'), '2\n');
     writeFileSync(join(badSecret, 'server-secret'), 'short');
-    expectRefused(start({ KLUIS_DATA_DIR: badSecret }), /^kluis: data directory \S+bad-secret: \S+server-secret is damaged \(expected 32 bytes\); delete it to make a new one/);
+    expectRefused(
+      start({ KLUIS_DATA_DIR: badSecret }),
+      /^kluis: data directory \S+bad-secret: \S+server-secret is damaged \(expected 32 bytes\); delete it to make a new one/,
+    );
     const other = join(work, 'other');
     mkdirSync(other);
     writeFileSync(join(other, 'notes.txt'), 'mine');
-    expectRefused(start({ KLUIS_DATA_DIR: other }), /is not empty and is not a Kluis data directory \(no FORMAT file\)$/);
+    expectRefused(
+      start({ KLUIS_DATA_DIR: other }),
+      /is not empty and is not a Kluis data directory \(no FORMAT file\)$/,
+    );
     expect(readdirSync(other)).toEqual(['notes.txt']);
   });
 

@@ -5,7 +5,16 @@
  * a half-done migration finishes; a newer format is refused with what to do.
  */
 
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +25,26 @@ import { checkStore, hasDamage } from '../server/ops/check-store.js';
 import { checkArchive, restoreArchive } from '../server/ops/restore.js';
 import { DataDirError, migrateOnStart } from '../server/ops/startup.js';
 import { summarize } from '../server/records.js';
-import { CorruptStoreError, FORMAT_VERSION, MIGRATIONS, type Migration, migrateStore, openFileStore, readFormat, UnsupportedFormatError } from '../server/store/index.js';
+import {
+  CorruptStoreError,
+  FORMAT_VERSION,
+  MIGRATIONS,
+  type Migration,
+  migrateStore,
+  openFileStore,
+  readFormat,
+  UnsupportedFormatError,
+} from '../server/store/index.js';
 import { reporterFor } from './fixtures/ops-store.js';
 import { startServer } from './helpers/server-process.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/store-v0', import.meta.url));
-const REPORTERS = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/store-v0.reporters.json', import.meta.url)), 'utf8')) as Array<{
+const REPORTERS = JSON.parse(
+  readFileSync(
+    fileURLToPath(new URL('./fixtures/store-v0.reporters.json', import.meta.url)),
+    'utf8',
+  ),
+) as Array<{
   case: string;
   secret: string;
   uploads: Array<{ id: string; length: number; complete: boolean }>;
@@ -51,7 +74,9 @@ describe('migrating a format-0 store', () => {
     const { dir } = copyFixture();
     const error = await openFileStore({ dir, summarize }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptStoreError);
-    expect((error as Error).message).toMatch(/store format 0 is older than format 2.*migrate it first/);
+    expect((error as Error).message).toMatch(
+      /store format 0 is older than format 2.*migrate it first/,
+    );
   });
 
   it('writes a copy of the store beside it, then moves every record and blob into its shard', async () => {
@@ -59,7 +84,9 @@ describe('migrating a format-0 store', () => {
     const lines: string[] = [];
     const report = await migrateOnStart(dir, {}, 'test', (line) => lines.push(line));
     expect(report).toMatchObject({ from: 0, to: FORMAT_VERSION });
-    expect(report!.backup).toMatch(new RegExp(`^${parent}/kluis-format-0-before-upgrade-\\d{4}-\\d\\d-\\d\\d\\.kluis-backup$`));
+    expect(report!.backup).toMatch(
+      new RegExp(`^${parent}/kluis-format-0-before-upgrade-\\d{4}-\\d\\d-\\d\\d\\.kluis-backup$`),
+    );
     expect(lines.join('\n')).toMatch(/format 0 to 1: records and blobs into shard directories/);
     expect(lines.join('\n')).toMatch(/format 1 to 2: a write-ahead journal/);
     expect(await readFormat(dir)).toBe(2);
@@ -83,7 +110,8 @@ describe('migrating a format-0 store', () => {
     const restored = join(parent, 'restored');
     await restoreArchive(report!.backup, restored);
     expect(tree(restored)).toEqual(tree(FIXTURE).filter((path) => !path.endsWith('.tmp')));
-    for (const path of tree(restored)) expect(readFileSync(join(restored, path))).toEqual(readFileSync(join(FIXTURE, path)));
+    for (const path of tree(restored))
+      expect(readFileSync(join(restored, path))).toEqual(readFileSync(join(FIXTURE, path)));
   });
 
   it('finishes a migration that a crash interrupted halfway', async () => {
@@ -91,7 +119,10 @@ describe('migrating a format-0 store', () => {
     // As if the process died after moving one record and one blob into their shards.
     const [first, second] = REPORTERS;
     await mkdir(join(dir, 'records', first!.case.slice(0, 2)));
-    renameSync(join(dir, 'records', `${first!.case}.json`), join(dir, 'records', first!.case.slice(0, 2), `${first!.case}.json`));
+    renameSync(
+      join(dir, 'records', `${first!.case}.json`),
+      join(dir, 'records', first!.case.slice(0, 2), `${first!.case}.json`),
+    );
     const blob = second!.uploads[0]!.id;
     await mkdir(join(dir, 'blobs', blob.slice(0, 2)));
     renameSync(join(dir, 'blobs', blob), join(dir, 'blobs', blob.slice(0, 2), blob));
@@ -99,7 +130,9 @@ describe('migrating a format-0 store', () => {
     expect(report?.to).toBe(FORMAT_VERSION);
     const store = await openFileStore({ dir, summarize });
     try {
-      expect([...store.records.summaries()].map(([id]) => id).sort()).toEqual(REPORTERS.map((r) => r.case).sort());
+      expect([...store.records.summaries()].map(([id]) => id).sort()).toEqual(
+        REPORTERS.map((r) => r.case).sort(),
+      );
     } finally {
       await store.close();
     }
@@ -109,16 +142,27 @@ describe('migrating a format-0 store', () => {
     const { parent, dir } = copyFixture();
     const server = await startServer({ dataDir: dir });
     try {
-      expect(server.output()).toMatch(/store migrated from format 0 to 2; the copy from before is \S+\.kluis-backup/);
-      expect(server.output()).toMatch(/store check: 3 cases, 1 attachment \(.* in 2 files\): no damage found/);
+      expect(server.output()).toMatch(
+        /store migrated from format 0 to 2; the copy from before is \S+\.kluis-backup/,
+      );
+      expect(server.output()).toMatch(
+        /store check: 3 cases, 1 attachment \(.* in 2 files\): no damage found/,
+      );
       for (const { case: caseNumber, secret } of REPORTERS) {
         const reporter = reporterFor(caseNumber, fromHex(secret));
-        const response = await fetch(`${server.url}/api/v1/cases/${caseNumber}`, { headers: reporter.auth });
+        const response = await fetch(`${server.url}/api/v1/cases/${caseNumber}`, {
+          headers: reporter.auth,
+        });
         expect(response.status).toBe(200);
       }
       const withFile = REPORTERS.find((r) => r.uploads.some((u) => u.complete))!;
-      const blob = await fetch(`${server.url}/api/v1/cases/${withFile.case}/blobs/${withFile.uploads[0]!.id}`, { headers: reporterFor(withFile.case, fromHex(withFile.secret)).auth });
-      expect(new Uint8Array(await blob.arrayBuffer())).toEqual(new Uint8Array(readFileSync(join(FIXTURE, 'blobs', withFile.uploads[0]!.id))));
+      const blob = await fetch(
+        `${server.url}/api/v1/cases/${withFile.case}/blobs/${withFile.uploads[0]!.id}`,
+        { headers: reporterFor(withFile.case, fromHex(withFile.secret)).auth },
+      );
+      expect(new Uint8Array(await blob.arrayBuffer())).toEqual(
+        new Uint8Array(readFileSync(join(FIXTURE, 'blobs', withFile.uploads[0]!.id))),
+      );
     } finally {
       await server.stop();
     }
@@ -129,11 +173,15 @@ describe('migrating a format-0 store', () => {
     const { dir } = copyFixture();
     const blocker = join(work, 'a-file');
     writeFileSync(blocker, '');
-    const error = await migrateOnStart(dir, { KLUIS_BACKUP_DIR: blocker }, 'test', () => {}).catch((e: unknown) => e);
+    const error = await migrateOnStart(dir, { KLUIS_BACKUP_DIR: blocker }, 'test', () => {}).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DataDirError);
     expect((error as Error).message).toMatch(/cannot be written in .*a-file .*Nothing was changed/);
     expect(tree(dir)).toEqual(tree(FIXTURE));
-    await expect(migrateOnStart(dir, { KLUIS_BACKUP_DIR: join(dir, 'backups') }, 'test', () => {})).rejects.toThrow(/must not be inside the data directory/);
+    await expect(
+      migrateOnStart(dir, { KLUIS_BACKUP_DIR: join(dir, 'backups') }, 'test', () => {}),
+    ).rejects.toThrow(/must not be inside the data directory/);
     // KLUIS_BACKUP_DIR elsewhere is used.
     const elsewhere = mkdtempSync(join(work, 'backups-'));
     const report = await migrateOnStart(dir, { KLUIS_BACKUP_DIR: elsewhere }, 'test', () => {});
@@ -174,11 +222,15 @@ describe('the migration registry', () => {
     const backup = async () => {
       throw new Error('no backup should be written');
     };
-    await expect(migrateStore(dir, { migrations: [], backup })).rejects.toThrow(/no migration from store format 0 to 1/);
+    await expect(migrateStore(dir, { migrations: [], backup })).rejects.toThrow(
+      /no migration from store format 0 to 1/,
+    );
     writeFileSync(join(dir, 'FORMAT'), '7\n');
     await expect(migrateStore(dir, { backup })).rejects.toBeInstanceOf(UnsupportedFormatError);
     const error = await migrateOnStart(dir, {}, '0.1.0', () => {}).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/is in format 7, written by a newer Kluis than this one \(0\.1\.0, format 2\)\. Nothing was changed\. Run that newer release again/);
+    expect((error as Error).message).toMatch(
+      /is in format 7, written by a newer Kluis than this one \(0\.1\.0, format 2\)\. Nothing was changed\. Run that newer release again/,
+    );
     expect(readFileSync(join(dir, 'FORMAT'), 'utf8')).toBe('7\n');
   });
 });

@@ -14,7 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBuild } from '../client/counsellor/lib/verify-page.js';
 import { applySite, readPage } from '../client/reporter/build/site-step.js';
 import { loadSiteConfig } from '../client/reporter/build/site-config.js';
-import { buildGenericReporter, buildReporter, launchBrowser, recordRequests } from './helpers/browser.js';
+import {
+  buildGenericReporter,
+  buildReporter,
+  launchBrowser,
+  recordRequests,
+} from './helpers/browser.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const site = JSON.parse(readFileSync('client/reporter/site.config.json', 'utf8')) as {
@@ -45,41 +50,82 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  for (const dir of [first, second, generic]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [first, second, generic])
+    if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the built reporter page', () => {
   it('is byte-identical across two clean builds, with relative, content-named assets', async () => {
     const names = files(first).sort();
     expect(files(second).sort()).toEqual(names);
-    for (const name of names) expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(true);
+    for (const name of names)
+      expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(
+        true,
+      );
     // The page, and the worker that encrypts attachments on every core.
-    expect(names.filter((n) => n.endsWith('.js')).map((n) => n.replace(/-[\w-]{8}\.js$/, ''))).toEqual(['assets/reporter', 'assets/worker']);
+    expect(
+      names.filter((n) => n.endsWith('.js')).map((n) => n.replace(/-[\w-]{8}\.js$/, '')),
+    ).toEqual(['assets/reporter', 'assets/worker']);
     expect(names.filter((n) => n.endsWith('.css'))).toHaveLength(1);
     // The manifest names every other file with its SHA-256, for verify-page.
-    const manifest = JSON.parse(readFileSync(join(first, 'manifest.json'), 'utf8')) as { v: number; sha256: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(join(first, 'manifest.json'), 'utf8')) as {
+      v: number;
+      sha256: Record<string, string>;
+    };
     expect(Object.keys(manifest.sha256).sort()).toEqual(names.filter((n) => n !== 'manifest.json'));
-    for (const [name, hash] of Object.entries(manifest.sha256)) expect(createHash('sha256').update(readFileSync(join(first, name))).digest('hex')).toBe(hash);
+    for (const [name, hash] of Object.entries(manifest.sha256))
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(first, name)))
+          .digest('hex'),
+      ).toBe(hash);
     // verify-page reads the local build through its manifest: the same hashes as every file on disk.
-    const walked = new Map(names.map((name) => [name, createHash('sha256').update(readFileSync(join(first, name))).digest('hex')] as const));
+    const walked = new Map(
+      names.map(
+        (name) =>
+          [
+            name,
+            createHash('sha256')
+              .update(readFileSync(join(first, name)))
+              .digest('hex'),
+          ] as const,
+      ),
+    );
     expect(await hashBuild(first)).toEqual(walked);
     const html = readFileSync(join(first, 'index.html'), 'utf8');
-    expect(html).toMatch(/<script type="module" crossorigin src="\.\/assets\/reporter-[\w-]+\.js"><\/script>/);
-    expect(html).toMatch(/<link rel="stylesheet" crossorigin href="\.\/assets\/reporter-[\w-]+\.css">/);
+    expect(html).toMatch(
+      /<script type="module" crossorigin src="\.\/assets\/reporter-[\w-]+\.js"><\/script>/,
+    );
+    expect(html).toMatch(
+      /<link rel="stylesheet" crossorigin href="\.\/assets\/reporter-[\w-]+\.css">/,
+    );
   });
 
   it('ships at most 60 KB of JavaScript (gzip) and nothing Safer level or the CSP would refuse', () => {
     const js = files(first).filter((n) => n.endsWith('.js'));
-    const gzip = js.reduce((sum, n) => sum + gzipSync(readFileSync(join(first, n)), { level: 9 }).length, 0);
+    const gzip = js.reduce(
+      (sum, n) => sum + gzipSync(readFileSync(join(first, n)), { level: 9 }).length,
+      0,
+    );
     expect(gzip).toBeLessThanOrEqual(60 * 1024);
     const html = readFileSync(join(first, 'index.html'), 'utf8');
     // No inline script: the one <script> without src is the site configuration, an inert data block.
-    expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toEqual(['<script type="application/json" id="kluis-site">']);
+    expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toEqual([
+      '<script type="application/json" id="kluis-site">',
+    ]);
     expect(html).not.toMatch(/\sstyle=|<style/); // no inline style
     expect(html).not.toMatch(/\bon[a-z]+=/); // no inline handlers
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//); // nothing from elsewhere
     const code = js.map((n) => readFileSync(join(first, n), 'utf8')).join('\n');
-    for (const banned of [/\beval\(/, /new Function\(/, /WebAssembly/, /localStorage/, /sessionStorage/, /indexedDB/, /document\.cookie/]) {
+    for (const banned of [
+      /\beval\(/,
+      /new Function\(/,
+      /WebAssembly/,
+      /localStorage/,
+      /sessionStorage/,
+      /indexedDB/,
+      /document\.cookie/,
+    ]) {
       expect(code).not.toMatch(banned);
     }
     const css = files(first)
@@ -95,17 +141,26 @@ describe('the built reporter page', () => {
     const built = applySite(readPage(generic), site);
     const direct = readPage(first);
     expect([...built.keys()]).toEqual([...direct.keys()].sort());
-    for (const [name, bytes] of built) expect(Buffer.from(bytes).equals(Buffer.from(direct.get(name)!)), name).toBe(true);
+    for (const [name, bytes] of built)
+      expect(Buffer.from(bytes).equals(Buffer.from(direct.get(name)!)), name).toBe(true);
     // The generic page: marks where the site goes, no keys, no manifest, and no site text in any file.
     const genericFiles = readPage(generic);
-    expect([...genericFiles.keys()].filter((n) => !n.startsWith('assets/'))).toEqual(['index.html']);
-    const texts = [site.supportPoint.nl, site.supportPoint.en, site.fingerprintsPublishedAt.nl, ...site.otherWays.nl];
+    expect([...genericFiles.keys()].filter((n) => !n.startsWith('assets/'))).toEqual([
+      'index.html',
+    ]);
+    const texts = [
+      site.supportPoint.nl,
+      site.supportPoint.en,
+      site.fingerprintsPublishedAt.nl,
+      ...site.otherWays.nl,
+    ];
     for (const [name, bytes] of genericFiles) {
       const text = Buffer.from(bytes).toString('utf8');
       for (const t of texts) expect(text.includes(t), `${name} holds ${t}`).toBe(false);
     }
     const html = Buffer.from(genericFiles.get('index.html')!).toString('utf8');
-    for (const mark of ['<!--kluis:title-->', '<!--kluis:site-->', '<!--kluis:noscript-->']) expect(html).toContain(mark);
+    for (const mark of ['<!--kluis:title-->', '<!--kluis:site-->', '<!--kluis:noscript-->'])
+      expect(html).toContain(mark);
   });
 
   it('reads its site configuration from the data block under the server’s CSP, with no violation', async () => {
@@ -114,7 +169,9 @@ describe('the built reporter page', () => {
     await context.addInitScript(() => {
       const seen: string[] = [];
       (window as unknown as { violations: string[] }).violations = seen;
-      document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (event) =>
+        seen.push(`${event.violatedDirective} ${event.blockedURI}`),
+      );
     });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -124,7 +181,9 @@ describe('the built reporter page', () => {
     await page.getByTestId('demo-banner').waitFor();
     // The support point's name reaches the page only through the data block.
     expect(await page.locator('#app').textContent()).toContain('Extern steunpunt integriteit');
-    expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+    expect(
+      await page.evaluate(() => (window as unknown as { violations: string[] }).violations),
+    ).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -142,7 +201,9 @@ describe('the built reporter page', () => {
     expect(text).toContain('This page needs JavaScript');
     expect(text).toContain('Choose ‘Safer’. If Tor Browser asks to restart, do so.');
     for (const way of [...site.otherWays.nl, ...site.otherWays.en]) expect(text).toContain(way);
-    expect(text.indexOf('Deze pagina heeft JavaScript nodig')).toBeLessThan(text.indexOf('This page needs JavaScript'));
+    expect(text.indexOf('Deze pagina heeft JavaScript nodig')).toBeLessThan(
+      text.indexOf('This page needs JavaScript'),
+    );
     expect(requests.every((r) => new URL(r.url).origin === server.url)).toBe(true);
     await context.close();
   });

@@ -13,11 +13,26 @@ import { describe, expect, it } from 'vitest';
 
 const ROOTS = ['client/reporter/src', 'client/counsellor/app/ui'];
 /** Input types that hold no typed text (password fields are never spell-checked or remembered as text). */
-const NOT_TEXT = new Set(['radio', 'checkbox', 'file', 'hidden', 'submit', 'button', 'reset', 'password', 'range', 'color']);
+const NOT_TEXT = new Set([
+  'radio',
+  'checkbox',
+  'file',
+  'hidden',
+  'submit',
+  'button',
+  'reset',
+  'password',
+  'range',
+  'color',
+]);
 
 function tsxFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? tsxFiles(join(dir, entry.name)) : entry.name.endsWith('.tsx') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? tsxFiles(join(dir, entry.name))
+      : entry.name.endsWith('.tsx')
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 
@@ -42,7 +57,13 @@ function literal(initializer: ts.JsxAttributeValue | undefined): string | boolea
 
 /** The textarea and input elements of a source file. */
 function textFields(path: string): Field[] {
-  const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.TSX);
+  const source = ts.createSourceFile(
+    path,
+    readFileSync(path, 'utf8'),
+    ts.ScriptTarget.Latest,
+    true,
+    ts.ScriptKind.TSX,
+  );
   const fields: Field[] = [];
   const visit = (node: ts.Node) => {
     if (ts.isJsxSelfClosingElement(node) || ts.isJsxOpeningElement(node)) {
@@ -50,7 +71,11 @@ function textFields(path: string): Field[] {
       if (tag === 'textarea' || tag === 'input') {
         const attributes = new Map<string, string | boolean>();
         for (const attribute of node.attributes.properties) {
-          if (ts.isJsxAttribute(attribute)) attributes.set(attribute.name.getText(source).toLowerCase(), literal(attribute.initializer));
+          if (ts.isJsxAttribute(attribute))
+            attributes.set(
+              attribute.name.getText(source).toLowerCase(),
+              literal(attribute.initializer),
+            );
           else attributes.set('...', '?'); // a spread could set anything: the checks below then fail on purpose
         }
         const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
@@ -79,7 +104,10 @@ describe('text fields', () => {
   it.each(ROOTS)('in %s have autocomplete="off" and spellcheck={false}', (root) => {
     const missing = fields
       .filter((f) => f.where.startsWith(root))
-      .filter((f) => f.attributes.get('autocomplete') !== 'off' || f.attributes.get('spellcheck') !== false)
+      .filter(
+        (f) =>
+          f.attributes.get('autocomplete') !== 'off' || f.attributes.get('spellcheck') !== false,
+      )
       .map((f) => f.where);
     expect(missing).toEqual([]);
   });

@@ -12,9 +12,36 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AttachmentDecryptor, type AttachmentRef, concatBytes, fromBase64, generateReceiptSecret, toBase64, toHex } from '../crypto/index.js';
-import { apiCase, buildReporter, counsellorBlob, counsellorPost, counsellorRead, makeCounsellor, type TestCounsellor } from './helpers/browser.js';
-import { byLabel, byRole, chooseFile, countText, launchFirefox, profilePrefs, SAFER_PREFS, textOf, uploadDir, waitForText } from './helpers/firefox.js';
+import {
+  AttachmentDecryptor,
+  type AttachmentRef,
+  concatBytes,
+  fromBase64,
+  generateReceiptSecret,
+  toBase64,
+  toHex,
+} from '../crypto/index.js';
+import {
+  apiCase,
+  buildReporter,
+  counsellorBlob,
+  counsellorPost,
+  counsellorRead,
+  makeCounsellor,
+  type TestCounsellor,
+} from './helpers/browser.js';
+import {
+  byLabel,
+  byRole,
+  chooseFile,
+  countText,
+  launchFirefox,
+  profilePrefs,
+  SAFER_PREFS,
+  textOf,
+  uploadDir,
+  waitForText,
+} from './helpers/firefox.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 let server: ServerProcess;
@@ -28,7 +55,9 @@ beforeAll(async () => {
   staticDir = await buildReporter({ counsellors: [counsellor.bundle] });
   bundlesFile = join(staticDir, '..', `kluis-test-bundles-${process.pid}-firefox.json`);
   writeFileSync(bundlesFile, counsellor.bundlesJson);
-  server = await startServer({ env: { KLUIS_STATIC_DIR: staticDir, KLUIS_COUNSELLORS: bundlesFile, KLUIS_POW_BITS: '8' } });
+  server = await startServer({
+    env: { KLUIS_STATIC_DIR: staticDir, KLUIS_COUNSELLORS: bundlesFile, KLUIS_POW_BITS: '8' },
+  });
   browser = await launchFirefox();
 }, 180_000);
 
@@ -41,7 +70,9 @@ afterAll(async () => {
 });
 
 /** A fresh browser context (no storage shared with any other) on the page at `url`. */
-async function openPage(url = server.url): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+async function openPage(
+  url = server.url,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -65,7 +96,13 @@ async function counsellorFile(caseNumber: string, ref: AttachmentRef): Promise<B
 
 async function counsellorReplies(caseNumber: string, text: string): Promise<void> {
   const view = await counsellorRead(server.url, counsellor, caseNumber);
-  await counsellorPost(server.url, counsellor, caseNumber, view, { v: 1, type: 'message', time: '2026-11-29T09:30:00Z', text, attachments: [] });
+  await counsellorPost(server.url, counsellor, caseNumber, view, {
+    v: 1,
+    type: 'message',
+    time: '2026-11-29T09:30:00Z',
+    text,
+    attachments: [],
+  });
 }
 
 /**
@@ -78,12 +115,22 @@ async function alteringServer(index: number): Promise<{ url: string; close(): Pr
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const headers = Object.fromEntries(
-      Object.entries(request.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
+      Object.entries(request.headers).filter(
+        ([name]) => !['host', 'connection', 'content-length'].includes(name),
+      ),
     ) as Record<string, string>;
     const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-    const upstream = await fetch(server.url + request.url, { method: request.method!, headers, ...(body ? { body } : {}) });
+    const upstream = await fetch(server.url + request.url, {
+      method: request.method!,
+      headers,
+      ...(body ? { body } : {}),
+    });
     let bytes = Buffer.from(await upstream.arrayBuffer());
-    if (request.method === 'GET' && /^\/api\/v1\/cases\/[0-9A-Z]{8}$/.test(request.url!) && upstream.status === 200) {
+    if (
+      request.method === 'GET' &&
+      /^\/api\/v1\/cases\/[0-9A-Z]{8}$/.test(request.url!) &&
+      upstream.status === 200
+    ) {
       const view = JSON.parse(bytes.toString()) as { messages: { envelope: { ct: string } }[] };
       const ct = fromBase64(view.messages[index]!.envelope.ct);
       ct[40]! ^= 1;
@@ -92,7 +139,8 @@ async function alteringServer(index: number): Promise<{ url: string; close(): Pr
     }
     const out: Record<string, string> = {};
     upstream.headers.forEach((value, name) => {
-      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name)) out[name] = value;
+      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(name))
+        out[name] = value;
     });
     response.writeHead(upstream.status, { ...out, 'content-length': String(bytes.length) });
     response.end(bytes);
@@ -102,7 +150,10 @@ async function alteringServer(index: number): Promise<{ url: string; close(): Pr
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const address = proxy.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}`, close: () => new Promise((resolve) => proxy.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => proxy.close(() => resolve())),
+  };
 }
 
 describe('the reporter page in Firefox ESR at Tor Browser’s Safer level', () => {
@@ -124,7 +175,9 @@ describe('the reporter page in Firefox ESR at Tor Browser’s Safer level', () =
     const { page } = first;
 
     await byRole(page, 'button', 'Een melding schrijven').click();
-    await byLabel(page, 'Wat is er gebeurd?').fill(`Tijdens het overleg gebeurde het volgende. ${canary}`);
+    await byLabel(page, 'Wat is er gebeurd?').fill(
+      `Tijdens het overleg gebeurde het volgende. ${canary}`,
+    );
     await byRole(page, 'radio', 'Ja').click();
     await byLabel(page, 'Hoe wilt u dat de vertrouwenspersoon u noemt?').fill('M.');
     await chooseFile(page, uploads.path, fileName, file);
@@ -148,7 +201,14 @@ describe('the reporter page in Firefox ESR at Tor Browser’s Safer level', () =
       counsellor,
       caseNumber,
       view,
-      { v: 1, type: 'ack', time: '2026-11-29T09:00:00Z', reportHash: toBase64(view.lastHash), receivedDate: '2026-11-29', text: 'Ontvangen.' },
+      {
+        v: 1,
+        type: 'ack',
+        time: '2026-11-29T09:00:00Z',
+        reportHash: toBase64(view.lastHash),
+        receivedDate: '2026-11-29',
+        text: 'Ontvangen.',
+      },
       { ack: true, status: 'in-conversation' },
     );
     await counsellorReplies(caseNumber, 'Dank voor uw melding. Kunt u vertellen wanneer dit was?');
@@ -157,8 +217,14 @@ describe('the reporter page in Firefox ESR at Tor Browser’s Safer level', () =
     // Later, in a fresh context, with only the code.
     const second = await openPage();
     await logIn(second.page, code);
-    await waitForText(second.page, 'Dank voor uw melding. Kunt u vertellen wanneer dit was?', 60_000);
-    expect(await textOf(second.page, '[data-testid=integrity]')).toContain('Alle berichten zijn gecontroleerd');
+    await waitForText(
+      second.page,
+      'Dank voor uw melding. Kunt u vertellen wanneer dit was?',
+      60_000,
+    );
+    expect(await textOf(second.page, '[data-testid=integrity]')).toContain(
+      'Alle berichten zijn gecontroleerd',
+    );
     expect((await second.page.$$('.badge-ok')).length).toBe(3);
     expect(await countText(second.page, canary)).toBe(1);
 
@@ -171,7 +237,9 @@ describe('the reporter page in Firefox ESR at Tor Browser’s Safer level', () =
     expect(after.intact).toBe(true);
     expect(after.count).toBe(4);
     expect(after.messages[3]!.author).toBe('reporter');
-    expect(after.messages[3]!.content?.type === 'message' && after.messages[3]!.content.text).toBe(`Het was op dinsdag. ${answer}`);
+    expect(after.messages[3]!.content?.type === 'message' && after.messages[3]!.content.text).toBe(
+      `Het was op dinsdag. ${answer}`,
+    );
     expect([...first.errors, ...second.errors]).toEqual([]);
     await second.context.close();
   });
@@ -185,7 +253,10 @@ describe('the reporter page in Firefox ESR at Tor Browser’s Safer level', () =
       const { context, page, errors } = await openPage(altering.url);
       await logIn(page, code);
       await waitForText(page, 'Waarschuwing: er klopt iets niet in dit gesprek', 60_000);
-      await waitForText(page, 'Dit bericht kon niet worden geopend: het is veranderd nadat het werd geschreven.');
+      await waitForText(
+        page,
+        'Dit bericht kon niet worden geopend: het is veranderd nadat het werd geschreven.',
+      );
       await waitForText(page, 'Tweede antwoord.');
       expect(await countText(page, 'Eerste antwoord.')).toBe(0);
       expect((await page.$$('.badge-bad')).length).toBe(2);

@@ -83,7 +83,12 @@ async function announced(page: Page): Promise<string[]> {
   return page.evaluate(() => (globalThis as unknown as { __announced: string[] }).__announced);
 }
 
-async function openPage(): Promise<{ context: BrowserContext; page: Page; requests: RecordedRequest[]; errors: string[] }> {
+async function openPage(): Promise<{
+  context: BrowserContext;
+  page: Page;
+  requests: RecordedRequest[];
+  errors: string[];
+}> {
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();
   await page.addInitScript(WATCH_ANNOUNCEMENTS);
@@ -120,7 +125,15 @@ function storedContaining(needle: string | Uint8Array): string[] {
 function secretForms(code: string): (string | Uint8Array)[] {
   const { secret } = parseReceiptCode(code);
   const symbols = code.replace(/-/g, '');
-  return [code, symbols, symbols.slice(8, 24), code.slice(10, 29), secret, toBase64(secret), toHex(secret)];
+  return [
+    code,
+    symbols,
+    symbols.slice(8, 24),
+    code.slice(10, 29),
+    secret,
+    toBase64(secret),
+    toHex(secret),
+  ];
 }
 
 /** Decrypts an attachment as the counsellor. */
@@ -160,7 +173,11 @@ async function counsellorReplies(caseNumber: string, text: string): Promise<void
   });
 }
 
-async function logIn(page: Page, typed: string, labels = { start: 'Ik heb al een ontvangstcode', field: 'Ontvangstcode', open: 'Openen' }) {
+async function logIn(
+  page: Page,
+  typed: string,
+  labels = { start: 'Ik heb al een ontvangstcode', field: 'Ontvangstcode', open: 'Openen' },
+) {
   await page.getByRole('button', { name: labels.start }).click();
   await page.getByLabel(labels.field, { exact: true }).fill(typed);
   await page.getByRole('button', { name: labels.open }).click();
@@ -175,10 +192,14 @@ describe('the reporter page', () => {
     const { context, page, requests, errors } = await openPage();
 
     await page.getByRole('button', { name: 'Een melding schrijven' }).click();
-    await page.getByLabel('Wat is er gebeurd?').fill(`Tijdens het overleg gebeurde het volgende. ${canary}`);
+    await page
+      .getByLabel('Wat is er gebeurd?')
+      .fill(`Tijdens het overleg gebeurde het volgende. ${canary}`);
     await page.getByRole('radio', { name: 'Ja' }).check();
     await page.getByLabel('Hoe wilt u dat de vertrouwenspersoon u noemt?').fill('M.');
-    await page.getByLabel('Bestanden kiezen').setInputFiles({ name: fileName, mimeType: 'application/pdf', buffer: file });
+    await page
+      .getByLabel('Bestanden kiezen')
+      .setInputFiles({ name: fileName, mimeType: 'application/pdf', buffer: file });
     await page.locator('.file-name', { hasText: fileName }).waitFor();
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     const code = await readCode(page);
@@ -206,7 +227,14 @@ describe('the reporter page', () => {
       counsellor,
       caseNumber,
       view,
-      { v: 1, type: 'ack', time: '2026-11-29T09:00:00Z', reportHash: toBase64(view.lastHash), receivedDate: '2026-11-29', text: 'Ontvangen.' },
+      {
+        v: 1,
+        type: 'ack',
+        time: '2026-11-29T09:00:00Z',
+        reportHash: toBase64(view.lastHash),
+        receivedDate: '2026-11-29',
+        text: 'Ontvangen.',
+      },
       { ack: true, status: 'in-conversation' },
     );
     await counsellorReplies(caseNumber, 'Dank voor uw melding. Kunt u vertellen wanneer dit was?');
@@ -220,11 +248,17 @@ describe('the reporter page', () => {
     // Later, in a fresh browser context, with the code typed sloppily.
     const second = await openPage();
     await logIn(second.page, ` ${code.toLowerCase().replace(/-/g, ' ')} `);
-    await second.page.getByText('Dank voor uw melding. Kunt u vertellen wanneer dit was?').waitFor();
-    expect(await second.page.getByTestId('integrity').textContent()).toContain('Alle berichten zijn gecontroleerd');
+    await second.page
+      .getByText('Dank voor uw melding. Kunt u vertellen wanneer dit was?')
+      .waitFor();
+    expect(await second.page.getByTestId('integrity').textContent()).toContain(
+      'Alle berichten zijn gecontroleerd',
+    );
     expect(await second.page.locator('.badge-ok').count()).toBe(3);
     expect(await second.page.getByTestId('case-status').textContent()).toContain('In gesprek');
-    await second.page.getByText('Ontvangstbevestiging: uw melding is ontvangen op 29 november 2026.').waitFor();
+    await second.page
+      .getByText('Ontvangstbevestiging: uw melding is ontvangen op 29 november 2026.')
+      .waitFor();
     expect(await second.page.getByText(canary).count()).toBe(1);
 
     // The reporter downloads their own file, decrypted in the page.
@@ -247,12 +281,16 @@ describe('the reporter page', () => {
     expect(after.count).toBe(4);
     const last = after.messages[3]!;
     expect(last.author).toBe('reporter');
-    expect(last.content?.type === 'message' && last.content.text).toBe(`Het was op dinsdag. ${answer}`);
+    expect(last.content?.type === 'message' && last.content.text).toBe(
+      `Het was op dinsdag. ${answer}`,
+    );
 
     // Nothing in the clear: not in the store, not in the server's output, not in any request.
     for (const needle of [canary, fileCanary, fileName, answer, file.subarray(1000, 1064)]) {
       expect(storedContaining(needle)).toEqual([]);
-      expect(server.output()).not.toContain(typeof needle === 'string' ? needle : needle.toString('latin1'));
+      expect(server.output()).not.toContain(
+        typeof needle === 'string' ? needle : needle.toString('latin1'),
+      );
     }
     const allRequests = [...requests, ...second.requests];
     for (const needle of [canary, fileCanary, fileName, answer, ...secretForms(code)]) {
@@ -274,7 +312,9 @@ describe('the reporter page', () => {
     await page.getByRole('button', { name: 'Write a report' }).click();
     await page.getByLabel('What happened?').fill(`It happened at the meeting. ${canary}`);
     await page.getByRole('radio', { name: 'No' }).check();
-    await page.getByLabel('Choose files').setInputFiles({ name: fileName, mimeType: 'text/plain', buffer: file });
+    await page
+      .getByLabel('Choose files')
+      .setInputFiles({ name: fileName, mimeType: 'text/plain', buffer: file });
     await page.getByRole('button', { name: 'Encrypt and send' }).click();
     const code = await readCode(page);
     await page.getByText('Your report has been sent').waitFor();
@@ -290,8 +330,10 @@ describe('the reporter page', () => {
     expect(report.consent).toBe('no');
     expect(report.text).toContain(canary);
     expect((await counsellorFile(caseNumber, report.attachments[0]!)).equals(file)).toBe(true);
-    for (const needle of [canary, fileName, file.subarray(2000, 2064)]) expect(storedContaining(needle)).toEqual([]);
-    for (const needle of [canary, fileName, ...secretForms(code)]) expect(requestsContaining(requests, needle)).toEqual([]);
+    for (const needle of [canary, fileName, file.subarray(2000, 2064)])
+      expect(storedContaining(needle)).toEqual([]);
+    for (const needle of [canary, fileName, ...secretForms(code)])
+      expect(requestsContaining(requests, needle)).toEqual([]);
     await context.close();
   });
 
@@ -302,10 +344,14 @@ describe('the reporter page', () => {
     const error = page.getByTestId('code-error');
 
     await logIn(page, code.slice(0, -5));
-    expect(await error.textContent()).toContain('Deze code heeft 24 tekens. Een ontvangstcode heeft er 28');
+    expect(await error.textContent()).toContain(
+      'Deze code heeft 24 tekens. Een ontvangstcode heeft er 28',
+    );
     await page.getByLabel('Ontvangstcode', { exact: true }).fill(`U${code.slice(1)}`);
     await page.getByRole('button', { name: 'Openen' }).click();
-    expect(await error.textContent()).toContain('Er staat een teken in dat niet in een ontvangstcode voorkomt');
+    expect(await error.textContent()).toContain(
+      'Er staat een teken in dat niet in een ontvangstcode voorkomt',
+    );
     const typo = code.slice(0, 12) + (code[12] === '8' ? 'B' : '8') + code.slice(13);
     await page.getByLabel('Ontvangstcode', { exact: true }).fill(typo);
     await page.getByRole('button', { name: 'Openen' }).click();
@@ -318,11 +364,16 @@ describe('the reporter page', () => {
     await page.getByRole('button', { name: 'Nederlands' }).click();
 
     // A well-formed code with the wrong secret: the server says no, in the same words as an unknown case.
-    const wrong = formatReceiptCode({ caseNumber: parseReceiptCode(code).caseNumber, secret: generateReceiptSecret() });
+    const wrong = formatReceiptCode({
+      caseNumber: parseReceiptCode(code).caseNumber,
+      secret: generateReceiptSecret(),
+    });
     await page.getByLabel('Ontvangstcode', { exact: true }).fill(wrong);
     await page.getByRole('button', { name: 'Openen' }).click();
     await page.getByText('Met deze code vinden wij geen melding.').waitFor();
-    const tried = apiRequests(requests.slice(before)).map((r) => `${r.method} ${new URL(r.url).pathname}`);
+    const tried = apiRequests(requests.slice(before)).map(
+      (r) => `${r.method} ${new URL(r.url).pathname}`,
+    );
     expect(tried).toEqual([`GET /api/v1/cases/${parseReceiptCode(code).caseNumber}`]);
 
     // The right code opens the case.
@@ -348,12 +399,18 @@ describe('the reporter page', () => {
 
     await page.getByRole('button', { name: 'Een melding schrijven' }).click();
     await page.getByLabel('Wat is er gebeurd?').fill('Melding met een groot bestand.');
-    await page.getByLabel('Bestanden kiezen').setInputFiles({ name: 'foto.jpg', mimeType: 'image/jpeg', buffer: file });
+    await page
+      .getByLabel('Bestanden kiezen')
+      .setInputFiles({ name: 'foto.jpg', mimeType: 'image/jpeg', buffer: file });
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     const code = await readCode(page);
-    expect(await announced(page)).toContain('De verbinding was even weg. We gaan verder waar het stopte.');
+    expect(await announced(page)).toContain(
+      'De verbinding was even weg. We gaan verder waar het stopte.',
+    );
 
-    const patches = requests.filter((r) => r.method === 'PATCH').map((r) => Number(r.headers['upload-offset']));
+    const patches = requests
+      .filter((r) => r.method === 'PATCH')
+      .map((r) => Number(r.headers['upload-offset']));
     expect(patches).toEqual([0, cut]);
     const caseNumber = code.replace(/-/g, '').slice(0, 8);
     const view = await counsellorRead(server.url, counsellor, caseNumber);
@@ -380,13 +437,17 @@ describe('the reporter page', () => {
     });
     await logIn(page, code);
     await page.getByText('Waarschuwing: er klopt iets niet in dit gesprek').waitFor();
-    await page.getByText('Dit bericht kon niet worden geopend: het is veranderd nadat het werd geschreven.').waitFor();
+    await page
+      .getByText('Dit bericht kon niet worden geopend: het is veranderd nadat het werd geschreven.')
+      .waitFor();
     await page.getByText('Bericht 3 sluit niet aan op het bericht ervoor').first().waitFor();
     expect(await page.getByText('Eerste antwoord.').count()).toBe(0);
     expect(await page.locator('.badge-bad').count()).toBe(2);
     await page.getByRole('button', { name: 'English' }).click();
     await page.getByText('Warning: something is wrong in this conversation').waitFor();
-    await page.getByText('This message could not be opened: it was changed after it was written.').waitFor();
+    await page
+      .getByText('This message could not be opened: it was changed after it was written.')
+      .waitFor();
     await context.close();
 
     // Dropped: the first reply left out.
@@ -405,7 +466,11 @@ describe('the reporter page', () => {
   });
 
   it('re-seals a reply that raced a counsellor message, sends its file, and shows the signed history', async () => {
-    const { code, caseNumber } = await apiCase(server.url, counsellor, 'Mijn melding, zonder toestemming om door te sturen.');
+    const { code, caseNumber } = await apiCase(
+      server.url,
+      counsellor,
+      'Mijn melding, zonder toestemming om door te sturen.',
+    );
     let view = await counsellorRead(server.url, counsellor, caseNumber);
     await counsellorPost(server.url, counsellor, caseNumber, view, {
       v: 1,
@@ -442,13 +507,17 @@ describe('the reporter page', () => {
     });
     const file = fileBytes(`ANTWOORDBESTAND-${toHex(generateReceiptSecret())}`, 5_000);
     await page.getByLabel('Uw bericht').fill('Hier is nog een bestand.');
-    await page.getByLabel('Bestanden kiezen').setInputFiles({ name: 'extra.txt', mimeType: 'text/plain', buffer: file });
+    await page
+      .getByLabel('Bestanden kiezen')
+      .setInputFiles({ name: 'extra.txt', mimeType: 'text/plain', buffer: file });
     await page.getByRole('radio', { name: 'Ja' }).check();
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     await page.getByText('Uw bericht is verstuurd.').waitFor({ timeout: 60_000 });
     await page.getByText('Net op tijd.').waitFor();
 
-    const posts = requests.filter((r) => r.method === 'POST' && r.url.endsWith('/messages')).map((r) => JSON.parse(r.body!.toString()).seq);
+    const posts = requests
+      .filter((r) => r.method === 'POST' && r.url.endsWith('/messages'))
+      .map((r) => JSON.parse(r.body!.toString()).seq);
     expect(posts).toEqual([3, 4]);
     const after = await counsellorRead(server.url, counsellor, caseNumber);
     expect(after.intact).toBe(true);
@@ -456,7 +525,9 @@ describe('the reporter page', () => {
     expect(reply.author).toBe('reporter');
     if (reply.content?.type !== 'message') throw new Error('not a message');
     expect(reply.content.consent).toBe('yes');
-    expect((await counsellorFile(caseNumber, reply.content.attachments[0]!)).equals(file)).toBe(true);
+    expect((await counsellorFile(caseNumber, reply.content.attachments[0]!)).equals(file)).toBe(
+      true,
+    );
     await context.close();
   });
 
@@ -477,7 +548,10 @@ describe('the reporter page', () => {
     let casePosts = 0;
     await page.route('**/api/v1/cases', (route) => {
       casePosts++;
-      return route.fulfill({ status: 503, json: { error: { code: 'store-full', message: 'test' } } });
+      return route.fulfill({
+        status: 503,
+        json: { error: { code: 'store-full', message: 'test' } },
+      });
     });
     await page.getByRole('button', { name: 'Opnieuw proberen' }).click();
     await page.getByText('De server is op dit moment vol').waitFor({ timeout: 30_000 });
@@ -499,7 +573,9 @@ describe('the reporter page', () => {
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     const code = await readCode(page);
     const view = await counsellorRead(server.url, counsellor, code.replace(/-/g, '').slice(0, 8));
-    expect(view.messages[0]!.content?.type === 'report' && view.messages[0]!.content.text).toBe(canary);
+    expect(view.messages[0]!.content?.type === 'report' && view.messages[0]!.content.text).toBe(
+      canary,
+    );
     expect(requestsContaining(requests, canary)).toEqual([]);
     await context.close();
   });
@@ -522,7 +598,9 @@ describe('the reporter page', () => {
     expect(created).toBe(201);
     const view = await counsellorRead(server.url, counsellor, code.replace(/-/g, '').slice(0, 8));
     expect(view.messages).toHaveLength(1);
-    expect(view.messages[0]!.content?.type === 'report' && view.messages[0]!.content.text).toBe(canary);
+    expect(view.messages[0]!.content?.type === 'report' && view.messages[0]!.content.text).toBe(
+      canary,
+    );
     await context.close();
   });
 
@@ -534,7 +612,9 @@ describe('the reporter page', () => {
     await page.getByRole('button', { name: 'Een melding schrijven' }).click();
     await page.getByLabel('Wat is er gebeurd?').fill('Zonder workers.');
     const file = fileBytes('ZONDERWORKERS', 150_000);
-    await page.getByLabel('Bestanden kiezen').setInputFiles({ name: 'w.bin', mimeType: 'application/octet-stream', buffer: file });
+    await page
+      .getByLabel('Bestanden kiezen')
+      .setInputFiles({ name: 'w.bin', mimeType: 'application/octet-stream', buffer: file });
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
     const code = await readCode(page);
     const caseNumber = code.replace(/-/g, '').slice(0, 8);
@@ -552,7 +632,9 @@ describe('the reporter page', () => {
     await page.getByLabel('Wat is er gebeurd?').fill('\u0001'.repeat(190_000));
     const before = requests.length;
     await page.getByRole('button', { name: 'Versleutelen en versturen' }).click();
-    await page.getByText('Versleutelen is niet gelukt, want de tekst is te lang. Er is niets verstuurd.').waitFor();
+    await page
+      .getByText('Versleutelen is niet gelukt, want de tekst is te lang. Er is niets verstuurd.')
+      .waitFor();
     expect(apiRequests(requests.slice(before))).toEqual([]);
     await context.close();
   });
@@ -587,7 +669,10 @@ describe('the reporter page', () => {
 
   it('works with the keyboard alone, moving focus to each new screen', async () => {
     const { context, page } = await openPage();
-    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? document.activeElement?.tagName);
+    const focused = () =>
+      page.evaluate(
+        () => document.activeElement?.textContent?.trim() ?? document.activeElement?.tagName,
+      );
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Snel weg'); // first: leaving quickly is one key away
     await page.keyboard.press('Tab');
@@ -628,13 +713,31 @@ describe('the reporter page', () => {
     for (const lang of ['nl', 'en'] as const) {
       const t =
         lang === 'nl'
-          ? { write: 'Een melding schrijven', back: 'Terug', have: 'Ik heb al een ontvangstcode', field: 'Ontvangstcode', open: 'Openen', send: 'Versleutelen en versturen', close: 'Melding sluiten' }
-          : { write: 'Write a report', back: 'Back', have: 'I already have a receipt code', field: 'Receipt code', open: 'Open', send: 'Encrypt and send', close: 'Close my report' };
+          ? {
+              write: 'Een melding schrijven',
+              back: 'Terug',
+              have: 'Ik heb al een ontvangstcode',
+              field: 'Ontvangstcode',
+              open: 'Openen',
+              send: 'Versleutelen en versturen',
+              close: 'Melding sluiten',
+            }
+          : {
+              write: 'Write a report',
+              back: 'Back',
+              have: 'I already have a receipt code',
+              field: 'Receipt code',
+              open: 'Open',
+              send: 'Encrypt and send',
+              close: 'Close my report',
+            };
       if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
       await check(`${lang} welcome`);
       await page.getByRole('button', { name: t.write }).click();
       await page.getByRole('button', { name: t.send }).click(); // empty: the field's error shows
-      await page.locator('input[type=file]').setInputFiles({ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('a') });
+      await page
+        .locator('input[type=file]')
+        .setInputFiles({ name: 'a.txt', mimeType: 'text/plain', buffer: Buffer.from('a') });
       await check(`${lang} write`);
       await page.getByRole('button', { name: t.back }).click();
       await page.getByRole('button', { name: t.have }).click();
@@ -649,7 +752,9 @@ describe('the reporter page', () => {
     }
 
     // Sending (with its error) and the receipt.
-    await page.route('**/api/v1/tickets', (route) => route.fulfill({ status: 503, json: { error: { code: 'internal', message: 'x' } } }));
+    await page.route('**/api/v1/tickets', (route) =>
+      route.fulfill({ status: 503, json: { error: { code: 'internal', message: 'x' } } }),
+    );
     await page.getByRole('button', { name: 'Write a report' }).click();
     await page.getByLabel('What happened?').fill('Accessible?');
     await page.getByRole('button', { name: 'Encrypt and send' }).click();
@@ -661,7 +766,8 @@ describe('the reporter page', () => {
     await check('en receipt');
     await page.getByRole('button', { name: 'Nederlands' }).click();
     await check('nl receipt');
-    for (const [name, violations] of Object.entries(screens)) expect({ name, violations }).toEqual({ name, violations: [] });
+    for (const [name, violations] of Object.entries(screens))
+      expect({ name, violations }).toEqual({ name, violations: [] });
     await context.close();
   });
 });

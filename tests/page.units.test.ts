@@ -9,7 +9,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AttachmentEncryptor, concatBytes, utf8 } from '../crypto/index.js';
 import { safeFileName } from '../client/reporter/src/files.js';
 import { FileChangedError } from '../client/reporter/src/problems.js';
-import { ciphertextRange, newUploadJob, protocolName, uploadJob } from '../client/reporter/src/upload.js';
+import {
+  ciphertextRange,
+  newUploadJob,
+  protocolName,
+  uploadJob,
+} from '../client/reporter/src/upload.js';
 
 function bytes(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
@@ -19,7 +24,9 @@ function bytes(size: number): Uint8Array<ArrayBuffer> {
 
 /** Byte equality without vitest's slow deep comparison of large typed arrays. */
 function same(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.length),
+  );
 }
 
 function reference(job: ReturnType<typeof newUploadJob>, data: Uint8Array): Uint8Array {
@@ -44,18 +51,27 @@ describe('resumable attachment encryption', () => {
     const job = newUploadJob(new File([data], 'f.bin'));
     const expected = reference(job, data);
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: job.length - 1 }), fc.nat({ max: job.length - 1 }), async (a, b) => {
-        const start = Math.min(a, b);
-        const end = Math.max(a, b) + 1;
-        expect(same(await ciphertextRange(job, start, end), expected.subarray(start, end))).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: job.length - 1 }),
+        fc.nat({ max: job.length - 1 }),
+        async (a, b) => {
+          const start = Math.min(a, b);
+          const end = Math.max(a, b) + 1;
+          expect(same(await ciphertextRange(job, start, end), expected.subarray(start, end))).toBe(
+            true,
+          );
+        },
+      ),
       { numRuns: 20 },
     );
   });
 });
 
 /** A File whose contents the test can change under it, as a file on disk changes under a File. */
-function mutableFile(initial: Uint8Array<ArrayBuffer>): { file: File; contents: { bytes: Uint8Array<ArrayBuffer> } } {
+function mutableFile(initial: Uint8Array<ArrayBuffer>): {
+  file: File;
+  contents: { bytes: Uint8Array<ArrayBuffer> };
+} {
   const contents = { bytes: initial };
   const file = {
     name: 'f.bin',
@@ -75,20 +91,34 @@ function lyingServer(acceptFirst: number) {
   let held = 0;
   let accepted = 0;
   let claim: number | undefined;
-  const reply = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const reply = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const fetch = async (url: string, init: RequestInit) => {
     // An upload is announced with a ticket and its work (difficulty 0 here), then created.
-    if (init.method === 'POST' && url.endsWith('tickets')) return reply(201, { ticket: 'A'.repeat(64), bits: 0, case: 'K7P49QXM', expires: 4_000_000_000 });
+    if (init.method === 'POST' && url.endsWith('tickets'))
+      return reply(201, {
+        ticket: 'A'.repeat(64),
+        bits: 0,
+        case: 'K7P49QXM',
+        expires: 4_000_000_000,
+      });
     if (init.method === 'POST') return reply(201, { id: 'ab'.repeat(16), offset: 0 });
     if (init.method === 'GET') {
       const offset = claim ?? held;
       claim = undefined;
-      return reply(200, { id: 'ab'.repeat(16), length: 2_000_000, offset, complete: false, hour: 493_417 });
+      return reply(200, {
+        id: 'ab'.repeat(16),
+        length: 2_000_000,
+        offset,
+        complete: false,
+        hour: 493_417,
+      });
     }
     const offset = Number((init.headers as Record<string, string>)['Upload-Offset']);
     const bytes = new Uint8Array(init.body as Uint8Array);
     received.push({ offset, bytes }); // refused or not, it went over the wire
-    if (accepted >= acceptFirst) return reply(400, { error: { code: 'invalid-body', message: 'refused for the test' } });
+    if (accepted >= acceptFirst)
+      return reply(400, { error: { code: 'invalid-body', message: 'refused for the test' } });
     accepted++;
     held = offset + bytes.length;
     return reply(200, { offset: held, complete: false });
@@ -114,7 +144,9 @@ describe('resumed uploads', () => {
     const job = newUploadJob(file);
     const server = lyingServer(1);
     vi.stubGlobal('fetch', server.fetch);
-    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({ code: 'invalid-body' });
+    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({
+      code: 'invalid-body',
+    });
     expect(server.received.map((r) => r.offset)).toEqual([0, 983_280]);
 
     // The file changes on disk; the server says it holds nothing, to have chunk 0 sealed again.
@@ -122,7 +154,9 @@ describe('resumed uploads', () => {
     changed[10] = changed[10]! ^ 1;
     contents.bytes = changed;
     server.lie(0);
-    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toBeInstanceOf(FileChangedError);
+    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toBeInstanceOf(
+      FileChangedError,
+    );
     // Nothing at all was sent again, least of all other bytes at offset 0 (keystream over two plaintexts).
     expect(server.received.map((r) => r.offset)).toEqual([0, 983_280]);
   });
@@ -133,7 +167,9 @@ describe('resumed uploads', () => {
     const job = newUploadJob(file);
     const server = lyingServer(1);
     vi.stubGlobal('fetch', server.fetch);
-    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({ code: 'invalid-body' });
+    await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({
+      code: 'invalid-body',
+    });
     server.lie(0, 10);
     await uploadJob('K7P49QXM', new Uint8Array(32), job, events);
     expect(job.complete).toBe(true);

@@ -11,7 +11,15 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -19,7 +27,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 const PASSPHRASE = 'correct horse battery staple release';
 const EXECUTABLE = `kluis-counsellor-${VERSION}-linux-x64`;
 
@@ -42,9 +52,22 @@ function timed<T>(name: string, fn: () => T): T {
   }
 }
 
-function runOk(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): string {
-  const result = spawnSync(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, encoding: 'utf8', input: options.input, timeout: 240_000 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${result.status}\n${result.stdout}\n${result.stderr}`);
+function runOk(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): string {
+  const result = spawnSync(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    encoding: 'utf8',
+    input: options.input,
+    timeout: 240_000,
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(' ')}: exit ${result.status}\n${result.stdout}\n${result.stderr}`,
+    );
   return result.stdout;
 }
 
@@ -53,7 +76,11 @@ function release(out: string): void {
 }
 
 /** An installed command run as a person would: only the installed package and Node on the PATH. */
-function installed(command: string, args: string[], options: { stdin?: string; path?: string } = {}): { code: number | null; stdout: string; stderr: string } {
+function installed(
+  command: string,
+  args: string[],
+  options: { stdin?: string; path?: string } = {},
+): { code: number | null; stdout: string; stderr: string } {
   const result = spawnSync(command, args, {
     cwd: install,
     env: { PATH: options.path ?? dirname(process.execPath), HOME: work, KLUIS_PASSPHRASE_FD: '3' },
@@ -65,7 +92,10 @@ function installed(command: string, args: string[], options: { stdin?: string; p
 }
 
 /** The same, with the passphrase on fd 3 (a file: spawnSync cannot write a pipe on fd 3). */
-function counsellor(args: string[], options: { stdin?: string; binary?: string; path?: string } = {}) {
+function counsellor(
+  args: string[],
+  options: { stdin?: string; binary?: string; path?: string } = {},
+) {
   const wrapper = join(work, 'with-passphrase.sh');
   const binary = options.binary ?? join(install, 'node_modules/.bin/kluis-counsellor');
   return installed('/bin/sh', [wrapper, binary, ...args], options);
@@ -79,9 +109,16 @@ function files(dir: string, prefix = ''): string[] {
 
 function startServer(env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(install, 'node_modules/.bin/kluis-server'), [], { cwd: install, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(install, 'node_modules/.bin/kluis-server'), [], {
+      cwd: install,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     server = child;
-    const timer = setTimeout(() => reject(new Error(`kluis-server did not start:\n${serverOutput}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kluis-server did not start:\n${serverOutput}`)),
+      30_000,
+    );
     const onData = (data: Buffer) => {
       serverOutput += data.toString();
       const match = /Kluis listening on (http:\/\/\S+)/.exec(serverOutput);
@@ -92,7 +129,9 @@ function startServer(env: NodeJS.ProcessEnv): Promise<string> {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`kluis-server exited with ${code}:\n${serverOutput}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`kluis-server exited with ${code}:\n${serverOutput}`)),
+    );
   });
 }
 
@@ -106,9 +145,21 @@ beforeAll(async () => {
   mkdirSync(install);
   writeFileSync(join(install, 'package.json'), '{ "private": true }\n');
   timed('npm install of both packages', () =>
-    runOk('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', join(first, `kluis-server-${VERSION}.tgz`), join(first, `kluis-counsellor-${VERSION}.tgz`)], {
-      cwd: install,
-    }),
+    runOk(
+      'npm',
+      [
+        'install',
+        '--omit=dev',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        join(first, `kluis-server-${VERSION}.tgz`),
+        join(first, `kluis-counsellor-${VERSION}.tgz`),
+      ],
+      {
+        cwd: install,
+      },
+    ),
   );
   writeFileSync(join(work, 'passphrase'), `${PASSPHRASE}\n`);
   writeFileSync(join(work, 'with-passphrase.sh'), `exec "$@" 3<"${join(work, 'passphrase')}"\n`);
@@ -125,21 +176,39 @@ afterAll(async () => {
 describe('npm run release', () => {
   it('is byte-identical across two builds, with SHA256SUMS naming every file', () => {
     const names = readdirSync(first).sort();
-    expect(names).toEqual(['SHA256SUMS', EXECUTABLE, `kluis-counsellor-${VERSION}.tgz`, `kluis-server-${VERSION}.tgz`].sort());
+    expect(names).toEqual(
+      [
+        'SHA256SUMS',
+        EXECUTABLE,
+        `kluis-counsellor-${VERSION}.tgz`,
+        `kluis-server-${VERSION}.tgz`,
+      ].sort(),
+    );
     expect(readdirSync(second).sort()).toEqual(names);
-    for (const name of names) expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(true);
+    for (const name of names)
+      expect(readFileSync(join(second, name)).equals(readFileSync(join(first, name))), name).toBe(
+        true,
+      );
     const sums = readFileSync(join(first, 'SHA256SUMS'), 'utf8').trim().split('\n');
-    expect(sums.map((line) => line.split('  ')[1]).sort()).toEqual(names.filter((n) => n !== 'SHA256SUMS'));
+    expect(sums.map((line) => line.split('  ')[1]).sort()).toEqual(
+      names.filter((n) => n !== 'SHA256SUMS'),
+    );
     for (const line of sums) {
       const [hash, name] = line.split('  ');
-      expect(createHash('sha256').update(readFileSync(join(first, name!))).digest('hex')).toBe(hash);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(first, name!)))
+          .digest('hex'),
+      ).toBe(hash);
     }
     expect(runOk('sha256sum', ['-c', 'SHA256SUMS'], { cwd: first })).toMatch(/OK/);
   });
 
   it('packages plain JavaScript, with fixed times, no checkout paths, and only run-time dependencies', () => {
     for (const name of ['kluis-server', 'kluis-counsellor']) {
-      const listing = runOk('tar', ['-tvzf', join(first, `${name}-${VERSION}.tgz`)]).trim().split('\n');
+      const listing = runOk('tar', ['-tvzf', join(first, `${name}-${VERSION}.tgz`)])
+        .trim()
+        .split('\n');
       expect(listing.every((line) => line.includes(' 1985-10-26 '))).toBe(true); // npm pack's fixed time
       const paths = listing.map((line) => line.split(/\s+/).pop()!);
       expect(paths.filter((p) => /\.(ts|tsx|mts)$/.test(p))).toEqual([]);
@@ -152,35 +221,75 @@ describe('npm run release', () => {
         expect(text.includes(ROOT), `${file} names the checkout`).toBe(false);
         expect(text.includes(tmpdir()), `${file} names a temporary directory`).toBe(false);
       }
-      const manifest = JSON.parse(readFileSync(join(dir, 'package/package.json'), 'utf8')) as { dependencies: Record<string, string>; bin: Record<string, string> };
+      const manifest = JSON.parse(readFileSync(join(dir, 'package/package.json'), 'utf8')) as {
+        dependencies: Record<string, string>;
+        bin: Record<string, string>;
+      };
       expect(Object.keys(manifest.bin)).toEqual([name]);
       // lowdb is the shape of the store's record files (its Adapter type), not code the server runs (server/store/lowdb-adapter.ts).
-      const expected = name === 'kluis-server' ? ['@hono/node-server', 'hono', 'tweetnacl'] : ['@hono/node-server', 'commander', 'hono', 'tweetnacl'];
+      const expected =
+        name === 'kluis-server'
+          ? ['@hono/node-server', 'hono', 'tweetnacl']
+          : ['@hono/node-server', 'commander', 'hono', 'tweetnacl'];
       expect(Object.keys(manifest.dependencies)).toEqual(expected);
     }
     // Installed with production dependencies only: no TypeScript loader, compiler, bundler or test tool.
     const modules = readdirSync(join(install, 'node_modules'));
-    for (const tool of ['tsx', 'typescript', 'vite', 'vitest', 'esbuild', '@esbuild', 'rolldown', 'postject', '@biomejs', 'playwright-core']) expect(modules).not.toContain(tool);
+    for (const tool of [
+      'tsx',
+      'typescript',
+      'vite',
+      'vitest',
+      'esbuild',
+      '@esbuild',
+      'rolldown',
+      'postject',
+      '@biomejs',
+      'playwright-core',
+    ])
+      expect(modules).not.toContain(tool);
     expect(readFileSync(join(first, EXECUTABLE)).includes(Buffer.from(ROOT))).toBe(false);
   });
 
   it('runs a whole flow on the installed packages: page, server, report, counsellor reads and replies', async () => {
-    const kc = (args: string[], stdin?: string) => counsellor(['--key', join(work, 'key/key.json'), ...args], stdin === undefined ? {} : { stdin });
+    const kc = (args: string[], stdin?: string) =>
+      counsellor(
+        ['--key', join(work, 'key/key.json'), ...args],
+        stdin === undefined ? {} : { stdin },
+      );
     // The counsellor's key, made with the installed client; the operator's configuration from its bundle.
     const init = kc(['init', '--name', 'Released counsellor', '--kdf-cost', '17']);
     expect(init.code, init.stderr).toBe(0);
     const bundle = JSON.parse(readFileSync(join(work, 'key/bundle.json'), 'utf8')) as unknown;
     writeFileSync(join(work, 'counsellors.json'), JSON.stringify([bundle]));
     // The operator starts from the example the server package ships.
-    const site = JSON.parse(readFileSync(join(install, 'node_modules/kluis-server/site.example.json'), 'utf8')) as Record<string, unknown>;
+    const site = JSON.parse(
+      readFileSync(join(install, 'node_modules/kluis-server/site.example.json'), 'utf8'),
+    ) as Record<string, unknown>;
     writeFileSync(join(work, 'site.json'), JSON.stringify({ ...site, counsellors: [bundle] }));
 
     // The site step, by the operator (kluis-server) and by the counsellor (kluis-counsellor): the same page.
-    const page = installed(join(install, 'node_modules/.bin/kluis-server'), ['build-page', '--site', join(work, 'site.json'), '--out', join(work, 'page')]);
+    const page = installed(join(install, 'node_modules/.bin/kluis-server'), [
+      'build-page',
+      '--site',
+      join(work, 'site.json'),
+      '--out',
+      join(work, 'page'),
+    ]);
     expect(page.code, page.stderr).toBe(0);
-    const own = kc(['build-page', '--site', join(work, 'site.json'), '--out', join(work, 'own-page')]);
+    const own = kc([
+      'build-page',
+      '--site',
+      join(work, 'site.json'),
+      '--out',
+      join(work, 'own-page'),
+    ]);
     expect(own.code, own.stderr).toBe(0);
-    for (const name of files(join(work, 'page'))) expect(readFileSync(join(work, 'own-page', name)).equals(readFileSync(join(work, 'page', name))), name).toBe(true);
+    for (const name of files(join(work, 'page')))
+      expect(
+        readFileSync(join(work, 'own-page', name)).equals(readFileSync(join(work, 'page', name))),
+        name,
+      ).toBe(true);
 
     serverUrl = await startServer({
       PATH: dirname(process.execPath),
@@ -199,7 +308,9 @@ describe('npm run release', () => {
     await tab.goto(serverUrl);
     await tab.getByRole('button', { name: 'English' }).click();
     await tab.getByRole('button', { name: 'Write a report' }).click();
-    await tab.getByLabel('What happened?').fill('Released and installed: it happened at the meeting.');
+    await tab
+      .getByLabel('What happened?')
+      .fill('Released and installed: it happened at the meeting.');
     await tab.getByRole('radio', { name: 'No' }).check();
     await tab.getByRole('button', { name: 'Encrypt and send' }).click();
     await tab.getByTestId('receipt-code').waitFor({ timeout: 60_000 });
@@ -212,7 +323,10 @@ describe('npm run release', () => {
     const shown = kc(['--server', serverUrl, 'show', caseNumber]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('Released and installed: it happened at the meeting.');
-    const reply = kc(['--server', serverUrl, 'reply', caseNumber], 'Thank you; we can talk on Tuesday.');
+    const reply = kc(
+      ['--server', serverUrl, 'reply', caseNumber],
+      'Thank you; we can talk on Tuesday.',
+    );
     expect(reply.code, reply.stderr).toBe(0);
 
     // The reporter comes back and reads the reply.
@@ -235,7 +349,10 @@ describe('npm run release', () => {
     mkdirSync(dirname(executable));
     writeFileSync(executable, readFileSync(join(first, EXECUTABLE)));
     chmodSync(executable, 0o755);
-    const sea = counsellor(['--key', join(work, 'key/key.json'), '--server', serverUrl, 'show', caseNumber], { binary: executable, path: '/nonexistent' });
+    const sea = counsellor(
+      ['--key', join(work, 'key/key.json'), '--server', serverUrl, 'show', caseNumber],
+      { binary: executable, path: '/nonexistent' },
+    );
     expect(sea.code, sea.stderr).toBe(0);
     expect(sea.stdout).toContain('Thank you; we can talk on Tuesday.');
   });
@@ -243,15 +360,25 @@ describe('npm run release', () => {
   it('starts the local app from the installed package and from the executable', async () => {
     const copies = () => readdirSync(tmpdir()).filter((n) => n.startsWith('kluis-counsellor-app-'));
     const before = copies();
-    for (const binary of [join(install, 'node_modules/.bin/kluis-counsellor'), join(work, 'bin', EXECUTABLE)]) {
-      const child = spawn(binary, ['--key', join(work, 'key/key.json'), '--server', serverUrl, 'app'], {
-        cwd: work,
-        env: { PATH: dirname(process.execPath), HOME: work },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+    for (const binary of [
+      join(install, 'node_modules/.bin/kluis-counsellor'),
+      join(work, 'bin', EXECUTABLE),
+    ]) {
+      const child = spawn(
+        binary,
+        ['--key', join(work, 'key/key.json'), '--server', serverUrl, 'app'],
+        {
+          cwd: work,
+          env: { PATH: dirname(process.execPath), HOME: work },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let output = '';
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no app address from ${binary}:\n${output}`)), 20_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no app address from ${binary}:\n${output}`)),
+          20_000,
+        );
         const onData = (data: Buffer) => {
           output += data.toString();
           const match = /(http:\/\/127\.0\.0\.1:\d+)\/#token=/.exec(output);
@@ -265,7 +392,9 @@ describe('npm run release', () => {
       });
       const response = await fetch(`${url}/`);
       expect(response.status).toBe(200);
-      expect(await response.text()).toMatch(/<script type="module" crossorigin src="\.\/assets\/app-[\w-]+\.js">/);
+      expect(await response.text()).toMatch(
+        /<script type="module" crossorigin src="\.\/assets\/app-[\w-]+\.js">/,
+      );
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       expect(await exited).toBe(0);

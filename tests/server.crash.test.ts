@@ -24,8 +24,12 @@ it('kill -9 in the middle of 1,000 concurrent submissions loses none that were a
         try {
           const reporter = await createCase(fetcher);
           const envelope = sealReport(reporter, [recipientOf(counsellor)], `report ${started}`);
-          const response = await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 0, envelope }, reporter.auth));
-          if (response.status === 201) acknowledged.set(reporter.caseNumber, { auth: reporter.auth, envelope });
+          const response = await fetcher(
+            `/api/v1/cases/${reporter.caseNumber}/messages`,
+            json({ seq: 0, envelope }, reporter.auth),
+          );
+          if (response.status === 201)
+            acknowledged.set(reporter.caseNumber, { auth: reporter.auth, envelope });
         } catch {
           // Requests in flight when the server dies fail; they were never acknowledged.
         }

@@ -28,13 +28,31 @@ afterAll(async () => {
 });
 
 // Each route with the methods it answers (and the page); the fuzzer uses those most of the time and any method otherwise.
-const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [...API_ROUTES, ['/', ['GET']], ['/index.html', ['GET']]];
+const ROUTES: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ...API_ROUTES,
+  ['/', ['GET']],
+  ['/index.html', ['GET']],
+];
 const ANY_METHOD = ['GET', 'POST', 'PATCH', 'DELETE', 'PUT', 'HEAD', 'OPTIONS'];
 
 // '@case' and '@ticket' stand for the real case number and a valid ticket; build() fills them in.
 const segment = () =>
   fc.oneof(
-    fc.constantFrom('@case', '0000ZZZZ', '..', '%2e%2e', '..%2F..%2Fetc%2Fpasswd', '%00', 'AAAAAAAA%0A', 'ä', '💥', '', 'a'.repeat(300), '0'.repeat(32), 'ffffffffffffffffffffffffffffffff'),
+    fc.constantFrom(
+      '@case',
+      '0000ZZZZ',
+      '..',
+      '%2e%2e',
+      '..%2F..%2Fetc%2Fpasswd',
+      '%00',
+      'AAAAAAAA%0A',
+      'ä',
+      '💥',
+      '',
+      'a'.repeat(300),
+      '0'.repeat(32),
+      'ffffffffffffffffffffffffffffffff',
+    ),
     fc.string({ maxLength: 40 }).map((s) => encodeURIComponent(s)),
     fc.string({ unit: 'grapheme', maxLength: 10 }).map((s) => encodeURIComponent(s)),
   );
@@ -46,7 +64,12 @@ const base64ish = fc.oneof(
 );
 
 const envelopeish = fc.oneof(
-  fc.record({ v: fc.oneof(fc.constant(1), fc.integer()), nonce: base64ish, ct: base64ish, keys: fc.array(fc.record({ to: fc.string(), epk: base64ish, wk: base64ish }), { maxLength: 3 }) }),
+  fc.record({
+    v: fc.oneof(fc.constant(1), fc.integer()),
+    nonce: base64ish,
+    ct: base64ish,
+    keys: fc.array(fc.record({ to: fc.string(), epk: base64ish, wk: base64ish }), { maxLength: 3 }),
+  }),
   fc.anything({ maxDepth: 3 }),
 );
 
@@ -76,48 +99,103 @@ const jsonBody = fc.oneof(
 const body = fc.oneof(
   jsonBody.map((value) => JSON.stringify(value) ?? 'null'),
   jsonBody.map((value) => (JSON.stringify(value) ?? 'null').slice(0, 7)), // truncated
-  fc.constantFrom('', '{', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]', `${'['.repeat(50_000)}${']'.repeat(50_000)}`, '{"kind":"case"}'),
+  fc.constantFrom(
+    '',
+    '{',
+    '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]',
+    `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
+    '{"kind":"case"}',
+  ),
   fc.uint8Array({ maxLength: 300 }),
   fc.constant(new Uint8Array(1024 * 1024 + 10)),
 );
 
-const routeAndMethod = fc
-  .constantFrom(...ROUTES)
-  .chain(([route, methods]) => fc.record({ route: fc.constant(route), method: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...methods) }, { weight: 1, arbitrary: fc.constantFrom(...ANY_METHOD) }) }));
+const routeAndMethod = fc.constantFrom(...ROUTES).chain(([route, methods]) =>
+  fc.record({
+    route: fc.constant(route),
+    method: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...methods) },
+      { weight: 1, arbitrary: fc.constantFrom(...ANY_METHOD) },
+    ),
+  }),
+);
 
 const request = fc.record({
   target: routeAndMethod,
   caseSegment: segment(),
   idSegment: segment(),
-  query: fc.oneof(fc.constant(''), fc.string({ maxLength: 20 }).map((s) => `?${encodeURIComponent(s)}`)),
-  contentType: fc.constantFrom(undefined, 'application/json', 'application/json; charset=utf-8', 'application/octet-stream', 'text/plain', 'multipart/form-data; boundary=x', 'APPLICATION/JSON', ''),
+  query: fc.oneof(
+    fc.constant(''),
+    fc.string({ maxLength: 20 }).map((s) => `?${encodeURIComponent(s)}`),
+  ),
+  contentType: fc.constantFrom(
+    undefined,
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/octet-stream',
+    'text/plain',
+    'multipart/form-data; boundary=x',
+    'APPLICATION/JSON',
+    '',
+  ),
   auth: fc.constantFrom('none', 'garbage', 'random', 'signed-garbage'),
   // The ticket and its proof of work travel in headers (Kluis-Ticket, Kluis-Work).
-  work: fc.oneof(fc.constant(undefined), fc.record({ ticket: fc.oneof(base64ish, fc.constant('@ticket')), work: fc.oneof(fc.constantFrom('0', '0,1', '1,0', '', 'x', '0,'.repeat(300)), fc.string({ maxLength: 20 })) })),
-  offset: fc.oneof(fc.constant(undefined), fc.constantFrom('0', '-1', '1e3', '99999999999999999999', 'abc'), fc.nat().map(String)),
+  work: fc.oneof(
+    fc.constant(undefined),
+    fc.record({
+      ticket: fc.oneof(base64ish, fc.constant('@ticket')),
+      work: fc.oneof(
+        fc.constantFrom('0', '0,1', '1,0', '', 'x', '0,'.repeat(300)),
+        fc.string({ maxLength: 20 }),
+      ),
+    }),
+  ),
+  offset: fc.oneof(
+    fc.constant(undefined),
+    fc.constantFrom('0', '-1', '1e3', '99999999999999999999', 'abc'),
+    fc.nat().map(String),
+  ),
   body,
 });
 
 type Generated = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
 function build(r: Generated, credentials: boolean): [string, RequestInit] {
-  const fill = (text: string) => text.replaceAll('@case', reporter.caseNumber).replaceAll('@ticket', validTicket);
+  const fill = (text: string) =>
+    text.replaceAll('@case', reporter.caseNumber).replaceAll('@ticket', validTicket);
   const { route, method } = r.target;
   const path = fill(route.replace(':case', r.caseSegment).replace(':id', r.idSegment)) + r.query;
   const headers: Record<string, string> = {};
   if (r.contentType !== undefined) headers['content-type'] = r.contentType;
   if (r.offset !== undefined) headers['upload-offset'] = r.offset;
-  if (r.work !== undefined) Object.assign(headers, { 'kluis-ticket': fill(r.work.ticket).replace(/[^\x20-\x7e]/g, ''), 'kluis-work': r.work.work.replace(/[^\x20-\x7e]/g, '') });
+  if (r.work !== undefined)
+    Object.assign(headers, {
+      'kluis-ticket': fill(r.work.ticket).replace(/[^\x20-\x7e]/g, ''),
+      'kluis-work': r.work.work.replace(/[^\x20-\x7e]/g, ''),
+    });
   const bytes = typeof r.body === 'string' ? new TextEncoder().encode(fill(r.body)) : r.body;
   if (r.auth === 'garbage') headers['kluis-auth'] = 'Zm9v';
-  if (r.auth === 'random') headers['kluis-auth'] = toBase64(crypto.getRandomValues(new Uint8Array(32)));
-  if (r.auth === 'signed-garbage') Object.assign(headers, { 'kluis-key': 'X'.repeat(24), 'kluis-time': '1', 'kluis-nonce': 'AAAAAAAAAAAAAAAAAAAAAA==', 'kluis-signature': 'AA==' });
+  if (r.auth === 'random')
+    headers['kluis-auth'] = toBase64(crypto.getRandomValues(new Uint8Array(32)));
+  if (r.auth === 'signed-garbage')
+    Object.assign(headers, {
+      'kluis-key': 'X'.repeat(24),
+      'kluis-time': '1',
+      'kluis-nonce': 'AAAAAAAAAAAAAAAAAAAAAA==',
+      'kluis-signature': 'AA==',
+    });
   if (credentials) {
     if (r.auth === 'random') Object.assign(headers, reporter.auth);
     if (r.auth === 'signed-garbage') {
       const signedBody = method === 'GET' || method === 'HEAD' ? new Uint8Array(0) : bytes;
       try {
-        Object.assign(headers, signRequest({ origin: LOCAL_ORIGIN, method: method, path, time: h.seconds(), body: signedBody }, h.counsellor.sign.secretKey));
+        Object.assign(
+          headers,
+          signRequest(
+            { origin: LOCAL_ORIGIN, method: method, path, time: h.seconds(), body: signedBody },
+            h.counsellor.sign.secretKey,
+          ),
+        );
       } catch {
         // A path a real client could not sign (not printable ASCII): send it unsigned.
       }
@@ -175,7 +253,9 @@ describe('fuzzing the real app', () => {
       }),
       { numRuns: 2000, interruptAfterTimeLimit: 120_000 },
     );
-    console.log(`fuzz: ${count} requests with credentials; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(
+      `fuzz: ${count} requests with credentials; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
     // The credentials got the fuzzer past authentication: some requests succeeded and some were judged on their bodies.
     expect([...statuses.keys()].some((status) => status >= 200 && status < 300)).toBe(true);
     expect((statuses.get(400) ?? 0) + (statuses.get(413) ?? 0)).toBeGreaterThan(0);
@@ -187,12 +267,16 @@ describe('fuzzing the real app', () => {
       for (const [caseNumber] of reopened.records.summaries()) {
         const record = (await reopened.records.get(caseNumber))!;
         expect(record.case).toBe(caseNumber);
-        for (const message of [...record.messages, ...record.notes]) expect(() => parseEnvelope(message.envelope)).not.toThrow();
+        for (const message of [...record.messages, ...record.notes])
+          expect(() => parseEnvelope(message.envelope)).not.toThrow();
       }
     } finally {
       await reopened.close();
       // The harness closes its own store in afterAll; give it one to close.
-      (h as { store: unknown }).store = await openFileStore<CaseRecord, CaseSummary>({ dir: h.dir, summarize });
+      (h as { store: unknown }).store = await openFileStore<CaseRecord, CaseSummary>({
+        dir: h.dir,
+        summarize,
+      });
     }
   });
 });

@@ -13,7 +13,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** Runs server/main.ts with `env` until it exits (or 30 s), returning its exit code and output. */
 function runOnce(env: Record<string, string>) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', KLUIS_DATA_DIR: join(work, `data-${Math.random()}`), KLUIS_PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      KLUIS_DATA_DIR: join(work, `data-${Math.random()}`),
+      KLUIS_PORT: '0',
+      ...env,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -26,7 +31,10 @@ describe('the server process', () => {
     try {
       expect(server.output()).toContain('DEMO MODE');
       expect(server.output()).toMatch(/demo key file: +\S+counsellor\.key\.json/);
-      const info = (await (await fetch(`${server.url}/api/v1/info`)).json()) as { demo: boolean; counsellors: unknown[] };
+      const info = (await (await fetch(`${server.url}/api/v1/info`)).json()) as {
+        demo: boolean;
+        counsellors: unknown[];
+      };
       expect(info).toMatchObject({ demo: true });
       expect(info.counsellors).toHaveLength(1);
     } finally {
@@ -37,12 +45,17 @@ describe('the server process', () => {
 
   it('is not in demo mode with counsellors configured, and prints their fingerprints', async () => {
     const file = join(work, 'counsellors.json');
-    writeFileSync(file, JSON.stringify([exportBundle(generateIdentity('counsellor', 'A. de Vries'))]));
+    writeFileSync(
+      file,
+      JSON.stringify([exportBundle(generateIdentity('counsellor', 'A. de Vries'))]),
+    );
     const server = await startServer({ env: { KLUIS_COUNSELLORS: file } });
     try {
       expect(server.output()).not.toContain('DEMO');
       expect(server.output()).toMatch(/counsellor [0-9A-Z]{4}(-[0-9A-Z]{4}){5} +A\. de Vries/);
-      expect(((await (await fetch(`${server.url}/api/v1/info`)).json()) as { demo: boolean }).demo).toBe(false);
+      expect(
+        ((await (await fetch(`${server.url}/api/v1/info`)).json()) as { demo: boolean }).demo,
+      ).toBe(false);
     } finally {
       await server.stop();
     }
@@ -50,9 +63,15 @@ describe('the server process', () => {
 
   it('refuses bad configuration with one clear line and a non-zero exit', async () => {
     const altered = join(work, 'altered.json');
-    writeFileSync(altered, JSON.stringify([{ ...exportBundle(generateIdentity('counsellor', 'X')), name: 'Y' }]));
+    writeFileSync(
+      altered,
+      JSON.stringify([{ ...exportBundle(generateIdentity('counsellor', 'X')), name: 'Y' }]),
+    );
     const escalationAsCounsellor = join(work, 'escalation.json');
-    writeFileSync(escalationAsCounsellor, JSON.stringify([exportBundle(generateIdentity('escalation', 'SG'))]));
+    writeFileSync(
+      escalationAsCounsellor,
+      JSON.stringify([exportBundle(generateIdentity('escalation', 'SG'))]),
+    );
     const notJson = join(work, 'not.json');
     writeFileSync(notJson, 'hello');
     const blocker = createServer();
@@ -66,7 +85,10 @@ describe('the server process', () => {
       [{ KLUIS_COUNSELLORS: join(work, 'missing.json') }, /KLUIS_COUNSELLORS: cannot read/],
       [{ KLUIS_COUNSELLORS: notJson }, /KLUIS_COUNSELLORS: .* is not JSON/],
       [{ KLUIS_COUNSELLORS: altered }, /KLUIS_COUNSELLORS: bundle 1 .* is not correctly signed/],
-      [{ KLUIS_COUNSELLORS: escalationAsCounsellor }, /KLUIS_COUNSELLORS: bundle 1 .* is for role escalation/],
+      [
+        { KLUIS_COUNSELLORS: escalationAsCounsellor },
+        /KLUIS_COUNSELLORS: bundle 1 .* is for role escalation/,
+      ],
       [{ KLUIS_PORT: takenPort }, /port \d+ on 127\.0\.0\.1 is taken/],
     ];
     try {
@@ -74,7 +96,12 @@ describe('the server process', () => {
         const { status, output } = runOnce(env);
         expect({ env, status }).toEqual({ env, status: 1 });
         expect(output).toMatch(message);
-        expect(output.trim().split('\n').filter((line) => line.startsWith('kluis:'))).toHaveLength(1);
+        expect(
+          output
+            .trim()
+            .split('\n')
+            .filter((line) => line.startsWith('kluis:')),
+        ).toHaveLength(1);
       }
     } finally {
       blocker.close();

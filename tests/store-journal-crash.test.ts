@@ -16,7 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStoreTime } from '../server/store/coarse-time.js';
 import { openFileStore } from '../server/store/index.js';
-import { type CrashDoc, type CrashSummary, crashBody, summarizeCrashDoc } from './helpers/store-crash-workload.js';
+import {
+  type CrashDoc,
+  type CrashSummary,
+  crashBody,
+  summarizeCrashDoc,
+} from './helpers/store-crash-workload.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./helpers/journal-crash-child.ts', import.meta.url));
@@ -32,8 +37,16 @@ interface Acks {
 }
 
 /** Runs the child and kills it after `killAfter` acknowledgement lines. */
-function runAndKill(dir: string, round: number, killAfter: number, acks: Acks): Promise<{ signal: NodeJS.Signals | null; lines: number; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(round)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function runAndKill(
+  dir: string,
+  round: number,
+  killAfter: number,
+  acks: Acks,
+): Promise<{ signal: NodeJS.Signals | null; lines: number; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir, String(round)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let lines = 0;
   let pending = '';
   let stderr = '';
@@ -71,7 +84,8 @@ function preciseTimes(root: string): string[] {
   const found: string[] = [];
   const visit = (path: string): void => {
     const info = statSync(path);
-    if (!isStoreTime(info.mtimeMs) || (info.isFile() && !isStoreTime(info.atimeMs))) found.push(path);
+    if (!isStoreTime(info.mtimeMs) || (info.isFile() && !isStoreTime(info.atimeMs)))
+      found.push(path);
     if (info.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };
   visit(root);
@@ -84,14 +98,21 @@ function markedBefore(parent: string, round: number): Set<string> {
   const marks = new Set<string>();
   if (!existsSync(path)) return marks;
   const bytes = readFileSync(path);
-  for (let at = 0; at + 20 <= bytes.length; at += 20) marks.add(bytes.subarray(at, at + 20).toString('hex'));
+  for (let at = 0; at + 20 <= bytes.length; at += 20)
+    marks.add(bytes.subarray(at, at + 20).toString('hex'));
   return marks;
 }
 
 describe('journal crash safety (kill -9 during group commits and checkpoints)', () => {
   let parent: string;
   let dir: string;
-  const acks: Acks = { created: new Set(), updated: new Map(), deleted: new Set(), deleting: new Set(), marks: new Set() };
+  const acks: Acks = {
+    created: new Set(),
+    updated: new Map(),
+    deleted: new Set(),
+    deleting: new Set(),
+    marks: new Set(),
+  };
   /** Rounds whose kill left sealed segments (a checkpoint was running) or temp record files. */
   let midCheckpoint = 0;
   /** Marks replayed by any reopen so far (the test's owner keeps them only here). */
@@ -105,58 +126,80 @@ describe('journal crash safety (kill -9 during group commits and checkpoints)', 
     await rm(parent, { recursive: true, force: true });
   });
 
-  it.each([0, 1, 2, 3, 4, 5].map((round) => [round, 150 + round * 173]))('round %i: killed after %i acknowledgements, every one survives', async (round, killAfter) => {
-    const result = await runAndKill(dir, round, killAfter, acks);
-    expect(result.stderr).toBe('');
-    expect(result.signal).toBe('SIGKILL');
-    expect(result.lines).toBeGreaterThanOrEqual(killAfter);
+  it.each([0, 1, 2, 3, 4, 5].map((round) => [round, 150 + round * 173]))(
+    'round %i: killed after %i acknowledgements, every one survives',
+    async (round, killAfter) => {
+      const result = await runAndKill(dir, round, killAfter, acks);
+      expect(result.stderr).toBe('');
+      expect(result.signal).toBe('SIGKILL');
+      expect(result.lines).toBeGreaterThanOrEqual(killAfter);
 
-    const segments = readdirSync(join(dir, 'journal'));
-    const temps = readdirSync(join(dir, 'records'), { recursive: true }).map(String).filter((name) => name.endsWith('.tmp'));
-    if (segments.length > 1 || temps.length > 0) midCheckpoint += 1;
+      const segments = readdirSync(join(dir, 'journal'));
+      const temps = readdirSync(join(dir, 'records'), { recursive: true })
+        .map(String)
+        .filter((name) => name.endsWith('.tmp'));
+      if (segments.length > 1 || temps.length > 0) midCheckpoint += 1;
 
-    const store = await openFileStore<CrashDoc, CrashSummary>({
-      dir,
-      summarize: summarizeCrashDoc,
-      marks: {
-        replay: (mark) => replayed.add(Buffer.from(mark).toString('hex')),
-        async materialise() {},
-      },
-    });
-    try {
-      for (const id of acks.created) {
-        if (acks.deleted.has(id)) {
-          expect(store.records.has(id), `${id} was deleted`).toBe(false);
-          continue;
+      const store = await openFileStore<CrashDoc, CrashSummary>({
+        dir,
+        summarize: summarizeCrashDoc,
+        marks: {
+          replay: (mark) => replayed.add(Buffer.from(mark).toString('hex')),
+          async materialise() {},
+        },
+      });
+      try {
+        for (const id of acks.created) {
+          if (acks.deleted.has(id)) {
+            expect(store.records.has(id), `${id} was deleted`).toBe(false);
+            continue;
+          }
+          if (acks.deleting.has(id) && !store.records.has(id)) continue; // its delete was durable, not yet acknowledged
+          expect(store.records.has(id), `${id} was created`).toBe(true);
+          const doc = await store.records.get(id);
+          expect(doc?.body).toBe(crashBody(id));
+          expect(doc?.rev).toBeGreaterThanOrEqual(acks.updated.get(id) ?? 0);
         }
-        if (acks.deleting.has(id) && !store.records.has(id)) continue; // its delete was durable, not yet acknowledged
-        expect(store.records.has(id), `${id} was created`).toBe(true);
-        const doc = await store.records.get(id);
-        expect(doc?.body).toBe(crashBody(id));
-        expect(doc?.rev).toBeGreaterThanOrEqual(acks.updated.get(id) ?? 0);
-      }
-      for (const [id, rev] of acks.updated) if (store.records.has(id)) expect((await store.records.get(id))?.rev).toBe(rev);
-      // Whatever is there (acknowledged or not) is whole; unacknowledged creates only the ones in flight.
-      const summaries = new Map(store.records.summaries());
-      for (const [id, summary] of summaries) expect(await store.records.get(id)).toEqual({ id, rev: summary.rev, body: crashBody(id) });
-      // (This round's: an earlier round's unacknowledged creates that were durable stay.)
-      const unacknowledged = [...summaries.keys()].filter((id) => id.startsWith(`K${round}`) && !acks.created.has(id));
-      expect(unacknowledged.length).toBeLessThanOrEqual(IN_FLIGHT);
-      // Every acknowledged mark: handed to its owner before the kill, or replayed now.
-      const owned = markedBefore(parent, round);
-      const earlier = new Set<string>();
-      for (let r = 0; r < round; r++) for (const mark of markedBefore(parent, r)) earlier.add(mark);
-      for (const mark of acks.marks) expect(owned.has(mark) || replayed.has(mark) || earlier.has(mark), `mark ${mark}`).toBe(true);
+        for (const [id, rev] of acks.updated)
+          if (store.records.has(id)) expect((await store.records.get(id))?.rev).toBe(rev);
+        // Whatever is there (acknowledged or not) is whole; unacknowledged creates only the ones in flight.
+        const summaries = new Map(store.records.summaries());
+        for (const [id, summary] of summaries)
+          expect(await store.records.get(id)).toEqual({
+            id,
+            rev: summary.rev,
+            body: crashBody(id),
+          });
+        // (This round's: an earlier round's unacknowledged creates that were durable stay.)
+        const unacknowledged = [...summaries.keys()].filter(
+          (id) => id.startsWith(`K${round}`) && !acks.created.has(id),
+        );
+        expect(unacknowledged.length).toBeLessThanOrEqual(IN_FLIGHT);
+        // Every acknowledged mark: handed to its owner before the kill, or replayed now.
+        const owned = markedBefore(parent, round);
+        const earlier = new Set<string>();
+        for (let r = 0; r < round; r++)
+          for (const mark of markedBefore(parent, r)) earlier.add(mark);
+        for (const mark of acks.marks)
+          expect(owned.has(mark) || replayed.has(mark) || earlier.has(mark), `mark ${mark}`).toBe(
+            true,
+          );
 
-      // The replay left one fresh segment, no temp file, and no precise time anywhere.
-      expect(readdirSync(join(dir, 'journal'))).toHaveLength(1);
-      expect(readdirSync(dir, { recursive: true }).map(String).filter((name) => name.endsWith('.tmp'))).toEqual([]);
-      expect(preciseTimes(dir)).toEqual([]);
-    } finally {
-      await store.close();
-    }
-    expect(readdirSync(join(dir, 'journal'))).toEqual([]);
-  }, 60_000);
+        // The replay left one fresh segment, no temp file, and no precise time anywhere.
+        expect(readdirSync(join(dir, 'journal'))).toHaveLength(1);
+        expect(
+          readdirSync(dir, { recursive: true })
+            .map(String)
+            .filter((name) => name.endsWith('.tmp')),
+        ).toEqual([]);
+        expect(preciseTimes(dir)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+      expect(readdirSync(join(dir, 'journal'))).toEqual([]);
+    },
+    60_000,
+  );
 
   it('some kills landed in the middle of a checkpoint', () => {
     expect(midCheckpoint).toBeGreaterThan(0);

@@ -450,7 +450,14 @@ describe('records', () => {
       await expect(records.delete(bad)).rejects.toBeInstanceOf(InvalidIdError);
       expect(() => records.has(bad)).toThrow(InvalidIdError);
     }
-    expect(await tree(parent)).toEqual(['data', 'data/FORMAT', 'data/blobs', 'data/journal', 'data/journal/1', 'data/records']);
+    expect(await tree(parent)).toEqual([
+      'data',
+      'data/FORMAT',
+      'data/blobs',
+      'data/journal',
+      'data/journal/1',
+      'data/records',
+    ]);
   });
 });
 
@@ -584,7 +591,14 @@ describe('blobs', () => {
       await expect(collect(blobs.read(bad))).rejects.toBeInstanceOf(InvalidIdError);
       await expect(blobs.delete(bad)).rejects.toBeInstanceOf(InvalidIdError);
     }
-    expect(await tree(parent)).toEqual(['data', 'data/FORMAT', 'data/blobs', 'data/journal', 'data/journal/1', 'data/records']);
+    expect(await tree(parent)).toEqual([
+      'data',
+      'data/FORMAT',
+      'data/blobs',
+      'data/journal',
+      'data/journal/1',
+      'data/records',
+    ]);
   });
 
   it('survive close and reopen', async () => {

@@ -18,7 +18,13 @@ import { addIdentityCommands } from './cli/identity.js';
 import { addPageCommands } from './cli/page.js';
 import { addStatsCommand } from './cli/stats.js';
 import { addWriteCommands } from './cli/writes.js';
-import { CounsellorError, EXIT, IntegrityError, type RefusalCode, ServerRefusedError } from './lib/errors.js';
+import {
+  CounsellorError,
+  EXIT,
+  IntegrityError,
+  type RefusalCode,
+  ServerRefusedError,
+} from './lib/errors.js';
 import { safeLine } from './lib/sanitize.js';
 
 /** The whole command line (commander), every command with --help and the exit codes. */

@@ -63,7 +63,11 @@ export class ArchiveError extends Error {
 
 /** True for a path the archive may hold. */
 export function isSafeArchivePath(path: string): boolean {
-  return path.length <= MAX_PATH_CHARS && SAFE_PATH.test(path) && !path.split('/').some((part) => part === '.' || part === '..');
+  return (
+    path.length <= MAX_PATH_CHARS &&
+    SAFE_PATH.test(path) &&
+    !path.split('/').some((part) => part === '.' || part === '..')
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +99,8 @@ async function fileOutput(target: string): Promise<Output> {
   return {
     async write(bytes) {
       let done = 0;
-      while (done < bytes.length) done += (await file.write(bytes, done, bytes.length - done)).bytesWritten;
+      while (done < bytes.length)
+        done += (await file.write(bytes, done, bytes.length - done)).bytesWritten;
     },
     async commit() {
       await file.sync();
@@ -142,9 +147,15 @@ export class ArchiveWriter {
 
   /** Starts an archive in a new file `target` (refused if it exists) or on a stream. */
   static async create(target: string | Writable, meta: ArchiveMeta): Promise<ArchiveWriter> {
-    const writer = new ArchiveWriter(typeof target === 'string' ? await fileOutput(target) : streamOutput(target));
+    const writer = new ArchiveWriter(
+      typeof target === 'string' ? await fileOutput(target) : streamOutput(target),
+    );
     await writer.#put(Buffer.from(ARCHIVE_MAGIC));
-    await writer.#put(Buffer.from(`${JSON.stringify({ kind: meta.kind, storeFormat: meta.storeFormat, kluis: meta.kluis, demo: meta.demo })}\n`));
+    await writer.#put(
+      Buffer.from(
+        `${JSON.stringify({ kind: meta.kind, storeFormat: meta.storeFormat, kluis: meta.kluis, demo: meta.demo })}\n`,
+      ),
+    );
     return writer;
   }
 
@@ -262,7 +273,12 @@ class Reader {
       this.#end -= this.#start;
       this.#start = 0;
     }
-    const { bytesRead } = await this.#handle.read(this.#buffer, this.#end, this.#buffer.length - this.#end, this.#filePosition);
+    const { bytesRead } = await this.#handle.read(
+      this.#buffer,
+      this.#end,
+      this.#buffer.length - this.#end,
+      this.#filePosition,
+    );
     if (bytesRead === 0) {
       this.#eof = true;
       return false;
@@ -285,14 +301,22 @@ class Reader {
     for (;;) {
       const newline = this.#buffer.subarray(this.#start, this.#end).indexOf(0x0a);
       if (newline >= 0) {
-        if (newline > max) throw new ArchiveError(`damaged at byte ${this.position}: ${what} is longer than ${max} bytes`);
+        if (newline > max)
+          throw new ArchiveError(
+            `damaged at byte ${this.position}: ${what} is longer than ${max} bytes`,
+          );
         const text = this.#consume(newline + 1).toString('utf8', 0, newline);
         return text;
       }
-      if (this.#end - this.#start > max) throw new ArchiveError(`damaged at byte ${this.position}: ${what} is longer than ${max} bytes`);
+      if (this.#end - this.#start > max)
+        throw new ArchiveError(
+          `damaged at byte ${this.position}: ${what} is longer than ${max} bytes`,
+        );
       if (!(await this.#fill())) {
         if (this.#end === this.#start) return undefined;
-        throw new ArchiveError(`cut short at byte ${this.position + (this.#end - this.#start)}: the file ends inside ${what}`);
+        throw new ArchiveError(
+          `cut short at byte ${this.position + (this.#end - this.#start)}: the file ends inside ${what}`,
+        );
       }
     }
   }
@@ -302,7 +326,9 @@ class Reader {
     let left = length;
     while (left > 0) {
       if (this.#end === this.#start && !(await this.#fill())) {
-        throw new ArchiveError(`cut short at byte ${this.position}: the file ends inside ${what} (${left} of ${length} bytes missing)`);
+        throw new ArchiveError(
+          `cut short at byte ${this.position}: the file ends inside ${what} (${left} of ${length} bytes missing)`,
+        );
       }
       const take = Math.min(left, this.#end - this.#start);
       left -= take;
@@ -322,14 +348,23 @@ function parseLine(text: string, position: number, what: string): Record<string,
   } catch {
     throw new ArchiveError(`damaged at byte ${position}: ${what} is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ArchiveError(`damaged at byte ${position}: ${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ArchiveError(`damaged at byte ${position}: ${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
 function parseMeta(value: Record<string, unknown>, position: number): ArchiveMeta {
   const { kind, storeFormat, kluis, demo } = value;
-  if ((kind !== 'snapshot' && kind !== 'raw') || !Number.isSafeInteger(storeFormat) || (storeFormat as number) < 0 || typeof kluis !== 'string' || typeof demo !== 'boolean') {
-    throw new ArchiveError(`damaged at byte ${position}: the description line is not one Kluis writes`);
+  if (
+    (kind !== 'snapshot' && kind !== 'raw') ||
+    !Number.isSafeInteger(storeFormat) ||
+    (storeFormat as number) < 0 ||
+    typeof kluis !== 'string' ||
+    typeof demo !== 'boolean'
+  ) {
+    throw new ArchiveError(
+      `damaged at byte ${position}: the description line is not one Kluis writes`,
+    );
   }
   return { kind, storeFormat: storeFormat as number, kluis, demo };
 }
@@ -339,16 +374,21 @@ function parseMeta(value: Record<string, unknown>, position: number): ArchiveMet
  * ArchiveError at the first damage (bad checksum, bad structure, cut short, trailing bytes);
  * the visitor may throw to stop. Resolves with the totals once everything is verified.
  */
-export async function readArchive(path: string, visitor: ArchiveVisitor): Promise<{ meta: ArchiveMeta } & ArchiveTotals> {
+export async function readArchive(
+  path: string,
+  visitor: ArchiveVisitor,
+): Promise<{ meta: ArchiveMeta } & ArchiveTotals> {
   const handle = await open(path, 'r');
   try {
     const reader = new Reader(handle);
     const magic = await reader.line(64, 'the first line');
     if (magic === undefined) throw new ArchiveError('the file is empty');
-    if (`${magic}\n` !== ARCHIVE_MAGIC) throw new ArchiveError('not a Kluis backup (the first line is not "KLUIS-BACKUP 1")');
+    if (`${magic}\n` !== ARCHIVE_MAGIC)
+      throw new ArchiveError('not a Kluis backup (the first line is not "KLUIS-BACKUP 1")');
     const metaAt = reader.position;
     const metaLine = await reader.line(MAX_LINE_BYTES, 'the description line');
-    if (metaLine === undefined) throw new ArchiveError(`cut short at byte ${metaAt}: the description line is missing`);
+    if (metaLine === undefined)
+      throw new ArchiveError(`cut short at byte ${metaAt}: the description line is missing`);
     const meta = parseMeta(parseLine(metaLine, metaAt, 'the description line'), metaAt);
     await visitor.meta?.(meta);
     const paths = new Set<string>();
@@ -358,22 +398,40 @@ export async function readArchive(path: string, visitor: ArchiveVisitor): Promis
       const lineAt = reader.position;
       const before = reader.hash.copy().digest('hex');
       const text = await reader.line(MAX_LINE_BYTES, 'a file header');
-      if (text === undefined) throw new ArchiveError(`cut short at byte ${lineAt}: the end line is missing (${files} files read)`);
+      if (text === undefined)
+        throw new ArchiveError(
+          `cut short at byte ${lineAt}: the end line is missing (${files} files read)`,
+        );
       const header = parseLine(text, lineAt, 'a file header');
       if (header.end === true) {
         if (header.files !== files || header.bytes !== bytes) {
-          throw new ArchiveError(`damaged: the end line counts ${String(header.files)} files and ${String(header.bytes)} bytes, but the archive holds ${files} and ${bytes}`);
+          throw new ArchiveError(
+            `damaged: the end line counts ${String(header.files)} files and ${String(header.bytes)} bytes, but the archive holds ${files} and ${bytes}`,
+          );
         }
-        if (header.sha256 !== before) throw new ArchiveError('damaged: the checksum of the whole archive does not match (a header or checksum line was altered)');
-        if (!(await reader.atEnd())) throw new ArchiveError(`damaged: there are bytes after the end line (at byte ${reader.position})`);
+        if (header.sha256 !== before)
+          throw new ArchiveError(
+            'damaged: the checksum of the whole archive does not match (a header or checksum line was altered)',
+          );
+        if (!(await reader.atEnd()))
+          throw new ArchiveError(
+            `damaged: there are bytes after the end line (at byte ${reader.position})`,
+          );
         return { meta, files, bytes, sha256: before };
       }
       const entryPath = header.path;
       const size = header.size;
-      if (typeof entryPath !== 'string' || !isSafeArchivePath(entryPath) || !Number.isSafeInteger(size) || (size as number) < 0 || Object.keys(header).length !== 2) {
+      if (
+        typeof entryPath !== 'string' ||
+        !isSafeArchivePath(entryPath) ||
+        !Number.isSafeInteger(size) ||
+        (size as number) < 0 ||
+        Object.keys(header).length !== 2
+      ) {
         throw new ArchiveError(`damaged at byte ${lineAt}: a file header is not one Kluis writes`);
       }
-      if (paths.has(entryPath)) throw new ArchiveError(`damaged at byte ${lineAt}: ${entryPath} appears twice`);
+      if (paths.has(entryPath))
+        throw new ArchiveError(`damaged at byte ${lineAt}: ${entryPath} appears twice`);
       paths.add(entryPath);
       const sink = (await visitor.file({ path: entryPath, size: size as number })) ?? undefined;
       const hash = createHash('sha256');
@@ -383,14 +441,29 @@ export async function readArchive(path: string, visitor: ArchiveVisitor): Promis
       }
       const sumAt = reader.position;
       const sumLine = await reader.line(80, `the checksum of ${entryPath}`);
-      if (sumLine === undefined) throw new ArchiveError(`cut short at byte ${sumAt}: the checksum of ${entryPath} is missing`);
+      if (sumLine === undefined)
+        throw new ArchiveError(
+          `cut short at byte ${sumAt}: the checksum of ${entryPath} is missing`,
+        );
       const digest = hash.digest('hex');
       // The checksum line starts with the newline that ends the file's bytes.
-      if (sumLine !== '') throw new ArchiveError(`damaged at byte ${sumAt}: ${entryPath} is not followed by its checksum (its size was altered?)`);
+      if (sumLine !== '')
+        throw new ArchiveError(
+          `damaged at byte ${sumAt}: ${entryPath} is not followed by its checksum (its size was altered?)`,
+        );
       const sum = await reader.line(80, `the checksum of ${entryPath}`);
-      if (sum === undefined) throw new ArchiveError(`cut short at byte ${reader.position}: the checksum of ${entryPath} is missing`);
-      if (!/^sha256 [0-9a-f]{64}$/.test(sum)) throw new ArchiveError(`damaged at byte ${sumAt}: the checksum line of ${entryPath} is malformed`);
-      if (sum.slice(7) !== digest) throw new ArchiveError(`damaged: ${entryPath} does not match its checksum (a byte in it was altered)`);
+      if (sum === undefined)
+        throw new ArchiveError(
+          `cut short at byte ${reader.position}: the checksum of ${entryPath} is missing`,
+        );
+      if (!/^sha256 [0-9a-f]{64}$/.test(sum))
+        throw new ArchiveError(
+          `damaged at byte ${sumAt}: the checksum line of ${entryPath} is malformed`,
+        );
+      if (sum.slice(7) !== digest)
+        throw new ArchiveError(
+          `damaged: ${entryPath} does not match its checksum (a byte in it was altered)`,
+        );
       if (sink) await sink.end(digest);
       files += 1;
       bytes += size as number;

@@ -37,7 +37,12 @@ import type { Writable } from 'node:stream';
 import { openQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import { type ArchiveMeta, type ArchiveTotals, ArchiveWriter, isSafeArchivePath } from './archive.js';
+import {
+  type ArchiveMeta,
+  type ArchiveTotals,
+  ArchiveWriter,
+  isSafeArchivePath,
+} from './archive.js';
 import {
   BLOBS_DIR,
   blobPath,
@@ -106,13 +111,19 @@ async function openIfPresent(path: string): Promise<FileHandle | undefined> {
 }
 
 /** Bytes [0, length) of an open file, in chunks; fails if the file holds fewer. */
-async function* chunksOf(handle: FileHandle, length: number, what: string): AsyncGenerator<Uint8Array> {
+async function* chunksOf(
+  handle: FileHandle,
+  length: number,
+  what: string,
+): AsyncGenerator<Uint8Array> {
   let position = 0;
   while (position < length) {
     const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, length - position));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
     if (bytesRead === 0) {
-      throw new BackupError(`${what} shrank while it was read (the server undid a failed write: is the disk failing?); run the backup again`);
+      throw new BackupError(
+        `${what} shrank while it was read (the server undid a failed write: is the disk failing?); run the backup again`,
+      );
     }
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
@@ -123,7 +134,10 @@ async function createWriter(target: string | Writable, meta: ArchiveMeta): Promi
   try {
     return await ArchiveWriter.create(target, meta);
   } catch (error) {
-    if (isErrno(error, 'EEXIST')) throw new BackupError(`${String(target)} exists already: a backup is never overwritten; choose a new name`);
+    if (isErrno(error, 'EEXIST'))
+      throw new BackupError(
+        `${String(target)} exists already: a backup is never overwritten; choose a new name`,
+      );
     throw error;
   }
 }
@@ -139,11 +153,19 @@ async function currentFormat(dataDir: string): Promise<Buffer> {
   }
   if (!info.isDirectory()) throw new BackupError(`${dataDir} is not a directory`);
   const format = await readIfPresent(join(dataDir, FORMAT_FILE));
-  if (format === undefined) throw new BackupError(`${dataDir} is not a Kluis data directory (no FORMAT file)`);
+  if (format === undefined)
+    throw new BackupError(`${dataDir} is not a Kluis data directory (no FORMAT file)`);
   const version = parseFormatVersion(format.toString('utf8'));
-  if (version === undefined) throw new BackupError(`${join(dataDir, FORMAT_FILE)} is damaged (no version number)`);
-  if (version > FORMAT_VERSION) throw new BackupError(`${dataDir} is in store format ${version}, written by a newer Kluis than this one (format ${FORMAT_VERSION}): back it up with that newer Kluis`);
-  if (version < FORMAT_VERSION) throw new BackupError(`${dataDir} is in the older store format ${version}: start this Kluis once (it migrates the store after writing a backup of it), then back up`);
+  if (version === undefined)
+    throw new BackupError(`${join(dataDir, FORMAT_FILE)} is damaged (no version number)`);
+  if (version > FORMAT_VERSION)
+    throw new BackupError(
+      `${dataDir} is in store format ${version}, written by a newer Kluis than this one (format ${FORMAT_VERSION}): back it up with that newer Kluis`,
+    );
+  if (version < FORMAT_VERSION)
+    throw new BackupError(
+      `${dataDir} is in the older store format ${version}: start this Kluis once (it migrates the store after writing a backup of it), then back up`,
+    );
   return format;
 }
 
@@ -152,10 +174,19 @@ async function currentFormat(dataDir: string): Promise<Buffer> {
  * (refused if it exists; written beside it and linked to its name once complete and
  * fsynced) or a stream.
  */
-export async function writeSnapshot(dataDir: string, target: string | Writable, options: BackupOptions): Promise<BackupReport> {
+export async function writeSnapshot(
+  dataDir: string,
+  target: string | Writable,
+  options: BackupOptions,
+): Promise<BackupReport> {
   const format = await currentFormat(dataDir);
   const includeDemo = options.includeDemo === true;
-  const writer = await createWriter(target, { kind: 'snapshot', storeFormat: FORMAT_VERSION, kluis: options.version, demo: includeDemo });
+  const writer = await createWriter(target, {
+    kind: 'snapshot',
+    storeFormat: FORMAT_VERSION,
+    kluis: options.version,
+    demo: includeDemo,
+  });
   const warnings: string[] = [];
   const written = new Set<string>();
   let cases = 0;
@@ -165,7 +196,10 @@ export async function writeSnapshot(dataDir: string, target: string | Writable, 
     await writer.addBytes(FORMAT_FILE, format);
     const secret = await readIfPresent(join(dataDir, SECRET_FILE));
     if (secret !== undefined) {
-      if (secret.length !== SECRET_BYTES) warnings.push(`${SECRET_FILE} has ${secret.length} bytes instead of ${SECRET_BYTES} (backed up as it is)`);
+      if (secret.length !== SECRET_BYTES)
+        warnings.push(
+          `${SECRET_FILE} has ${secret.length} bytes instead of ${SECRET_BYTES} (backed up as it is)`,
+        );
       await writer.addBytes(SECRET_FILE, secret);
     }
 
@@ -216,22 +250,36 @@ export async function writeSnapshot(dataDir: string, target: string | Writable, 
 }
 
 /** One case: its record, then the attachments it names. */
-async function backUpCase(dataDir: string, view: RecordView, id: string, writer: ArchiveWriter, written: Set<string>, warnings: string[]): Promise<'written' | 'deleted'> {
+async function backUpCase(
+  dataDir: string,
+  view: RecordView,
+  id: string,
+  writer: ArchiveWriter,
+  written: Set<string>,
+  warnings: string[],
+): Promise<'written' | 'deleted'> {
   const path = join(dataDir, recordPath(id));
   for (let attempt = 0; ; attempt++) {
     // The first time from the view; again (a complete attachment missing) from a new one.
     const bytes = attempt === 0 ? view.read(id) : (await RecordView.take(dataDir)).read(id);
     if (bytes === undefined) return 'deleted';
-    if (bytes.length > MAX_RECORD_BYTES) throw new BackupError(`${path} has ${bytes.length} bytes, more than any case can have: it is damaged; move it out of the data directory and back up again`);
+    if (bytes.length > MAX_RECORD_BYTES)
+      throw new BackupError(
+        `${path} has ${bytes.length} bytes, more than any case can have: it is damaged; move it out of the data directory and back up again`,
+      );
     const text = bytes.toString('utf8');
     const checked = checkRecordText(text, id);
     // Which attachments to take, and how many bytes of each (undefined: all that are there).
     const wanted = new Map<string, { length: number | undefined; complete: boolean }>();
     if (checked.record) {
-      for (const upload of checked.record.uploads) wanted.set(upload.id, { length: upload.length, complete: upload.complete });
+      for (const upload of checked.record.uploads)
+        wanted.set(upload.id, { length: upload.length, complete: upload.complete });
     } else {
-      warnings.push(`case ${id} is damaged in the live store (${describeProblems(checked.problems)}); backed up as it is`);
-      for (const blobId of blobIdsIn(text)) wanted.set(blobId, { length: undefined, complete: false });
+      warnings.push(
+        `case ${id} is damaged in the live store (${describeProblems(checked.problems)}); backed up as it is`,
+      );
+      for (const blobId of blobIdsIn(text))
+        wanted.set(blobId, { length: undefined, complete: false });
     }
     const handles = new Map<string, FileHandle>();
     let missingComplete = false;
@@ -253,7 +301,10 @@ async function backUpCase(dataDir: string, view: RecordView, id: string, writer:
         if (written.has(blobId)) continue;
         const handle = handles.get(blobId);
         if (!handle) {
-          if (want.complete) warnings.push(`case ${id}: its complete attachment ${blobId} is missing in the live store`);
+          if (want.complete)
+            warnings.push(
+              `case ${id}: its complete attachment ${blobId} is missing in the live store`,
+            );
           continue;
         }
         const size = (await handle.stat()).size;
@@ -261,9 +312,16 @@ async function backUpCase(dataDir: string, view: RecordView, id: string, writer:
         if (want.length === undefined) length = size;
         else if (want.complete) {
           length = Math.min(size, want.length);
-          if (size !== want.length) warnings.push(`case ${id}: its complete attachment ${blobId} has ${size} bytes in the live store instead of ${want.length}`);
+          if (size !== want.length)
+            warnings.push(
+              `case ${id}: its complete attachment ${blobId} has ${size} bytes in the live store instead of ${want.length}`,
+            );
         } else length = Math.min(resumableLength(size), want.length);
-        await writer.addStream(blobPath(blobId), length, chunksOf(handle, length, `attachment ${blobId}`));
+        await writer.addStream(
+          blobPath(blobId),
+          length,
+          chunksOf(handle, length, `attachment ${blobId}`),
+        );
         written.add(blobId);
       }
       return 'written';
@@ -290,8 +348,17 @@ async function* walk(root: string, relative = ''): AsyncGenerator<string> {
  * the copy kept before a migration. Names the archive cannot hold (other characters) are
  * reported and left out.
  */
-export async function writeRawCopy(dataDir: string, target: string, options: { version: string; storeFormat: number }): Promise<BackupReport> {
-  const writer = await createWriter(target, { kind: 'raw', storeFormat: options.storeFormat, kluis: options.version, demo: true });
+export async function writeRawCopy(
+  dataDir: string,
+  target: string,
+  options: { version: string; storeFormat: number },
+): Promise<BackupReport> {
+  const writer = await createWriter(target, {
+    kind: 'raw',
+    storeFormat: options.storeFormat,
+    kluis: options.version,
+    demo: true,
+  });
   const warnings: string[] = [];
   let blobs = 0;
   let cases = 0;

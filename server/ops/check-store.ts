@@ -28,7 +28,20 @@ import { join } from 'node:path';
 import { openQuiet, readFileQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import { blobPath, DEMO_DIR, JOURNAL_DIR, listBlobs, MAX_RECORD_BYTES, RECORDS_DIR, BLOBS_DIR, recordPath, SECRET_BYTES, SECRET_FILE, SPENT_TICKETS_DIR, type Strays } from './layout.js';
+import {
+  blobPath,
+  DEMO_DIR,
+  JOURNAL_DIR,
+  listBlobs,
+  MAX_RECORD_BYTES,
+  RECORDS_DIR,
+  BLOBS_DIR,
+  recordPath,
+  SECRET_BYTES,
+  SECRET_FILE,
+  SPENT_TICKETS_DIR,
+  type Strays,
+} from './layout.js';
 import { RecordView } from './record-view.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 import type { StoredUpload } from '../records.js';
@@ -53,7 +66,11 @@ export interface LoadedRecords {
   /** The uploads of each healthy case that has any. */
   readonly uploads: ReadonlyMap<string, readonly StoredUpload[]>;
   /** Records set aside, with why, and the blob ids their text names. */
-  readonly damaged: Iterable<{ readonly id: string; readonly problems: readonly string[]; readonly blobIds: readonly string[] }>;
+  readonly damaged: Iterable<{
+    readonly id: string;
+    readonly problems: readonly string[];
+    readonly blobIds: readonly string[];
+  }>;
 }
 
 /** One damaged case. */
@@ -143,7 +160,11 @@ function isMediaError(error: unknown): boolean {
   return isErrno(error, 'EIO') || isErrno(error, 'EBADMSG') || isErrno(error, 'EUCLEAN');
 }
 
-function readText(view: RecordView, dir: string, id: string): { text?: string; tooLarge?: number; unreadable?: string } | undefined {
+function readText(
+  view: RecordView,
+  dir: string,
+  id: string,
+): { text?: string; tooLarge?: number; unreadable?: string } | undefined {
   const journalled = view.fromJournal(id);
   if (journalled !== undefined) return journalled === null ? undefined : { text: journalled };
   const path = join(dir, recordPath(id));
@@ -159,25 +180,42 @@ function readText(view: RecordView, dir: string, id: string): { text?: string; t
 }
 
 /** Problems with one upload's file, or none. */
-async function checkUpload(dir: string, upload: StoredUpload, hashes: boolean, counts: { hashed: number; unhashed: number }): Promise<string[]> {
+async function checkUpload(
+  dir: string,
+  upload: StoredUpload,
+  hashes: boolean,
+  counts: { hashed: number; unhashed: number },
+): Promise<string[]> {
   try {
     return await checkUploadFile(dir, upload, hashes, counts);
   } catch (error) {
     if (!isMediaError(error)) throw error;
-    return [`attachment ${upload.id} cannot be read (${(error as NodeJS.ErrnoException).code}: is the disk failing?)`];
+    return [
+      `attachment ${upload.id} cannot be read (${(error as NodeJS.ErrnoException).code}: is the disk failing?)`,
+    ];
   }
 }
 
-async function checkUploadFile(dir: string, upload: StoredUpload, hashes: boolean, counts: { hashed: number; unhashed: number }): Promise<string[]> {
+async function checkUploadFile(
+  dir: string,
+  upload: StoredUpload,
+  hashes: boolean,
+  counts: { hashed: number; unhashed: number },
+): Promise<string[]> {
   const path = join(dir, blobPath(upload.id));
   const size = sizeOf(path);
   if (!upload.complete) {
     // An upload in progress may have no file yet (it is made when the upload is announced).
-    if (size !== undefined && size > upload.length) return [`attachment ${upload.id} (in progress) has ${size} bytes, more than the ${upload.length} announced`];
+    if (size !== undefined && size > upload.length)
+      return [
+        `attachment ${upload.id} (in progress) has ${size} bytes, more than the ${upload.length} announced`,
+      ];
     return [];
   }
-  if (size === undefined) return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
-  if (size !== upload.length) return [`attachment ${upload.id} has ${size} bytes instead of ${upload.length}`];
+  if (size === undefined)
+    return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
+  if (size !== upload.length)
+    return [`attachment ${upload.id} has ${size} bytes instead of ${upload.length}`];
   if (upload.sha256 === undefined) {
     counts.unhashed += 1;
     return [];
@@ -185,17 +223,37 @@ async function checkUploadFile(dir: string, upload: StoredUpload, hashes: boolea
   if (!hashes) return [];
   const digest = await sha256Of(path);
   counts.hashed += 1;
-  if (digest === undefined) return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
-  if (digest !== upload.sha256) return [`attachment ${upload.id} does not match the SHA-256 recorded when it was uploaded (a byte in it changed on disk)`];
+  if (digest === undefined)
+    return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
+  if (digest !== upload.sha256)
+    return [
+      `attachment ${upload.id} does not match the SHA-256 recorded when it was uploaded (a byte in it changed on disk)`,
+    ];
   return [];
 }
 
 /** Checks the store in `dir`; reports damage (an I/O error reading a file included), throws only when it cannot look (EACCES). */
-export async function checkStore(dir: string, options: CheckOptions = {}): Promise<StoreCheckReport> {
+export async function checkStore(
+  dir: string,
+  options: CheckOptions = {},
+): Promise<StoreCheckReport> {
   const hashes = options.hashes === true;
   const problems: string[] = [];
   const notes: string[] = [];
-  const empty = { dir, checked: false, cases: 0, damaged: [], attachments: 0, hashed: 0, unhashed: 0, blobFiles: 0, blobBytes: 0, orphans: [], notes, preciseTimes: [] };
+  const empty = {
+    dir,
+    checked: false,
+    cases: 0,
+    damaged: [],
+    attachments: 0,
+    hashed: 0,
+    unhashed: 0,
+    blobFiles: 0,
+    blobBytes: 0,
+    orphans: [],
+    notes,
+    preciseTimes: [],
+  };
 
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -204,16 +262,20 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
     if (!isErrno(error, 'ENOENT')) throw error;
     return { ...empty, format: undefined, problems: [`${dir} does not exist`] };
   }
-  if (!info.isDirectory()) return { ...empty, format: undefined, problems: [`${dir} is not a directory`] };
+  if (!info.isDirectory())
+    return { ...empty, format: undefined, problems: [`${dir} is not a directory`] };
 
   let format: number | undefined;
   try {
     const text = await readFileQuiet(join(dir, FORMAT_FILE));
     format = parseFormatVersion(text);
-    if (format === undefined) problems.push(`${FORMAT_FILE} is damaged: it holds no version number`);
+    if (format === undefined)
+      problems.push(`${FORMAT_FILE} is damaged: it holds no version number`);
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
-    problems.push(`${FORMAT_FILE} is missing: this is not a Kluis data directory, or its FORMAT file was lost (a store in format ${FORMAT_VERSION} has records/ and blobs/)`);
+    problems.push(
+      `${FORMAT_FILE} is missing: this is not a Kluis data directory, or its FORMAT file was lost (a store in format ${FORMAT_VERSION} has records/ and blobs/)`,
+    );
   }
   if (format !== undefined && format !== FORMAT_VERSION) {
     problems.push(
@@ -227,13 +289,27 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
   try {
     const secret = readFileQuietSync(join(dir, SECRET_FILE));
     if (secret.length !== SECRET_BYTES) {
-      problems.push(`${SECRET_FILE} has ${secret.length} bytes instead of ${SECRET_BYTES}: delete it and restart (a new one is made; tickets handed out in the last hour stop working)`);
+      problems.push(
+        `${SECRET_FILE} has ${secret.length} bytes instead of ${SECRET_BYTES}: delete it and restart (a new one is made; tickets handed out in the last hour stop working)`,
+      );
     }
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
   }
   for (const name of await readdir(dir)) {
-    if (![FORMAT_FILE, SECRET_FILE, RECORDS_DIR, BLOBS_DIR, JOURNAL_DIR, DEMO_DIR, SPENT_TICKETS_DIR, 'lost+found'].includes(name) && !isTempName(name)) {
+    if (
+      ![
+        FORMAT_FILE,
+        SECRET_FILE,
+        RECORDS_DIR,
+        BLOBS_DIR,
+        JOURNAL_DIR,
+        DEMO_DIR,
+        SPENT_TICKETS_DIR,
+        'lost+found',
+      ].includes(name) &&
+      !isTempName(name)
+    ) {
       notes.push(`${name} does not belong to a Kluis store (left alone)`);
     }
   }
@@ -255,7 +331,12 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
     cases = options.loaded.cases;
     for (const damage of options.loaded.damaged) {
       cases += 1;
-      damaged.push({ case: damage.id, path: recordPath(damage.id), kind: 'record', problems: [...damage.problems] });
+      damaged.push({
+        case: damage.id,
+        path: recordPath(damage.id),
+        kind: 'record',
+        problems: [...damage.problems],
+      });
       for (const blobId of damage.blobIds) named.add(blobId);
     }
     for (const [id, uploads] of options.loaded.uploads) {
@@ -266,7 +347,8 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
         if (upload.complete) attachments += 1;
         found.push(...(await checkUpload(dir, upload, hashes, counts)));
       }
-      if (found.length > 0) damaged.push({ case: id, path: recordPath(id), kind: 'attachments', problems: found });
+      if (found.length > 0)
+        damaged.push({ case: id, path: recordPath(id), kind: 'attachments', problems: found });
     }
   }
   // With `loaded` the server has just replayed the journal into the files; else read it first.
@@ -287,7 +369,9 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
       if (read === undefined) break;
       if (read.text === undefined) {
         cases += 1;
-        const problem = read.unreadable ? `the file cannot be read (${read.unreadable}: is the disk failing?)` : `the file has ${read.tooLarge} bytes, more than any case can have`;
+        const problem = read.unreadable
+          ? `the file cannot be read (${read.unreadable}: is the disk failing?)`
+          : `the file has ${read.tooLarge} bytes, more than any case can have`;
         damaged.push({ case: id, path, kind: 'record', problems: [problem] });
         break;
       }
@@ -332,9 +416,25 @@ export async function checkStore(dir: string, options: CheckOptions = {}): Promi
     blobBytes += size;
     if (!named.has(id)) orphans.push(id);
   }
-  for (const stray of strays.strays) notes.push(`${stray} does not belong to a Kluis store (left alone)`);
+  for (const stray of strays.strays)
+    notes.push(`${stray} does not belong to a Kluis store (left alone)`);
   const preciseTimes = options.times === true ? await findPreciseTimes(dir) : [];
-  return { dir, format, checked: true, cases, damaged, attachments, hashed: counts.hashed, unhashed: counts.unhashed, blobFiles, blobBytes, orphans, problems, notes, preciseTimes };
+  return {
+    dir,
+    format,
+    checked: true,
+    cases,
+    damaged,
+    attachments,
+    hashed: counts.hashed,
+    unhashed: counts.unhashed,
+    blobFiles,
+    blobBytes,
+    orphans,
+    problems,
+    notes,
+    preciseTimes,
+  };
 }
 
 /** "1 case", "2 cases". */
@@ -343,7 +443,9 @@ export function count(n: number, noun: string): string {
 }
 
 function megabytes(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return bytes < 1024 * 1024
+    ? `${Math.ceil(bytes / 1024)} KB`
+    : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** One line: what was checked and whether there is damage. */

@@ -17,7 +17,11 @@ export class UsageError extends Error {
 
 /** The Kluis version (package.json). */
 export function kluisVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 }
 
 /** The data directory the server would use: KLUIS_DATA_DIR, else ./data. */
@@ -26,7 +30,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
 }
 
 /** Splits arguments into flags (from `known`, with or without a value) and positionals. */
-export function parseArgs(argv: readonly string[], known: Readonly<Record<string, 'flag' | 'value'>>): { flags: Map<string, string | true>; positionals: string[] } {
+export function parseArgs(
+  argv: readonly string[],
+  known: Readonly<Record<string, 'flag' | 'value'>>,
+): { flags: Map<string, string | true>; positionals: string[] } {
   const flags = new Map<string, string | true>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -36,7 +43,9 @@ export function parseArgs(argv: readonly string[], known: Readonly<Record<string
       break;
     }
     if (arg.startsWith('--')) {
-      const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+      const [name, inline] = arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
       const kind = known[name];
       if (kind === undefined) throw new UsageError(`unknown option ${name}`);
       if (kind === 'flag') {
@@ -60,7 +69,12 @@ export function size(bytes: number): string {
 }
 
 /** Runs a script's main, mapping errors to one line on stderr and an exit code. */
-export async function runScript(name: string, usage: string, main: () => Promise<number>, known: readonly (new (...args: never[]) => Error)[] = []): Promise<never> {
+export async function runScript(
+  name: string,
+  usage: string,
+  main: () => Promise<number>,
+  known: readonly (new (...args: never[]) => Error)[] = [],
+): Promise<never> {
   let code: number;
   try {
     code = await main();
@@ -74,8 +88,13 @@ export async function runScript(name: string, usage: string, main: () => Promise
     } else {
       const errno = error as NodeJS.ErrnoException;
       if (typeof errno.code === 'string' && typeof errno.path === 'string') {
-        console.error(`${name}: ${errno.path}: ${errno.code === 'EACCES' || errno.code === 'EPERM' ? 'permission denied (run it as the user Kluis runs as, e.g. sudo -u kluis …)' : errno.message}`);
-      } else console.error(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        console.error(
+          `${name}: ${errno.path}: ${errno.code === 'EACCES' || errno.code === 'EPERM' ? 'permission denied (run it as the user Kluis runs as, e.g. sudo -u kluis …)' : errno.message}`,
+        );
+      } else
+        console.error(
+          `${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
       code = EXIT.failed;
     }
   }

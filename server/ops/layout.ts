@@ -49,7 +49,9 @@ export const blobPath = (id: string): string => `${BLOBS_DIR}/${id.slice(0, 2)}/
 /** The record id of an archive or data-directory path, if it is one in the right shard. */
 export function recordIdOf(path: string): string | undefined {
   const match = /^records\/([0-9A-Z]{2})\/([0-9A-Z]{8})\.json$/.exec(path);
-  return match && RECORD_ID.test(match[2]!) && match[2]!.startsWith(match[1]!) ? match[2] : undefined;
+  return match && RECORD_ID.test(match[2]!) && match[2]!.startsWith(match[1]!)
+    ? match[2]
+    : undefined;
 }
 
 /** Whether an archive or data-directory path is a journal segment (`journal/<n>`). */
@@ -78,7 +80,10 @@ export interface Strays {
 }
 
 /** Every record id in the data directory, shard by shard (listed now: later creates may be missed). */
-export async function* listRecords(dir: string, found: Strays = { strays: [] }): AsyncGenerator<string> {
+export async function* listRecords(
+  dir: string,
+  found: Strays = { strays: [] },
+): AsyncGenerator<string> {
   const root = join(dir, RECORDS_DIR);
   for (const shard of await namesIn(root)) {
     if (isTempName(shard)) continue;
@@ -96,7 +101,10 @@ export async function* listRecords(dir: string, found: Strays = { strays: [] }):
 }
 
 /** Every blob id in the data directory. */
-export async function* listBlobs(dir: string, found: Strays = { strays: [] }): AsyncGenerator<string> {
+export async function* listBlobs(
+  dir: string,
+  found: Strays = { strays: [] },
+): AsyncGenerator<string> {
   const root = join(dir, BLOBS_DIR);
   for (const shard of await namesIn(root)) {
     if (isTempName(shard)) continue;

@@ -13,12 +13,32 @@
  * (the envelope does not open, or its signature fails).
  */
 
-import { CASE_STATUSES, fromBase64, isCaseNumber, isFingerprint, isValidAttachmentLength, KluisError, parseEnvelope } from '../../crypto/index.js';
+import {
+  CASE_STATUSES,
+  fromBase64,
+  isCaseNumber,
+  isFingerprint,
+  isValidAttachmentLength,
+  KluisError,
+  parseEnvelope,
+} from '../../crypto/index.js';
 import type { CaseRecord } from '../records.js';
 import { BLOB_ID } from '../store/index.js';
 
 /** Fields every record has (CaseRecord). */
-const RECORD_FIELDS = ['v', 'case', 'createdHour', 'verifier', 'status', 'statusHour', 'ackHour', 'messages', 'notes', 'uploads', 'forwardedTo'] as const;
+const RECORD_FIELDS = [
+  'v',
+  'case',
+  'createdHour',
+  'verifier',
+  'status',
+  'statusHour',
+  'ackHour',
+  'messages',
+  'notes',
+  'uploads',
+  'forwardedTo',
+] as const;
 const MESSAGE_FIELDS = ['seq', 'hour', 'author', 'envelope'] as const;
 const NOTE_FIELDS = ['seq', 'hour', 'envelope'] as const;
 const UPLOAD_FIELDS = ['id', 'length', 'hour', 'complete'] as const;
@@ -47,16 +67,25 @@ export class DamagedRecordError extends Error {
   }
 }
 
-const isHour = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isHour = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 0;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function fieldsOf(value: Record<string, unknown>, required: readonly string[], optional: readonly string[], where: string, found: RecordFindings): void {
-  for (const key of required) if (!Object.hasOwn(value, key)) found.problems.push(`${where}: field ${key} is missing`);
+function fieldsOf(
+  value: Record<string, unknown>,
+  required: readonly string[],
+  optional: readonly string[],
+  where: string,
+  found: RecordFindings,
+): void {
+  for (const key of required)
+    if (!Object.hasOwn(value, key)) found.problems.push(`${where}: field ${key} is missing`);
   for (const key of Object.keys(value)) {
-    if (!required.includes(key) && !optional.includes(key)) found.notes.push(`${where}: unknown field ${JSON.stringify(key.slice(0, 40))}`);
+    if (!required.includes(key) && !optional.includes(key))
+      found.notes.push(`${where}: unknown field ${JSON.stringify(key.slice(0, 40))}`);
   }
 }
 
@@ -81,15 +110,19 @@ export function checkCaseRecord(doc: unknown, id: string): RecordFindings {
     return found;
   }
   fieldsOf(doc, RECORD_FIELDS, [], 'record', found);
-  if (Object.hasOwn(doc, 'v') && doc.v !== 1) found.problems.push(`record version ${JSON.stringify(doc.v)} is not 1`);
+  if (Object.hasOwn(doc, 'v') && doc.v !== 1)
+    found.problems.push(`record version ${JSON.stringify(doc.v)} is not 1`);
   if (Object.hasOwn(doc, 'case')) {
-    if (typeof doc.case !== 'string' || !isCaseNumber(doc.case)) found.problems.push('case is not a case number');
-    else if (doc.case !== id) found.problems.push(`names case ${doc.case}, but its file is that of case ${id}`);
+    if (typeof doc.case !== 'string' || !isCaseNumber(doc.case))
+      found.problems.push('case is not a case number');
+    else if (doc.case !== id)
+      found.problems.push(`names case ${doc.case}, but its file is that of case ${id}`);
   }
   for (const key of ['createdHour', 'statusHour'] as const) {
     if (Object.hasOwn(doc, key) && !isHour(doc[key])) found.problems.push(`${key} is not an hour`);
   }
-  if (Object.hasOwn(doc, 'ackHour') && doc.ackHour !== null && !isHour(doc.ackHour)) found.problems.push('ackHour is neither null nor an hour');
+  if (Object.hasOwn(doc, 'ackHour') && doc.ackHour !== null && !isHour(doc.ackHour))
+    found.problems.push('ackHour is neither null nor an hour');
   if (Object.hasOwn(doc, 'verifier')) {
     try {
       fromBase64(doc.verifier as string, { expectedLength: 32 });
@@ -97,7 +130,8 @@ export function checkCaseRecord(doc: unknown, id: string): RecordFindings {
       found.problems.push('verifier is not base64 of 32 bytes');
     }
   }
-  if (Object.hasOwn(doc, 'status') && !(CASE_STATUSES as readonly unknown[]).includes(doc.status)) found.problems.push('status is not a known status');
+  if (Object.hasOwn(doc, 'status') && !(CASE_STATUSES as readonly unknown[]).includes(doc.status))
+    found.problems.push('status is not a known status');
 
   if (Object.hasOwn(doc, 'messages')) {
     if (!Array.isArray(doc.messages)) found.problems.push('messages is not a list');
@@ -109,9 +143,11 @@ export function checkCaseRecord(doc: unknown, id: string): RecordFindings {
           continue;
         }
         fieldsOf(message, MESSAGE_FIELDS, [], where, found);
-        if (message.seq !== index) found.problems.push(`${where}: seq is ${JSON.stringify(message.seq)}`);
+        if (message.seq !== index)
+          found.problems.push(`${where}: seq is ${JSON.stringify(message.seq)}`);
         if (!isHour(message.hour)) found.problems.push(`${where}: hour is not an hour`);
-        if (message.author !== 'reporter' && message.author !== 'counsellor') found.problems.push(`${where}: author is neither reporter nor counsellor`);
+        if (message.author !== 'reporter' && message.author !== 'counsellor')
+          found.problems.push(`${where}: author is neither reporter nor counsellor`);
         if (Object.hasOwn(message, 'envelope')) checkEnvelope(message.envelope, where, found);
       }
   }
@@ -141,19 +177,32 @@ export function checkCaseRecord(doc: unknown, id: string): RecordFindings {
           continue;
         }
         fieldsOf(upload, UPLOAD_FIELDS, UPLOAD_OPTIONAL, where, found);
-        if (typeof upload.id !== 'string' || !BLOB_ID.test(upload.id)) found.problems.push(`${where}: id is not an upload id`);
-        else if (seen.has(upload.id)) found.problems.push(`${where}: id ${upload.id} appears twice`);
+        if (typeof upload.id !== 'string' || !BLOB_ID.test(upload.id))
+          found.problems.push(`${where}: id is not an upload id`);
+        else if (seen.has(upload.id))
+          found.problems.push(`${where}: id ${upload.id} appears twice`);
         else seen.add(upload.id);
-        if (!Number.isSafeInteger(upload.length) || !isValidAttachmentLength(upload.length as number)) found.problems.push(`${where}: length is not one an attachment can have`);
+        if (
+          !Number.isSafeInteger(upload.length) ||
+          !isValidAttachmentLength(upload.length as number)
+        )
+          found.problems.push(`${where}: length is not one an attachment can have`);
         if (!isHour(upload.hour)) found.problems.push(`${where}: hour is not an hour`);
-        if (typeof upload.complete !== 'boolean') found.problems.push(`${where}: complete is not true or false`);
-        if (Object.hasOwn(upload, 'sha256') && (typeof upload.sha256 !== 'string' || !SHA256_HEX.test(upload.sha256))) found.problems.push(`${where}: sha256 is not 64 hex digits`);
+        if (typeof upload.complete !== 'boolean')
+          found.problems.push(`${where}: complete is not true or false`);
+        if (
+          Object.hasOwn(upload, 'sha256') &&
+          (typeof upload.sha256 !== 'string' || !SHA256_HEX.test(upload.sha256))
+        )
+          found.problems.push(`${where}: sha256 is not 64 hex digits`);
       }
     }
   }
   if (Object.hasOwn(doc, 'forwardedTo')) {
-    if (!Array.isArray(doc.forwardedTo) || !doc.forwardedTo.every(isFingerprint)) found.problems.push('forwardedTo is not a list of fingerprints');
-    else if (new Set(doc.forwardedTo).size !== doc.forwardedTo.length) found.problems.push('forwardedTo names a recipient twice');
+    if (!Array.isArray(doc.forwardedTo) || !doc.forwardedTo.every(isFingerprint))
+      found.problems.push('forwardedTo is not a list of fingerprints');
+    else if (new Set(doc.forwardedTo).size !== doc.forwardedTo.length)
+      found.problems.push('forwardedTo names a recipient twice');
   }
   return found;
 }
@@ -165,7 +214,10 @@ export function assertCaseRecord(doc: unknown, id: string): asserts doc is CaseR
 }
 
 /** Parses a record file's text and checks it; a parse failure is one problem. */
-export function checkRecordText(text: string, id: string): RecordFindings & { readonly record: CaseRecord | undefined } {
+export function checkRecordText(
+  text: string,
+  id: string,
+): RecordFindings & { readonly record: CaseRecord | undefined } {
   let doc: unknown;
   try {
     doc = JSON.parse(text);

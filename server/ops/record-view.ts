@@ -73,7 +73,8 @@ export class RecordView {
    */
   read(id: string): Buffer | undefined {
     const journalled = this.#overlay.get(id);
-    if (journalled !== undefined) return journalled === null ? undefined : Buffer.from(journalled, 'utf8');
+    if (journalled !== undefined)
+      return journalled === null ? undefined : Buffer.from(journalled, 'utf8');
     try {
       return readFileQuietSync(join(this.#dir, recordPath(id)));
     } catch (error) {
@@ -90,9 +91,13 @@ function findingsOf(segments: readonly ReadSegment[]): JournalFindings {
     if (!segment.torn) return;
     const where = `journal/${segment.number}`;
     if (i < segments.length - 1) {
-      problems.push(`${where} is damaged at byte ${segment.validBytes} of ${segment.size}: the server will not start until it is repaired (restore a backup)`);
+      problems.push(
+        `${where} is damaged at byte ${segment.validBytes} of ${segment.size}: the server will not start until it is repaired (restore a backup)`,
+      );
     } else {
-      notes.push(`${where} ends in an incomplete entry (${segment.size - segment.validBytes} bytes): a write in flight, or one cut off by a crash, which the next start drops; it was never acknowledged`);
+      notes.push(
+        `${where} ends in an incomplete entry (${segment.size - segment.validBytes} bytes): a write in flight, or one cut off by a crash, which the next start drops; it was never acknowledged`,
+      );
     }
   });
   return { problems, notes };

@@ -19,8 +19,22 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { stampHandle } from '../store/coarse-time.js';
 import { DirSyncer, fsyncPath, isErrno, settlePath, writeFileAtomic } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import { ArchiveError, type ArchiveMeta, type ArchiveTotals, type EntrySink, readArchive } from './archive.js';
-import { blobIdOf, DEMO_DIR, isJournalPath, MAX_RECORD_BYTES, recordIdOf, SECRET_BYTES, SECRET_FILE } from './layout.js';
+import {
+  ArchiveError,
+  type ArchiveMeta,
+  type ArchiveTotals,
+  type EntrySink,
+  readArchive,
+} from './archive.js';
+import {
+  blobIdOf,
+  DEMO_DIR,
+  isJournalPath,
+  MAX_RECORD_BYTES,
+  recordIdOf,
+  SECRET_BYTES,
+  SECRET_FILE,
+} from './layout.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 
 export interface ArchiveCheck extends ArchiveTotals {
@@ -55,7 +69,8 @@ function collector(limit: number, path: string, done: (bytes: Buffer) => void): 
   return {
     write(chunk) {
       total += chunk.length;
-      if (total > limit) throw new ArchiveError(`${path} has more than ${limit} bytes: no store holds such a file`);
+      if (total > limit)
+        throw new ArchiveError(`${path} has more than ${limit} bytes: no store holds such a file`);
       parts.push(Buffer.from(chunk));
     },
     end() {
@@ -85,26 +100,38 @@ export async function checkArchive(path: string): Promise<ArchiveCheck> {
     meta(value) {
       meta = value;
       if (value.storeFormat > FORMAT_VERSION) {
-        throw new RestoreError(`this backup is of store format ${value.storeFormat}, written by Kluis ${value.kluis}, newer than this one (format ${FORMAT_VERSION}): restore it with that version or a later one`);
+        throw new RestoreError(
+          `this backup is of store format ${value.storeFormat}, written by Kluis ${value.kluis}, newer than this one (format ${FORMAT_VERSION}): restore it with that version or a later one`,
+        );
       }
       validate = value.storeFormat === FORMAT_VERSION;
-      if (!validate) notes.push(`the backup is of the older store format ${value.storeFormat}; Kluis migrates it when it starts (after writing a backup of it)`);
+      if (!validate)
+        notes.push(
+          `the backup is of the older store format ${value.storeFormat}; Kluis migrates it when it starts (after writing a backup of it)`,
+        );
     },
     file(entry) {
       const m = meta as ArchiveMeta;
       if (entry.path === FORMAT_FILE) {
         return collector(64, entry.path, (bytes) => {
           format = parseFormatVersion(bytes.toString('utf8'));
-          if (format !== m.storeFormat) throw new ArchiveError(`damaged: its FORMAT file says ${JSON.stringify(bytes.toString('utf8').trim())}, its description says format ${m.storeFormat}`);
+          if (format !== m.storeFormat)
+            throw new ArchiveError(
+              `damaged: its FORMAT file says ${JSON.stringify(bytes.toString('utf8').trim())}, its description says format ${m.storeFormat}`,
+            );
         });
       }
       if (!validate) return undefined;
       if (entry.path === SECRET_FILE) {
-        if (entry.size !== SECRET_BYTES) notes.push(`${SECRET_FILE} has ${entry.size} bytes instead of ${SECRET_BYTES}: delete it after restoring (a new one is made)`);
+        if (entry.size !== SECRET_BYTES)
+          notes.push(
+            `${SECRET_FILE} has ${entry.size} bytes instead of ${SECRET_BYTES}: delete it after restoring (a new one is made)`,
+          );
         return undefined;
       }
       if (entry.path.startsWith(`${DEMO_DIR}/`)) {
-        if (!m.demo) throw new ArchiveError(`damaged: it holds ${entry.path}, but says it has no demo files`);
+        if (!m.demo)
+          throw new ArchiveError(`damaged: it holds ${entry.path}, but says it has no demo files`);
         return undefined;
       }
       const recordId = recordIdOf(entry.path);
@@ -116,12 +143,27 @@ export async function checkArchive(path: string): Promise<ArchiveCheck> {
           if (!checked.record) {
             for (const problem of checked.problems) addDamage(recordId, problem);
             // What a damaged record still names is kept, but cannot be checked.
-            for (const id of blobIdsIn(text)) expected.set(id, { case: recordId, length: Number.MAX_SAFE_INTEGER, complete: false, sha256: undefined });
+            for (const id of blobIdsIn(text))
+              expected.set(id, {
+                case: recordId,
+                length: Number.MAX_SAFE_INTEGER,
+                complete: false,
+                sha256: undefined,
+              });
             return;
           }
           for (const upload of checked.record.uploads) {
-            if (expected.has(upload.id)) addDamage(recordId, `attachment ${upload.id} is also named by case ${expected.get(upload.id)!.case}`);
-            expected.set(upload.id, { case: recordId, length: upload.length, complete: upload.complete, sha256: upload.sha256 });
+            if (expected.has(upload.id))
+              addDamage(
+                recordId,
+                `attachment ${upload.id} is also named by case ${expected.get(upload.id)!.case}`,
+              );
+            expected.set(upload.id, {
+              case: recordId,
+              length: upload.length,
+              complete: upload.complete,
+              sha256: upload.sha256,
+            });
           }
         });
       }
@@ -136,13 +178,22 @@ export async function checkArchive(path: string): Promise<ArchiveCheck> {
       }
       if (isJournalPath(entry.path)) {
         // A snapshot takes journalled writes into its record files; only a raw copy holds segments.
-        if (m.kind === 'snapshot') throw new ArchiveError(`damaged: it holds ${entry.path}, a journal segment, which a snapshot never holds`);
-        if (!journalNoted) notes.push('the copy holds journal segments (writes acknowledged but not yet in their record files): the server applies them when it starts, before it serves');
+        if (m.kind === 'snapshot')
+          throw new ArchiveError(
+            `damaged: it holds ${entry.path}, a journal segment, which a snapshot never holds`,
+          );
+        if (!journalNoted)
+          notes.push(
+            'the copy holds journal segments (writes acknowledged but not yet in their record files): the server applies them when it starts, before it serves',
+          );
         journalNoted = true;
         return undefined;
       }
       // A snapshot holds nothing else; a raw copy holds every file there was, strays included.
-      if (m.kind === 'snapshot') throw new ArchiveError(`damaged: it holds ${entry.path}, which is no part of a Kluis store`);
+      if (m.kind === 'snapshot')
+        throw new ArchiveError(
+          `damaged: it holds ${entry.path}, which is no part of a Kluis store`,
+        );
       notes.push(`${entry.path} is no part of a Kluis store (restored as it was)`);
       return undefined;
     },
@@ -154,9 +205,21 @@ export async function checkArchive(path: string): Promise<ArchiveCheck> {
       const got = blobs.get(id);
       if (want.complete) {
         if (!got) addDamage(want.case, `its complete attachment ${id} is not in the backup`);
-        else if (got.size !== want.length) addDamage(want.case, `its complete attachment ${id} has ${got.size} bytes in the backup instead of ${want.length}`);
-        else if (want.sha256 !== undefined && got.sha256 !== want.sha256) addDamage(want.case, `its attachment ${id} does not match the SHA-256 recorded at upload`);
-      } else if (got && got.size > want.length) addDamage(want.case, `its attachment ${id} (in progress) has ${got.size} bytes, more than the ${want.length} announced`);
+        else if (got.size !== want.length)
+          addDamage(
+            want.case,
+            `its complete attachment ${id} has ${got.size} bytes in the backup instead of ${want.length}`,
+          );
+        else if (want.sha256 !== undefined && got.sha256 !== want.sha256)
+          addDamage(
+            want.case,
+            `its attachment ${id} does not match the SHA-256 recorded at upload`,
+          );
+      } else if (got && got.size > want.length)
+        addDamage(
+          want.case,
+          `its attachment ${id} (in progress) has ${got.size} bytes, more than the ${want.length} announced`,
+        );
     }
   }
   return {
@@ -180,13 +243,19 @@ async function checkTarget(target: string): Promise<boolean> {
   }
   const names = (await readdir(target)).filter((name) => name !== 'lost+found');
   if (names.length > 0) {
-    throw new RestoreError(`${target} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): restore only into an empty or new directory, never over a store`);
+    throw new RestoreError(
+      `${target} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): restore only into an empty or new directory, never over a store`,
+    );
   }
   return true;
 }
 
 /** Runs fn over items with at most `limit` in flight. */
-async function forEachLimit<I>(items: readonly I[], limit: number, fn: (item: I) => Promise<void>): Promise<void> {
+async function forEachLimit<I>(
+  items: readonly I[],
+  limit: number,
+  fn: (item: I) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) await fn(items[next++] as I);
@@ -217,7 +286,11 @@ export interface RestoreOptions {
  * Verifies `archive`, then restores it into `target`, which must be missing or empty. Throws
  * ArchiveError (damaged or cut short) or RestoreError (refused) before writing anything.
  */
-export async function restoreArchive(archive: string, target: string, options: RestoreOptions = {}): Promise<ArchiveCheck> {
+export async function restoreArchive(
+  archive: string,
+  target: string,
+  options: RestoreOptions = {},
+): Promise<ArchiveCheck> {
   const dir = resolve(target);
   await checkTarget(dir);
   const check = await checkArchive(archive);
@@ -251,7 +324,8 @@ export async function restoreArchive(archive: string, target: string, options: R
         return {
           async write(chunk) {
             let done = 0;
-            while (done < chunk.length) done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
+            while (done < chunk.length)
+              done += (await handle.write(chunk, done, chunk.length - done)).bytesWritten;
           },
           async end() {
             current = undefined;
@@ -261,7 +335,8 @@ export async function restoreArchive(archive: string, target: string, options: R
         };
       },
     });
-    if (again.sha256 !== check.sha256) throw new ArchiveError('the backup file changed while it was being restored');
+    if (again.sha256 !== check.sha256)
+      throw new ArchiveError('the backup file changed while it was being restored');
     // Every file's bytes to disk (several fsyncs in flight let the file system commit them together),
     await forEachLimit(written, 16, fsyncPath);
     if (format === undefined) throw new ArchiveError('damaged: it has no FORMAT file');
@@ -274,7 +349,9 @@ export async function restoreArchive(archive: string, target: string, options: R
   } catch (error) {
     await current?.close().catch(() => {});
     const reason = error instanceof Error ? error.message : String(error);
-    throw new RestoreError(`the restore stopped: ${reason}. ${dir} is incomplete and has no FORMAT file, so Kluis will not start on it: delete it and restore again`);
+    throw new RestoreError(
+      `the restore stopped: ${reason}. ${dir} is incomplete and has no FORMAT file, so Kluis will not start on it: delete it and restore again`,
+    );
   }
   return check;
 }

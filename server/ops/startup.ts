@@ -23,9 +23,25 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { CaseRecord, CaseSummary, StoredUpload } from '../records.js';
 import { summarize } from '../records.js';
 import { isErrno } from '../store/durable-fs.js';
-import { CorruptRecordError, type FileStore, FORMAT_VERSION, type MarkSink, type MigrationReport, migrateStore, openFileStore, UnsupportedFormatError } from '../store/index.js';
+import {
+  CorruptRecordError,
+  type FileStore,
+  FORMAT_VERSION,
+  type MarkSink,
+  type MigrationReport,
+  migrateStore,
+  openFileStore,
+  UnsupportedFormatError,
+} from '../store/index.js';
 import { writeRawCopy } from './backup.js';
-import { checkStore, count, damageLines, hasDamage, type StoreCheckReport, summaryLine } from './check-store.js';
+import {
+  checkStore,
+  count,
+  damageLines,
+  hasDamage,
+  type StoreCheckReport,
+  summaryLine,
+} from './check-store.js';
 import { assertCaseRecord, DamagedRecordError } from './record-check.js';
 
 /** The data directory cannot be used; the message is one line saying why and what to do. */
@@ -71,7 +87,11 @@ export async function preflightDataDir(dir: string): Promise<void> {
     try {
       const info = await stat(existing);
       if (!info.isDirectory()) {
-        throw new DataDirError(existing === dir ? `${where} is a file, not a directory: point KLUIS_DATA_DIR at a directory` : `${where} cannot be made: ${existing} is a file, not a directory`);
+        throw new DataDirError(
+          existing === dir
+            ? `${where} is a file, not a directory: point KLUIS_DATA_DIR at a directory`
+            : `${where} cannot be made: ${existing} is a file, not a directory`,
+        );
       }
       break;
     } catch (error) {
@@ -80,7 +100,10 @@ export async function preflightDataDir(dir: string): Promise<void> {
         existing = dirname(existing);
         continue;
       }
-      if (isErrno(error, 'EACCES')) throw new DataDirError(`${where} cannot be reached by ${whoAmI()}: a directory on its path is closed to that user`);
+      if (isErrno(error, 'EACCES'))
+        throw new DataDirError(
+          `${where} cannot be reached by ${whoAmI()}: a directory on its path is closed to that user`,
+        );
       if (!isErrno(error, 'ENOENT')) throw error;
       if (dirname(existing) === existing) throw error;
       existing = dirname(existing);
@@ -90,7 +113,9 @@ export async function preflightDataDir(dir: string): Promise<void> {
     try {
       await access(existing, constants.W_OK | constants.X_OK);
     } catch (error) {
-      throw new DataDirError(`${where} does not exist and cannot be made: ${existing} ${explain((error as NodeJS.ErrnoException).code)}`);
+      throw new DataDirError(
+        `${where} does not exist and cannot be made: ${existing} ${explain((error as NodeJS.ErrnoException).code)}`,
+      );
     }
     return;
   }
@@ -128,7 +153,10 @@ export function isInside(path: string, dir: string): boolean {
 async function freshName(dir: string, format: number): Promise<string> {
   const day = new Date().toISOString().slice(0, 10);
   for (let n = 1; ; n++) {
-    const path = join(dir, `kluis-format-${format}-before-upgrade-${day}${n === 1 ? '' : `-${n}`}.kluis-backup`);
+    const path = join(
+      dir,
+      `kluis-format-${format}-before-upgrade-${day}${n === 1 ? '' : `-${n}`}.kluis-backup`,
+    );
     try {
       await stat(path);
     } catch (error) {
@@ -139,9 +167,17 @@ async function freshName(dir: string, format: number): Promise<string> {
 }
 
 /** Migrates an older store after writing a raw copy of it; refuses a newer one with what to do. */
-export async function migrateOnStart(dataDir: string, env: NodeJS.ProcessEnv, version: string, log: (line: string) => void): Promise<MigrationReport | undefined> {
+export async function migrateOnStart(
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  version: string,
+  log: (line: string) => void,
+): Promise<MigrationReport | undefined> {
   const backupDir = migrationBackupDir(env, dataDir);
-  if (isInside(backupDir, dataDir)) throw new DataDirError(`KLUIS_BACKUP_DIR (${backupDir}) must not be inside the data directory ${dataDir}`);
+  if (isInside(backupDir, dataDir))
+    throw new DataDirError(
+      `KLUIS_BACKUP_DIR (${backupDir}) must not be inside the data directory ${dataDir}`,
+    );
   try {
     return await migrateStore(dataDir, {
       log,
@@ -182,7 +218,11 @@ export interface CheckedStore {
  * ride in its journal, and where to report a failed background checkpoint, if given), checks it (without reading every attachment
  * byte: `npm run check-store` does that), and keeps orphans from retention while there is damage.
  */
-export async function openCheckedStore(dataDir: string, marks?: MarkSink, onCheckpointError?: (error: unknown) => void): Promise<CheckedStore> {
+export async function openCheckedStore(
+  dataDir: string,
+  marks?: MarkSink,
+  onCheckpointError?: (error: unknown) => void,
+): Promise<CheckedStore> {
   // The open reads and validates every record once; the check then looks only at the attachments.
   const uploads = new Map<string, readonly StoredUpload[]>();
   const store = await openFileStore<CaseRecord, CaseSummary>({
@@ -207,12 +247,17 @@ export async function openCheckedStore(dataDir: string, marks?: MarkSink, onChec
             ? ['not valid JSON (damaged or cut short)']
             : [damage.reason],
     }));
-    const report = await checkStore(store.dir, { hashes: false, loaded: { cases: store.records.size, uploads, damaged } });
+    const report = await checkStore(store.dir, {
+      hashes: false,
+      loaded: { cases: store.records.size, uploads, damaged },
+    });
     const damage = hasDamage(report);
     const lines = [summaryLine(report), ...damageLines(report)];
     if (damage && report.orphans.length > 0) {
       store.keepBlobs(report.orphans);
-      lines.push(`${count(report.orphans.length, 'attachment file')} that no case names ${report.orphans.length === 1 ? 'is' : 'are'} kept (not deleted by retention) while the store has damage: one may belong to a damaged case`);
+      lines.push(
+        `${count(report.orphans.length, 'attachment file')} that no case names ${report.orphans.length === 1 ? 'is' : 'are'} kept (not deleted by retention) while the store has damage: one may belong to a damaged case`,
+      );
     }
     return { store, report, lines, damage };
   } catch (error) {

@@ -5,9 +5,33 @@
 
 import { Hono } from 'hono';
 import { CASE_STATUSES, type Envelope, KluisError, parseEnvelope } from '../../crypto/index.js';
-import { base64Of, exactObject, expectContentType, int, oneOf, parseJson, present, readBody } from '../body.js';
-import { anyCaller, callerBeforeBody, caseParam, checkForwarded, currentHour, refuseEscalation, type Deps } from '../deps.js';
-import { CaseExistsError, InvalidBodyError, InvalidTicketError, NotFoundError, SeqConflictError, TooLargeError } from '../errors.js';
+import {
+  base64Of,
+  exactObject,
+  expectContentType,
+  int,
+  oneOf,
+  parseJson,
+  present,
+  readBody,
+} from '../body.js';
+import {
+  anyCaller,
+  callerBeforeBody,
+  caseParam,
+  checkForwarded,
+  currentHour,
+  refuseEscalation,
+  type Deps,
+} from '../deps.js';
+import {
+  CaseExistsError,
+  InvalidBodyError,
+  InvalidTicketError,
+  NotFoundError,
+  SeqConflictError,
+  TooLargeError,
+} from '../errors.js';
 import { proofFromHeaders } from '../proof.js';
 import { RECORD_OVERHEAD_BYTES } from '../quota.js';
 import type { CaseRecord, StoredMessage } from '../records.js';
@@ -69,7 +93,10 @@ export function caseRoutes(deps: Deps): Hono {
     // The price, and the room in the store, before a byte of the body is read.
     // Spent (durably) before the case exists: a case deleted within the ticket's hour cannot be made again with it.
     const proof = await proofFromHeaders(deps, c.req.raw.headers, 'case');
-    if (!proof) throw new InvalidTicketError('send the case ticket in Kluis-Ticket and its proof of work in Kluis-Work');
+    if (!proof)
+      throw new InvalidTicketError(
+        'send the case ticket in Kluis-Ticket and its proof of work in Kluis-Work',
+      );
     try {
       const caseNumber = proof.ticket.caseNumber;
       await deps.quota.check(RECORD_OVERHEAD_BYTES, RECORD_OVERHEAD_BYTES);
@@ -97,7 +124,8 @@ export function caseRoutes(deps: Deps): Hono {
         await deps.store.records.create(caseNumber, record);
       } catch (error) {
         // A taken number stays taken, so its ticket stays spent.
-        if (error instanceof RecordExistsError) throw new CaseExistsError('this case number is taken: ask for a new ticket');
+        if (error instanceof RecordExistsError)
+          throw new CaseExistsError('this case number is taken: ask for a new ticket');
         throw error;
       }
       deps.quota.wrote(bytes, raw.length);
@@ -122,7 +150,10 @@ export function caseRoutes(deps: Deps): Hono {
     expectContentType(c.req.raw, 'application/json');
     const authenticate = callerBeforeBody(c, deps, caseNumber);
     // A reporter's later message needs a message ticket; checked, and the store's room, before the body is read.
-    const proof = c.req.header('kluis-auth') === undefined ? undefined : await proofFromHeaders(deps, c.req.raw.headers, 'message', caseNumber);
+    const proof =
+      c.req.header('kluis-auth') === undefined
+        ? undefined
+        : await proofFromHeaders(deps, c.req.raw.headers, 'message', caseNumber);
     try {
       if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, 0);
       const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
@@ -131,19 +162,30 @@ export function caseRoutes(deps: Deps): Hono {
       const body =
         caller.kind === 'reporter'
           ? exactObject(parseJson(raw), { seq: int(0, MAX_MESSAGES - 1), envelope: present })
-          : exactObject(parseJson(raw), { seq: int(1, MAX_MESSAGES - 1), envelope: present }, { status: oneOf(...CASE_STATUSES), ack: (v) => v === true });
+          : exactObject(
+              parseJson(raw),
+              { seq: int(1, MAX_MESSAGES - 1), envelope: present },
+              { status: oneOf(...CASE_STATUSES), ack: (v) => v === true },
+            );
       const envelope = envelopeField(body.envelope);
       const seq = body.seq as number;
       if (caller.kind === 'reporter') {
-        if (seq > 0 && !proof) throw new InvalidTicketError('a reporter message after the report needs a message ticket (Kluis-Ticket, Kluis-Work)');
-        if (seq === 0 && proof) throw new InvalidBodyError('the report is covered by the case ticket; send no other');
+        if (seq > 0 && !proof)
+          throw new InvalidTicketError(
+            'a reporter message after the report needs a message ticket (Kluis-Ticket, Kluis-Work)',
+          );
+        if (seq === 0 && proof)
+          throw new InvalidBodyError('the report is covered by the case ticket; send no other');
         await deps.quota.check(envelope.ct.length, raw.length);
       }
       const hour = currentHour(deps);
       try {
         await deps.store.records.update(caseNumber, (record) => {
           if (seq !== record.messages.length) {
-            throw new SeqConflictError(`the conversation has ${record.messages.length} messages: re-read it`, { expected: record.messages.length });
+            throw new SeqConflictError(
+              `the conversation has ${record.messages.length} messages: re-read it`,
+              { expected: record.messages.length },
+            );
           }
           if (ciphertextBytes(record.messages) + envelope.ct.length > MAX_CONVERSATION_BYTES) {
             throw new TooLargeError('this conversation is full');

@@ -7,12 +7,36 @@
 import { Hono } from 'hono';
 import { isCaseNumber, KluisError, parseWrappedKeys, type WrappedKey } from '../../crypto/index.js';
 import { exactObject, expectContentType, parseJson, present, readBody } from '../body.js';
-import { type Caller, callerBeforeBody, caseParam, checkForwarded, counsellorCaller, currentHour, refuseEscalation, type Deps } from '../deps.js';
+import {
+  type Caller,
+  callerBeforeBody,
+  caseParam,
+  checkForwarded,
+  counsellorCaller,
+  currentHour,
+  refuseEscalation,
+  type Deps,
+} from '../deps.js';
 import { ForwardConflictError, InvalidBodyError, NotFoundError, TooLargeError } from '../errors.js';
 import type { CaseRecord, StoredNote } from '../records.js';
 import { RecordNotFoundError } from '../store/index.js';
-import { caseView, envelopeField, loadCase, MAX_CONVERSATION_BYTES, MAX_MESSAGES, MESSAGE_BODY_LIMIT } from './cases.js';
-import { type CaseDetailAnswer, type CaseDetailsAnswer, type CaseListingAnswer, type DeletedAnswer, type ForwardAnswer, MAX_CASE_DETAILS, type WrittenAnswer } from '../../api/contract.js';
+import {
+  caseView,
+  envelopeField,
+  loadCase,
+  MAX_CONVERSATION_BYTES,
+  MAX_MESSAGES,
+  MESSAGE_BODY_LIMIT,
+} from './cases.js';
+import {
+  type CaseDetailAnswer,
+  type CaseDetailsAnswer,
+  type CaseListingAnswer,
+  type DeletedAnswer,
+  type ForwardAnswer,
+  MAX_CASE_DETAILS,
+  type WrittenAnswer,
+} from '../../api/contract.js';
 
 /** Most notes on one case. */
 export const MAX_NOTES = 1000;
@@ -23,7 +47,11 @@ const FORWARD_BODY_LIMIT = MAX_MESSAGES * 256 + 1024;
 const DEFAULT_DETAILS = 100;
 
 /** A case as a counsellor (with notes) or an escalation recipient (without) sees it. */
-async function counsellorView(deps: Deps, record: CaseRecord, caller: Caller): Promise<CaseDetailAnswer> {
+async function counsellorView(
+  deps: Deps,
+  record: CaseRecord,
+  caller: Caller,
+): Promise<CaseDetailAnswer> {
   return {
     ...(await caseView(deps, record)),
     notes: caller.kind === 'counsellor' ? record.notes : [],
@@ -32,7 +60,11 @@ async function counsellorView(deps: Deps, record: CaseRecord, caller: Caller): P
   };
 }
 
-async function mutateCase(deps: Deps, caseNumber: string, mutate: (record: CaseRecord) => CaseRecord): Promise<CaseRecord> {
+async function mutateCase(
+  deps: Deps,
+  caseNumber: string,
+  mutate: (record: CaseRecord) => CaseRecord,
+): Promise<CaseRecord> {
   try {
     return await deps.store.records.update(caseNumber, mutate);
   } catch (error) {
@@ -49,7 +81,8 @@ export function counsellorRoutes(deps: Deps): Hono {
     const cases: CaseListingAnswer[] = [];
     for (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null) continue;
-      if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint)) continue;
+      if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint))
+        continue;
       cases.push({
         case: caseNumber,
         createdHour: summary.createdHour,
@@ -73,16 +106,21 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.get('/counsellor/case-details', async (c) => {
     const caller = counsellorCaller(c, deps, new Uint8Array(0));
     const query = c.req.queries();
-    for (const key of Object.keys(query)) if (key !== 'after' && key !== 'limit') throw new InvalidBodyError(`unknown query parameter ${JSON.stringify(key.slice(0, 40))}`);
+    for (const key of Object.keys(query))
+      if (key !== 'after' && key !== 'limit')
+        throw new InvalidBodyError(`unknown query parameter ${JSON.stringify(key.slice(0, 40))}`);
     const after = c.req.query('after');
-    if (after !== undefined && !isCaseNumber(after)) throw new InvalidBodyError('after must be a case number');
+    if (after !== undefined && !isCaseNumber(after))
+      throw new InvalidBodyError('after must be a case number');
     const limitText = c.req.query('limit') ?? String(DEFAULT_DETAILS);
-    if (!/^[1-9]\d{0,3}$/.test(limitText) || Number(limitText) > MAX_CASE_DETAILS) throw new InvalidBodyError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
+    if (!/^[1-9]\d{0,3}$/.test(limitText) || Number(limitText) > MAX_CASE_DETAILS)
+      throw new InvalidBodyError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
     const limit = Number(limitText);
     const numbers: string[] = [];
     for (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null || (after !== undefined && caseNumber <= after)) continue;
-      if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint)) continue;
+      if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint))
+        continue;
       numbers.push(caseNumber);
     }
     numbers.sort();
@@ -92,7 +130,10 @@ export function counsellorRoutes(deps: Deps): Hono {
       const record = await deps.store.records.get(caseNumber);
       if (record) cases.push(await counsellorView(deps, record, caller));
     }
-    return c.json({ cases, next: numbers.length > limit ? page.at(-1)! : null } satisfies CaseDetailsAnswer);
+    return c.json({
+      cases,
+      next: numbers.length > limit ? page.at(-1)! : null,
+    } satisfies CaseDetailsAnswer);
   });
 
   app.get('/counsellor/cases/:case', async (c) => {
@@ -116,7 +157,8 @@ export function counsellorRoutes(deps: Deps): Hono {
       if (record.notes.length >= MAX_NOTES) throw new TooLargeError('this case has too many notes');
       let bytes = envelope.ct.length;
       for (const note of record.notes) bytes += note.envelope.ct.length;
-      if (bytes > MAX_CONVERSATION_BYTES) throw new TooLargeError('the notes of this case are full');
+      if (bytes > MAX_CONVERSATION_BYTES)
+        throw new TooLargeError('the notes of this case are full');
       seq = record.notes.length;
       const note: StoredNote = { seq, hour, envelope };
       return { ...record, notes: [...record.notes, note] };
@@ -130,36 +172,51 @@ export function counsellorRoutes(deps: Deps): Hono {
     const authenticate = callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, FORWARD_BODY_LIMIT);
     refuseEscalation(authenticate(raw));
-    const body = exactObject(parseJson(raw), { to: (v) => typeof v === 'string' && deps.escalation.some((b) => b.fingerprint === v), keys: Array.isArray });
+    const body = exactObject(parseJson(raw), {
+      to: (v) => typeof v === 'string' && deps.escalation.some((b) => b.fingerprint === v),
+      keys: Array.isArray,
+    });
     const to = body.to as string;
     const keys = new Map<number, WrappedKey>();
     for (const item of body.keys as unknown[]) {
-      const entry = exactObject(item, { seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0, key: present });
+      const entry = exactObject(item, {
+        seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+        key: present,
+      });
       let key: WrappedKey;
       try {
         [key] = parseWrappedKeys([entry.key]) as [WrappedKey];
       } catch (error) {
-        if (error instanceof KluisError) throw new InvalidBodyError(`key for message ${entry.seq}: ${error.message}`);
+        if (error instanceof KluisError)
+          throw new InvalidBodyError(`key for message ${entry.seq}: ${error.message}`);
         throw error;
       }
-      if (key.to !== to) throw new InvalidBodyError('every key must be addressed to the escalation recipient');
+      if (key.to !== to)
+        throw new InvalidBodyError('every key must be addressed to the escalation recipient');
       if (keys.has(entry.seq as number)) throw new InvalidBodyError('two keys for one message');
       keys.set(entry.seq as number, key);
     }
     const updated = await mutateCase(deps, caseNumber, (record) => {
-      const missing = record.messages.filter((m) => !m.envelope.keys.some((k) => k.to === to)).map((m) => m.seq);
+      const missing = record.messages
+        .filter((m) => !m.envelope.keys.some((k) => k.to === to))
+        .map((m) => m.seq);
       if (missing.length !== keys.size || missing.some((seq) => !keys.has(seq))) {
-        throw new ForwardConflictError(`send exactly one key for each message not yet forwarded: ${missing.join(', ') || 'none'}`);
+        throw new ForwardConflictError(
+          `send exactly one key for each message not yet forwarded: ${missing.join(', ') || 'none'}`,
+        );
       }
       return {
         ...record,
         messages: record.messages.map((m) => {
           const key = keys.get(m.seq);
           if (!key) return m;
-          if (m.envelope.keys.length >= 16) throw new TooLargeError(`message ${m.seq} already names 16 recipients`);
+          if (m.envelope.keys.length >= 16)
+            throw new TooLargeError(`message ${m.seq} already names 16 recipients`);
           return { ...m, envelope: { ...m.envelope, keys: [...m.envelope.keys, key] } };
         }),
-        forwardedTo: record.forwardedTo.includes(to) ? record.forwardedTo : [...record.forwardedTo, to],
+        forwardedTo: record.forwardedTo.includes(to)
+          ? record.forwardedTo
+          : [...record.forwardedTo, to],
       };
     });
     return c.json({ forwardedTo: updated.forwardedTo } satisfies ForwardAnswer);

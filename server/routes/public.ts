@@ -14,7 +14,9 @@ const SMALL_BODY = 1024;
 export function publicRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.get('/health', (c) => c.json({ status: 'ok', version: deps.settings.version } satisfies HealthAnswer));
+  app.get('/health', (c) =>
+    c.json({ status: 'ok', version: deps.settings.version } satisfies HealthAnswer),
+  );
 
   app.get('/info', (c) =>
     c.json({
@@ -30,7 +32,11 @@ export function publicRoutes(deps: Deps): Hono {
 
   app.post('/tickets', async (c) => {
     expectContentType(c.req.raw, 'application/json');
-    const body = exactObject(parseJson(await readBody(c.req.raw, SMALL_BODY)), { kind: oneOf('case', 'message', 'upload') }, { case: isCaseNumberValue });
+    const body = exactObject(
+      parseJson(await readBody(c.req.raw, SMALL_BODY)),
+      { kind: oneOf('case', 'message', 'upload') },
+      { case: isCaseNumberValue },
+    );
     const kind = body.kind as 'case' | 'message' | 'upload';
     let caseNumber: string;
     if (kind === 'case') {
@@ -39,12 +45,21 @@ export function publicRoutes(deps: Deps): Hono {
       do caseNumber = generateCaseNumber(deps.random);
       while (deps.store.records.has(caseNumber));
     } else {
-      if (body.case === undefined) throw new InvalidBodyError(`a ${kind} ticket needs the case number`);
+      if (body.case === undefined)
+        throw new InvalidBodyError(`a ${kind} ticket needs the case number`);
       caseNumber = body.case as string;
     }
     const expires = Math.floor(deps.now() / 1000) + TICKET_LIFETIME_SECONDS;
     const ticket = issueTicket(deps.secret, kind, caseNumber, expires, deps.random(8));
-    return c.json({ ticket: toBase64(ticket), bits: deps.settings.powBits, case: caseNumber, expires } satisfies TicketAnswer, 201);
+    return c.json(
+      {
+        ticket: toBase64(ticket),
+        bits: deps.settings.powBits,
+        case: caseNumber,
+        expires,
+      } satisfies TicketAnswer,
+      201,
+    );
   });
 
   return app;

@@ -8,13 +8,38 @@ import { createHash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { isValidAttachmentLength, toHex } from '../../crypto/index.js';
 import { exactObject, expectContentType, int, parseJson, readBody } from '../body.js';
-import { anyCaller, callerBeforeBody, caseParam, checkForwarded, currentHour, idParam, refuseEscalation, type Deps } from '../deps.js';
-import { InvalidBodyError, InvalidLengthError, InvalidTicketError, NotFoundError, OffsetMismatchError, TooLargeError } from '../errors.js';
+import {
+  anyCaller,
+  callerBeforeBody,
+  caseParam,
+  checkForwarded,
+  currentHour,
+  idParam,
+  refuseEscalation,
+  type Deps,
+} from '../deps.js';
+import {
+  InvalidBodyError,
+  InvalidLengthError,
+  InvalidTicketError,
+  NotFoundError,
+  OffsetMismatchError,
+  TooLargeError,
+} from '../errors.js';
 import { proofFromHeaders, solutionsFor } from '../proof.js';
 import type { StoredUpload } from '../records.js';
-import { BlobExistsError, BlobNotFoundError, OffsetMismatchError as StoreOffsetMismatch, RecordNotFoundError } from '../store/index.js';
+import {
+  BlobExistsError,
+  BlobNotFoundError,
+  OffsetMismatchError as StoreOffsetMismatch,
+  RecordNotFoundError,
+} from '../store/index.js';
 import { loadCase } from './cases.js';
-import type { UploadAnswer, UploadAppendedAnswer, UploadCreatedAnswer } from '../../api/contract.js';
+import type {
+  UploadAnswer,
+  UploadAppendedAnswer,
+  UploadCreatedAnswer,
+} from '../../api/contract.js';
 
 /** Most bytes in one PATCH: 16 sealed chunks of 65,552 bytes. */
 export const CHUNK_BODY_LIMIT = 16 * (64 * 1024 + 16);
@@ -32,7 +57,10 @@ async function append(deps: Deps, id: string, offset: number, bytes: Uint8Array)
   try {
     return await deps.store.blobs.append(id, offset, bytes);
   } catch (error) {
-    if (error instanceof StoreOffsetMismatch) throw new OffsetMismatchError(`the upload stands at ${error.currentSize}`, { offset: error.currentSize });
+    if (error instanceof StoreOffsetMismatch)
+      throw new OffsetMismatchError(`the upload stands at ${error.currentSize}`, {
+        offset: error.currentSize,
+      });
     throw error;
   }
 }
@@ -46,15 +74,24 @@ export function uploadRoutes(deps: Deps): Hono {
     const authenticate = callerBeforeBody(c, deps, caseNumber);
     // A reporter pays for the bytes announced: one solution per UPLOAD_BYTES_PER_SOLUTION (proof.ts).
     const reporter = c.req.header('kluis-auth') !== undefined;
-    const proof = reporter ? await proofFromHeaders(deps, c.req.raw.headers, 'upload', caseNumber) : undefined;
-    if (reporter && !proof) throw new InvalidTicketError('an upload needs an upload ticket (Kluis-Ticket) and its proof of work (Kluis-Work)');
+    const proof = reporter
+      ? await proofFromHeaders(deps, c.req.raw.headers, 'upload', caseNumber)
+      : undefined;
+    if (reporter && !proof)
+      throw new InvalidTicketError(
+        'an upload needs an upload ticket (Kluis-Ticket) and its proof of work (Kluis-Work)',
+      );
     try {
       const raw = await readBody(c.req.raw, 1024);
       refuseEscalation(authenticate(raw));
       const body = exactObject(parseJson(raw), { length: int(1, Number.MAX_SAFE_INTEGER) });
       const length = body.length as number;
-      if (!isValidAttachmentLength(length)) throw new InvalidLengthError('no attachment has this ciphertext length');
-      if (length > deps.settings.maxFileBytes) throw new TooLargeError(`a file may be at most ${deps.settings.maxFileBytes} bytes encrypted`);
+      if (!isValidAttachmentLength(length))
+        throw new InvalidLengthError('no attachment has this ciphertext length');
+      if (length > deps.settings.maxFileBytes)
+        throw new TooLargeError(
+          `a file may be at most ${deps.settings.maxFileBytes} bytes encrypted`,
+        );
       proof?.require(solutionsFor(length));
       // The announced length counts against the quota from now on, and must fit on the disk above its floor.
       if (reporter) await deps.quota.check(length, length);
@@ -64,9 +101,13 @@ export function uploadRoutes(deps: Deps): Hono {
         // The record names the upload before the blob exists, so a blob without a record entry is
         // always an orphan that retention may delete.
         await deps.store.records.update(caseNumber, (record) => {
-          if (record.uploads.length >= MAX_UPLOADS) throw new TooLargeError(`a case may have at most ${MAX_UPLOADS} uploads`);
+          if (record.uploads.length >= MAX_UPLOADS)
+            throw new TooLargeError(`a case may have at most ${MAX_UPLOADS} uploads`);
           const total = record.uploads.reduce((sum, u) => sum + u.length, 0);
-          if (total + length > deps.settings.maxCaseBytes) throw new TooLargeError(`a case may hold at most ${deps.settings.maxCaseBytes} bytes of attachments`);
+          if (total + length > deps.settings.maxCaseBytes)
+            throw new TooLargeError(
+              `a case may hold at most ${deps.settings.maxCaseBytes} bytes of attachments`,
+            );
           return { ...record, uploads: [...record.uploads, { id, length, hour, complete: false }] };
         });
       } catch (error) {
@@ -87,7 +128,8 @@ export function uploadRoutes(deps: Deps): Hono {
     const id = idParam(c);
     expectContentType(c.req.raw, 'application/octet-stream');
     const offsetHeader = c.req.header('upload-offset') ?? '';
-    if (!/^(0|[1-9]\d{0,15})$/.test(offsetHeader)) throw new InvalidBodyError('Upload-Offset must be a whole number');
+    if (!/^(0|[1-9]\d{0,15})$/.test(offsetHeader))
+      throw new InvalidBodyError('Upload-Offset must be a whole number');
     const offset = Number(offsetHeader);
     const authenticate = callerBeforeBody(c, deps, caseNumber);
     // The bytes were counted against the quota when the upload was announced; the disk floor is checked now.
@@ -97,8 +139,10 @@ export function uploadRoutes(deps: Deps): Hono {
     if (bytes.length === 0) throw new InvalidBodyError('empty chunk');
     const record = await loadCase(deps, caseNumber);
     const upload = findUpload(record.uploads, id);
-    if (upload.complete) throw new OffsetMismatchError('this upload is complete', { offset: upload.length });
-    if (offset + bytes.length > upload.length) throw new TooLargeError('these bytes go past the announced length');
+    if (upload.complete)
+      throw new OffsetMismatchError('this upload is complete', { offset: upload.length });
+    if (offset + bytes.length > upload.length)
+      throw new TooLargeError('these bytes go past the announced length');
     let size: number;
     try {
       size = await append(deps, id, offset, bytes);
@@ -151,7 +195,8 @@ export function uploadRoutes(deps: Deps): Hono {
     try {
       pending = await chunks.next();
     } catch (error) {
-      if (error instanceof BlobNotFoundError) throw new NotFoundError('the upload’s bytes are missing');
+      if (error instanceof BlobNotFoundError)
+        throw new NotFoundError('the upload’s bytes are missing');
       throw error;
     }
     const stream = new ReadableStream<Uint8Array>({
@@ -166,7 +211,10 @@ export function uploadRoutes(deps: Deps): Hono {
       },
     });
     return new Response(stream, {
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(upload.length) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(upload.length),
+      },
     });
   });
 

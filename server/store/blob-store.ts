@@ -7,9 +7,22 @@ import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openQuiet, stampHandle } from './coarse-time.js';
 import { isErrno, isTempName, settlePath, unlinkDurable } from './durable-fs.js';
-import { asStoreIoError, BlobExistsError, BlobNotFoundError, InvalidRangeError, OffsetMismatchError } from './errors.js';
+import {
+  asStoreIoError,
+  BlobExistsError,
+  BlobNotFoundError,
+  InvalidRangeError,
+  OffsetMismatchError,
+} from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { assertBlobId, assertPosition, BLOB_SHARD, type Context, forEachLimit, unlinkIfPresent } from './support.js';
+import {
+  assertBlobId,
+  assertPosition,
+  BLOB_SHARD,
+  type Context,
+  forEachLimit,
+  unlinkIfPresent,
+} from './support.js';
 import { BLOB_ID, type BlobStore } from './types.js';
 
 /** Bytes per chunk yielded by BlobStore.read. */
@@ -176,7 +189,11 @@ export class FileBlobStore implements BlobStore {
     return this.#readSafely(id, start, end);
   }
 
-  async *#readSafely(id: string, start: number, end: number | undefined): AsyncGenerator<Uint8Array> {
+  async *#readSafely(
+    id: string,
+    start: number,
+    end: number | undefined,
+  ): AsyncGenerator<Uint8Array> {
     try {
       yield* this.#read(id, start, end);
     } catch (error) {

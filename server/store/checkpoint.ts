@@ -57,7 +57,8 @@ export interface MarkSink {
 }
 
 /** The file of record `id` under the records root. */
-export const recordFile = (root: string, id: string): string => join(root, id.slice(0, 2), `${id}.json`);
+export const recordFile = (root: string, id: string): string =>
+  join(root, id.slice(0, 2), `${id}.json`);
 
 /** Runs one record's file write; the record store runs it under the record's lock, or skips it. */
 export type Guard = (id: string, write: () => Promise<void>) => Promise<void>;
@@ -86,7 +87,12 @@ export async function materialise(
 }
 
 /** Writes (fsynced, renamed into place) or unlinks a record file; true if its directory changed. */
-async function writeRecordFile(root: string, id: string, text: string | null, ctx: Pick<Context, 'dirs' | 'syncer'>): Promise<boolean> {
+async function writeRecordFile(
+  root: string,
+  id: string,
+  text: string | null,
+  ctx: Pick<Context, 'dirs' | 'syncer'>,
+): Promise<boolean> {
   const path = recordFile(root, id);
   if (text !== null) {
     await ctx.dirs.ensure(dirname(path));
@@ -228,7 +234,12 @@ export class Checkpointer {
       this.#locks.run(id, async () => {
         if (this.#pending.get(id) === sealedWrites.get(id)) await write();
       });
-    await materialise(this.#root, new Map(work.map(([id, pending]) => [id, pending.text])), this.#ctx, guard);
+    await materialise(
+      this.#root,
+      new Map(work.map(([id, pending]) => [id, pending.text])),
+      this.#ctx,
+      guard,
+    );
     const segments = [...this.#markLog.keys()].filter((segment) => segment <= sealed);
     const marks = segments.flatMap((segment) => this.#markLog.get(segment) ?? []);
     if (marks.length > 0) {
@@ -238,7 +249,8 @@ export class Checkpointer {
     await journal.drop(sealed);
     for (const segment of segments) this.#markLog.delete(segment);
     // A record written again meanwhile stays pending: its newer entry is in the new segment.
-    for (const [id, pending] of work) if (this.#pending.get(id) === pending) this.#pending.delete(id);
+    for (const [id, pending] of work)
+      if (this.#pending.get(id) === pending) this.#pending.delete(id);
   }
 
   /** Stops scheduling, waits for a running checkpoint and runs a last one (a clean stop leaves the journal empty). */

@@ -41,7 +41,8 @@ export function stampHandle(handle: FileHandle): Promise<void> {
 const NOATIME = constants.O_NOATIME ?? 0;
 let noatimeAllowed = NOATIME !== 0;
 
-const isEperm = (error: unknown): boolean => (error as NodeJS.ErrnoException | undefined)?.code === 'EPERM';
+const isEperm = (error: unknown): boolean =>
+  (error as NodeJS.ErrnoException | undefined)?.code === 'EPERM';
 
 /** Runs `attempt` with O_NOATIME where allowed, falling back as described above. */
 async function quietly<R>(attempt: (extra: number) => Promise<R>): Promise<R> {

@@ -161,9 +161,16 @@ export class StoreIoError extends StoreError {
 }
 
 /** Node's error of a failed system call: it has a string `code` and `syscall` (and usually a `path`). */
-export function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string; syscall: string } {
+export function isSystemError(
+  error: unknown,
+): error is NodeJS.ErrnoException & { code: string; syscall: string } {
   const e = error as { code?: unknown; syscall?: unknown } | null;
-  return typeof e === 'object' && e !== null && typeof e.code === 'string' && typeof e.syscall === 'string';
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.code === 'string' &&
+    typeof e.syscall === 'string'
+  );
 }
 
 /** A system error as a StoreIoError of `operation`; anything else unchanged (StoreErrors, the caller's own errors). */

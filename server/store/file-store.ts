@@ -32,7 +32,12 @@ import { stampPath } from './coarse-time.js';
 import { DirSyncer, DurableDirs, isErrno, settlePath } from './durable-fs.js';
 import { asStoreIoError, InvalidRecordError, StoreInUseError } from './errors.js';
 import { FileBlobStore } from './blob-store.js';
-import { Checkpointer, JOURNAL_CHECKPOINT_BYTES, JOURNAL_IDLE_MS, type MarkSink } from './checkpoint.js';
+import {
+  Checkpointer,
+  JOURNAL_CHECKPOINT_BYTES,
+  JOURNAL_IDLE_MS,
+  type MarkSink,
+} from './checkpoint.js';
 import { checkFormat, ensureDataDir } from './format.js';
 import { encodeMark } from './journal-format.js';
 import { openJournal, type Recovered } from './recovery.js';
@@ -141,7 +146,12 @@ export async function openFileStore<T, S>(
     durableDirs.known(recordsRoot);
     durableDirs.known(blobsRoot);
     // Before the record files are read: what the journal acknowledged goes into them first.
-    const { journal, recovered } = await openJournal(dir, recordsRoot, { syncer, dirs: durableDirs }, options.marks);
+    const { journal, recovered } = await openJournal(
+      dir,
+      recordsRoot,
+      { syncer, dirs: durableDirs },
+      options.marks,
+    );
     const ctx: Context = { life: new Lifecycle(), syncer, dirs: durableDirs, journal };
     const records = new FileRecordStore<T, S>(recordsRoot, options, ctx);
     const checkpointer = new Checkpointer(recordsRoot, records, options.marks, ctx, {
@@ -152,7 +162,8 @@ export async function openFileStore<T, S>(
     records.useCheckpointer(checkpointer);
     const blobs = new FileBlobStore(blobsRoot, ctx);
     await Promise.all([records.load(), blobs.load()]);
-    for (const damage of records.damaged.values()) for (const id of damage.blobIds) blobs.kept.add(id);
+    for (const damage of records.damaged.values())
+      for (const id of damage.blobIds) blobs.kept.add(id);
     // Entries removed (temp files) or created (shards) during the scan, made durable.
     await Promise.all([settlePath(recordsRoot), settlePath(blobsRoot)]);
 
@@ -176,11 +187,16 @@ export async function openFileStore<T, S>(
       },
       appendMark(mark) {
         ctx.life.check();
-        if (options.marks === undefined) throw new InvalidRecordError('this store was opened without an owner for marks (FileStoreOptions.marks)');
+        if (options.marks === undefined)
+          throw new InvalidRecordError(
+            'this store was opened without an owner for marks (FileStoreOptions.marks)',
+          );
         const copy = new Uint8Array(mark);
         return ctx.life.track(
           'writing a record',
-          journal.append(encodeMark(copy), (segment) => checkpointer.noteMark(segment, copy)).then(() => checkpointer.wrote()),
+          journal
+            .append(encodeMark(copy), (segment) => checkpointer.noteMark(segment, copy))
+            .then(() => checkpointer.wrote()),
         );
       },
       checkpoint() {

@@ -12,5 +12,12 @@ export {
   parseFormatVersion,
   READ_CHUNK_BYTES,
 } from './file-store.js';
-export { type MigrateOptions, type Migration, MIGRATIONS, type MigrationReport, migrateStore, readFormat } from './migrate.js';
+export {
+  type MigrateOptions,
+  type Migration,
+  MIGRATIONS,
+  type MigrationReport,
+  migrateStore,
+  readFormat,
+} from './migrate.js';
 export * from './types.js';

@@ -129,7 +129,8 @@ export class Journal {
       }
       // Everything queued up to the next rotation shares one write and one fsync.
       let count = 0;
-      while (count < this.#queue.length && !('rotate' in (this.#queue[count] as Append | Rotate))) count++;
+      while (count < this.#queue.length && !('rotate' in (this.#queue[count] as Append | Rotate)))
+        count++;
       await this.#commit(this.#queue.splice(0, count) as Append[]);
     }
   }
@@ -155,7 +156,10 @@ export class Journal {
       for (const item of batch) item.reject(this.#broken);
       return;
     }
-    const data = batch.length === 1 ? (batch[0] as Append).bytes : Buffer.concat(batch.map((item) => item.bytes));
+    const data =
+      batch.length === 1
+        ? (batch[0] as Append).bytes
+        : Buffer.concat(batch.map((item) => item.bytes));
     const start = this.#size;
     const handle = this.#handle;
     try {
@@ -165,7 +169,8 @@ export class Journal {
       // goes to a thread. The stamp comes after the write (which made the mtime precise) and
       // before the fsync, so the segment on disk only ever has the fixed time.
       let written = 0;
-      while (written < data.length) written += writeSync(handle.fd, data, written, data.length - written, start + written);
+      while (written < data.length)
+        written += writeSync(handle.fd, data, written, data.length - written, start + written);
       futimesSync(handle.fd, STORE_TIME_SECONDS, STORE_TIME_SECONDS);
       await handle.sync();
     } catch (error) {

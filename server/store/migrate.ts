@@ -26,7 +26,14 @@
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { readFileQuiet } from './coarse-time.js';
 import { join } from 'node:path';
-import { DirSyncer, isErrno, isTempName, settlePath, unlinkDurable, writeFileAtomic } from './durable-fs.js';
+import {
+  DirSyncer,
+  isErrno,
+  isTempName,
+  settlePath,
+  unlinkDurable,
+  writeFileAtomic,
+} from './durable-fs.js';
 import { CorruptStoreError, UnsupportedFormatError } from './errors.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from './format.js';
 import { JOURNAL_DIR } from './journal-format.js';
@@ -42,7 +49,12 @@ export interface Migration {
 }
 
 /** Renames root/name to root/shard/name, making the shard directory if needed. */
-async function moveIntoShard(root: string, name: string, shard: string, made: Set<string>): Promise<void> {
+async function moveIntoShard(
+  root: string,
+  name: string,
+  shard: string,
+  made: Set<string>,
+): Promise<void> {
   const shardDir = join(root, shard);
   if (!made.has(shardDir)) {
     try {
@@ -55,7 +67,10 @@ async function moveIntoShard(root: string, name: string, shard: string, made: Se
   const target = join(shardDir, name);
   try {
     await stat(target);
-    throw new CorruptStoreError(join(root, name), `it is also at ${target}; keep the right one and remove the other`);
+    throw new CorruptStoreError(
+      join(root, name),
+      `it is also at ${target}; keep the right one and remove the other`,
+    );
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
   }
@@ -66,7 +81,11 @@ async function moveIntoShard(root: string, name: string, shard: string, made: Se
 async function shardRecordsAndBlobs(dir: string): Promise<void> {
   const syncer = new DirSyncer();
   for (const [sub, isName, shardOf] of [
-    ['records', (name: string) => name.endsWith('.json') && RECORD_ID.test(name.slice(0, -5)), (name: string) => name.slice(0, 2)],
+    [
+      'records',
+      (name: string) => name.endsWith('.json') && RECORD_ID.test(name.slice(0, -5)),
+      (name: string) => name.slice(0, 2),
+    ],
     ['blobs', (name: string) => BLOB_ID.test(name), (name: string) => name.slice(0, 2)],
   ] as const) {
     const root = join(dir, sub);
@@ -105,7 +124,11 @@ async function addJournal(dir: string): Promise<void> {
 
 /** Every migration this Kluis knows, in order. */
 export const MIGRATIONS: readonly Migration[] = [
-  { from: 0, description: 'records and blobs into shard directories (records/XX/, blobs/xx/)', run: shardRecordsAndBlobs },
+  {
+    from: 0,
+    description: 'records and blobs into shard directories (records/XX/, blobs/xx/)',
+    run: shardRecordsAndBlobs,
+  },
   { from: 1, description: 'a write-ahead journal for record writes (journal/)', run: addJournal },
 ];
 
@@ -144,7 +167,10 @@ export async function readFormat(dir: string): Promise<number | undefined> {
  * those). Refuses a newer format (UnsupportedFormatError) and a gap no migration covers
  * (CorruptStoreError), both before writing anything.
  */
-export async function migrateStore(dir: string, options: MigrateOptions): Promise<MigrationReport | undefined> {
+export async function migrateStore(
+  dir: string,
+  options: MigrateOptions,
+): Promise<MigrationReport | undefined> {
   const target = options.target ?? FORMAT_VERSION;
   const migrations = options.migrations ?? MIGRATIONS;
   const from = await readFormat(dir);
@@ -154,7 +180,10 @@ export async function migrateStore(dir: string, options: MigrateOptions): Promis
   for (let version = from; version < target; version++) {
     const step = migrations.find((m) => m.from === version);
     if (!step) {
-      throw new CorruptStoreError(join(dir, FORMAT_FILE), `no migration from store format ${version} to ${version + 1} in this Kluis: upgrade through an intermediate release (see docs/DEPLOY.md, "Upgrades")`);
+      throw new CorruptStoreError(
+        join(dir, FORMAT_FILE),
+        `no migration from store format ${version} to ${version + 1} in this Kluis: upgrade through an intermediate release (see docs/DEPLOY.md, "Upgrades")`,
+      );
     }
     steps.push(step);
   }

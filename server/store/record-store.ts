@@ -15,7 +15,14 @@ import { encodeDelete, encodePut } from './journal-format.js';
 import { CorruptRecordError, RecordExistsError, RecordNotFoundError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { DurableJsonFile, parseRecord } from './lowdb-adapter.js';
-import { assertRecordId, type Context, forEachLimit, RECORD_SHARD, snapshot, unlinkSyncIfPresent } from './support.js';
+import {
+  assertRecordId,
+  type Context,
+  forEachLimit,
+  RECORD_SHARD,
+  snapshot,
+  unlinkSyncIfPresent,
+} from './support.js';
 import { RECORD_ID, type RecordStore } from './types.js';
 
 /** Record files read on open between two yields to the event loop. */
@@ -97,7 +104,8 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
   /** The record as acknowledged: the pending text if there is one, else its file. */
   async #read(id: string): Promise<T | null> {
     const pending = this.pending.get(id);
-    if (pending !== undefined) return pending.text === null ? null : parseRecord<T>(pending.text, this.#path(id));
+    if (pending !== undefined)
+      return pending.text === null ? null : parseRecord<T>(pending.text, this.#path(id));
     return this.#file(id).read();
   }
 
@@ -115,7 +123,12 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
       const damage: DamagedRecord = {
         id,
         path,
-        reason: error instanceof CorruptRecordError ? 'not valid JSON' : error instanceof Error ? error.message : String(error),
+        reason:
+          error instanceof CorruptRecordError
+            ? 'not valid JSON'
+            : error instanceof Error
+              ? error.message
+              : String(error),
         error,
         blobIds: ids,
       };

@@ -71,9 +71,14 @@ export async function openJournal(
     cutBytes = last.size - last.validBytes;
   }
   const records = journalOverlay(segments);
-  const found = segments.flatMap((segment) => segment.entries.flatMap((entry) => (entry.kind === 'mark' ? [entry.bytes] : [])));
+  const found = segments.flatMap((segment) =>
+    segment.entries.flatMap((entry) => (entry.kind === 'mark' ? [entry.bytes] : [])),
+  );
   if (found.length > 0 && marks === undefined) {
-    throw new CorruptStoreError(journalDir, 'the journal holds marks (spent tickets) and the store was opened without their owner: open it through the server (npm start)');
+    throw new CorruptStoreError(
+      journalDir,
+      'the journal holds marks (spent tickets) and the store was opened without their owner: open it through the server (npm start)',
+    );
   }
   await materialise(recordsRoot, records, shared, undefined, REPLAY_CONCURRENCY);
   if (found.length > 0 && marks !== undefined) {

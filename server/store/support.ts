@@ -130,4 +130,3 @@ export interface Context {
   /** Where record writes are acknowledged (journal.ts). */
   journal: Journal;
 }
-

@@ -30,11 +30,18 @@ export function httpFetch(base: string): Fetch {
 }
 
 export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
-  return { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export function recipientOf(identity: Identity): Recipient {
-  return { fingerprint: fingerprintOf(identity.sign.publicKey), boxPublicKey: identity.box.publicKey };
+  return {
+    fingerprint: fingerprintOf(identity.sign.publicKey),
+    boxPublicKey: identity.box.publicKey,
+  };
 }
 
 /** The origin `app.request()` gives a relative path (and the harness's server accepts). */
@@ -50,15 +57,30 @@ export function signedHeaders(
   origin = LOCAL_ORIGIN,
 ): Record<string, string> {
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return { ...signRequest({ origin, method, path, time: nowSeconds, body: bytes }, identity.sign.secretKey) };
+  return {
+    ...signRequest(
+      { origin, method, path, time: nowSeconds, body: bytes },
+      identity.sign.secretKey,
+    ),
+  };
 }
 
 /** A signed request (JSON body unless `body` is undefined), for the server at `origin`. */
-export function signed(identity: Identity, method: string, path: string, body: unknown, nowSeconds: number, origin = LOCAL_ORIGIN): RequestInit {
+export function signed(
+  identity: Identity,
+  method: string,
+  path: string,
+  body: unknown,
+  nowSeconds: number,
+  origin = LOCAL_ORIGIN,
+): RequestInit {
   const text = body === undefined ? '' : JSON.stringify(body);
   return {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...signedHeaders(identity, method, path, text, nowSeconds, origin) },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...signedHeaders(identity, method, path, text, nowSeconds, origin),
+    },
     ...(body === undefined ? {} : { body: text }),
   };
 }
@@ -79,9 +101,13 @@ export async function sendSigned(
   let init = signed(identity, method, path, body, Math.floor(Date.now() / 1000), origin);
   let response = await fetcher(path, init);
   if (response.status !== 401) return { response, init };
-  const refusal = (await response.clone().json()) as { error?: { code?: string }; notBefore?: number };
+  const refusal = (await response.clone().json()) as {
+    error?: { code?: string };
+    notBefore?: number;
+  };
   const notBefore = refusal.notBefore;
-  if (refusal.error?.code !== 'signature-before-start' || notBefore === undefined) return { response, init };
+  if (refusal.error?.code !== 'signature-before-start' || notBefore === undefined)
+    return { response, init };
   const wait = (notBefore - 300) * 1000 - Date.now();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   init = signed(identity, method, path, body, notBefore, origin);
@@ -90,25 +116,45 @@ export async function sendSigned(
 }
 
 /** Gets a ticket and solves its proof of work (`solutions` distinct nonces, for an upload's price). */
-export async function ticket(fetcher: Fetch, request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string }, solutions = 1) {
+export async function ticket(
+  fetcher: Fetch,
+  request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string },
+  solutions = 1,
+) {
   const response = await fetcher('/api/v1/tickets', json(request));
-  if (response.status !== 201) throw new Error(`ticket: ${response.status} ${await response.text()}`);
+  if (response.status !== 201)
+    throw new Error(`ticket: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as { ticket: string; bits: number; case: string };
   const nonces: number[] = [];
   const bytes = fromBase64(body.ticket);
-  while (nonces.length < solutions) nonces.push(solvePow(bytes, body.bits, (nonces.at(-1) ?? -1) + 1)!);
+  while (nonces.length < solutions)
+    nonces.push(solvePow(bytes, body.bits, (nonces.at(-1) ?? -1) + 1)!);
   return { ticket: body.ticket, nonce: nonces[0]!, nonces, caseNumber: body.case };
 }
 
 /** The headers that carry a ticket and its proof of work (docs/API.md). */
-export function workHeaders(t: { ticket: string; nonces: readonly number[] }): Record<string, string> {
+export function workHeaders(t: {
+  ticket: string;
+  nonces: readonly number[];
+}): Record<string, string> {
   return { 'kluis-ticket': t.ticket, 'kluis-work': t.nonces.join(',') };
 }
 
 /** Announces an upload as a reporter, paying its price (one solution per 16 MiB). */
-export async function createUpload(fetcher: Fetch, reporter: ReporterCase, length: number): Promise<Response> {
-  const t = await ticket(fetcher, { kind: 'upload', case: reporter.caseNumber }, Math.max(1, Math.ceil(length / (16 * 1024 * 1024))));
-  return fetcher(`/api/v1/cases/${reporter.caseNumber}/uploads`, json({ length }, { ...reporter.auth, ...workHeaders(t) }));
+export async function createUpload(
+  fetcher: Fetch,
+  reporter: ReporterCase,
+  length: number,
+): Promise<Response> {
+  const t = await ticket(
+    fetcher,
+    { kind: 'upload', case: reporter.caseNumber },
+    Math.max(1, Math.ceil(length / (16 * 1024 * 1024))),
+  );
+  return fetcher(
+    `/api/v1/cases/${reporter.caseNumber}/uploads`,
+    json({ length }, { ...reporter.auth, ...workHeaders(t) }),
+  );
 }
 
 /** A reporter's case as the test knows it. */
@@ -128,13 +174,28 @@ export async function createCase(fetcher: Fetch): Promise<ReporterCase> {
   const caseNumber = t.caseNumber;
   const secret = generateReceiptSecret();
   const keys = deriveReporterKeys({ caseNumber, secret });
-  const response = await fetcher('/api/v1/cases', json({ verifier: toBase64(keys.verifier) }, workHeaders(t)));
-  if (response.status !== 201) throw new Error(`create case: ${response.status} ${await response.text()}`);
-  return { caseNumber, secret, keys, auth: { 'kluis-auth': toBase64(keys.authKey) }, last: GENESIS_HASH, count: 0 };
+  const response = await fetcher(
+    '/api/v1/cases',
+    json({ verifier: toBase64(keys.verifier) }, workHeaders(t)),
+  );
+  if (response.status !== 201)
+    throw new Error(`create case: ${response.status} ${await response.text()}`);
+  return {
+    caseNumber,
+    secret,
+    keys,
+    auth: { 'kluis-auth': toBase64(keys.authKey) },
+    last: GENESIS_HASH,
+    count: 0,
+  };
 }
 
 /** Seals the report (message 0) for the counsellors. */
-export function sealReport(reporter: ReporterCase, counsellors: readonly Recipient[], text: string): Envelope {
+export function sealReport(
+  reporter: ReporterCase,
+  counsellors: readonly Recipient[],
+  text: string,
+): Envelope {
   const content = encodeContent({
     v: 1,
     type: 'report',
@@ -148,30 +209,60 @@ export function sealReport(reporter: ReporterCase, counsellors: readonly Recipie
   });
   // Sealed for the reporter too, so they can read their own report when they come back (PROTOCOL §6).
   const recipients = [reporterRecipient(reporter), ...counsellors];
-  return sealEnvelope({ caseNumber: reporter.caseNumber, seq: 0, prev: GENESIS_HASH, author: reporter.keys.sign, content, recipients }).envelope;
+  return sealEnvelope({
+    caseNumber: reporter.caseNumber,
+    seq: 0,
+    prev: GENESIS_HASH,
+    author: reporter.keys.sign,
+    content,
+    recipients,
+  }).envelope;
 }
 
 /** Creates a case with its report in one request (as the page does without attachments). */
-export async function submitReport(fetcher: Fetch, counsellors: readonly Recipient[], text = 'A report.'): Promise<ReporterCase> {
+export async function submitReport(
+  fetcher: Fetch,
+  counsellors: readonly Recipient[],
+  text = 'A report.',
+): Promise<ReporterCase> {
   const t = await ticket(fetcher, { kind: 'case' });
   const caseNumber = t.caseNumber;
   const secret = generateReceiptSecret();
   const keys = deriveReporterKeys({ caseNumber, secret });
-  const reporter: ReporterCase = { caseNumber, secret, keys, auth: { 'kluis-auth': toBase64(keys.authKey) }, last: GENESIS_HASH, count: 0 };
+  const reporter: ReporterCase = {
+    caseNumber,
+    secret,
+    keys,
+    auth: { 'kluis-auth': toBase64(keys.authKey) },
+    last: GENESIS_HASH,
+    count: 0,
+  };
   const report = sealReport(reporter, counsellors, text);
-  const response = await fetcher('/api/v1/cases', json({ verifier: toBase64(keys.verifier), report }, workHeaders(t)));
-  if (response.status !== 201) throw new Error(`create case with report: ${response.status} ${await response.text()}`);
+  const response = await fetcher(
+    '/api/v1/cases',
+    json({ verifier: toBase64(keys.verifier), report }, workHeaders(t)),
+  );
+  if (response.status !== 201)
+    throw new Error(`create case with report: ${response.status} ${await response.text()}`);
   reporter.last = envelopeHash(report);
   reporter.count = 1;
   return reporter;
 }
 
 /** Creates a case, then posts its report as message 0 (the path a report with attachments takes). */
-export async function submitReportInTwoSteps(fetcher: Fetch, counsellors: readonly Recipient[], text = 'A report.'): Promise<ReporterCase> {
+export async function submitReportInTwoSteps(
+  fetcher: Fetch,
+  counsellors: readonly Recipient[],
+  text = 'A report.',
+): Promise<ReporterCase> {
   const reporter = await createCase(fetcher);
   const envelope = sealReport(reporter, counsellors, text);
-  const response = await fetcher(`/api/v1/cases/${reporter.caseNumber}/messages`, json({ seq: 0, envelope }, reporter.auth));
-  if (response.status !== 201) throw new Error(`report: ${response.status} ${await response.text()}`);
+  const response = await fetcher(
+    `/api/v1/cases/${reporter.caseNumber}/messages`,
+    json({ seq: 0, envelope }, reporter.auth),
+  );
+  if (response.status !== 201)
+    throw new Error(`report: ${response.status} ${await response.text()}`);
   reporter.last = envelopeHash(envelope);
   reporter.count = 1;
   return reporter;

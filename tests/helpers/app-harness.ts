@@ -41,14 +41,30 @@ export interface HarnessOptions {
   readonly diskFree?: DiskFree;
 }
 
-export async function makeHarness(settings: Partial<Settings> = {}, options: HarnessOptions = {}): Promise<Harness> {
+export async function makeHarness(
+  settings: Partial<Settings> = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kluis-app-'));
   // Record files are written only when a test asks (store.checkpoint()) or at close, so that
   // comparing the files before and after a request sees that request's changes only.
-  const store = await openFileStore<CaseRecord, CaseSummary>({ dir, summarize, checkpointIdleMs: Number.POSITIVE_INFINITY, checkpointBytes: Number.POSITIVE_INFINITY });
-  const counsellor = generateIdentity('counsellor', 'Counsellor', seededRandom('harness-counsellor'));
+  const store = await openFileStore<CaseRecord, CaseSummary>({
+    dir,
+    summarize,
+    checkpointIdleMs: Number.POSITIVE_INFINITY,
+    checkpointBytes: Number.POSITIVE_INFINITY,
+  });
+  const counsellor = generateIdentity(
+    'counsellor',
+    'Counsellor',
+    seededRandom('harness-counsellor'),
+  );
   const deputy = generateIdentity('counsellor', 'Deputy', seededRandom('harness-deputy'));
-  const escalation = generateIdentity('escalation', 'Secretary-general', seededRandom('harness-escalation'));
+  const escalation = generateIdentity(
+    'escalation',
+    'Secretary-general',
+    seededRandom('harness-escalation'),
+  );
   // The app starts a window and a second before the tests' clock, as a server that has been up
   // a while: right after a start it refuses signed requests timed before start + window.
   const clock = { ms: START_MS - (SIGNATURE_WINDOW_SECONDS + 1) * 1000 };
@@ -71,7 +87,15 @@ export async function makeHarness(settings: Partial<Settings> = {}, options: Har
     escalation: [verifyBundle(exportBundle(escalation))],
     secret: new Uint8Array(32).fill(42),
     // A stand-in for the built page, so the app runs as configured in production.
-    page: new Map([['/index.html', { body: new TextEncoder().encode('<!doctype html><title>Kluis</title>'), type: 'text/html; charset=utf-8' }]]),
+    page: new Map([
+      [
+        '/index.html',
+        {
+          body: new TextEncoder().encode('<!doctype html><title>Kluis</title>'),
+          type: 'text/html; charset=utf-8',
+        },
+      ],
+    ]),
     now: () => clock.ms,
     verifier: createNativeVerifier(),
     logError: (message) => errors.push(message),

@@ -51,7 +51,9 @@ export const CHROMIUM_ARGS = [
 
 /** Launches Chromium; `jit: true` leaves the JIT on (the bench compares both). */
 export function launchBrowser(options: { jit?: boolean } = {}): Promise<Browser> {
-  const args = options.jit ? CHROMIUM_ARGS.filter((arg) => arg !== '--js-flags=--jitless') : CHROMIUM_ARGS;
+  const args = options.jit
+    ? CHROMIUM_ARGS.filter((arg) => arg !== '--js-flags=--jitless')
+    : CHROMIUM_ARGS;
   return chromium.launch({ executablePath: launchablePath('chromium'), args });
 }
 
@@ -72,10 +74,22 @@ export interface PageKeys {
  * with KLUIS_STATIC_DIR, so they never race another suite that reads
  * dist/reporter/.
  */
-export async function buildReporter(keys: PageKeys = {}, outDir = mkdtempSync(join(tmpdir(), 'kluis-page-'))): Promise<string> {
-  const site = JSON.parse(readFileSync(join(ROOT, 'client/reporter/site.config.json'), 'utf8')) as Record<string, unknown>;
+export async function buildReporter(
+  keys: PageKeys = {},
+  outDir = mkdtempSync(join(tmpdir(), 'kluis-page-')),
+): Promise<string> {
+  const site = JSON.parse(
+    readFileSync(join(ROOT, 'client/reporter/site.config.json'), 'utf8'),
+  ) as Record<string, unknown>;
   const config = join(mkdtempSync(join(tmpdir(), 'kluis-site-')), 'site.config.json');
-  writeFileSync(config, JSON.stringify({ ...site, counsellors: keys.counsellors ?? [], escalationRecipients: keys.escalation ?? [] }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      ...site,
+      counsellors: keys.counsellors ?? [],
+      escalationRecipients: keys.escalation ?? [],
+    }),
+  );
   try {
     return await viteBuild(outDir, { KLUIS_SITE_CONFIG: config });
   } finally {
@@ -84,7 +98,9 @@ export async function buildReporter(keys: PageKeys = {}, outDir = mkdtempSync(jo
 }
 
 /** Builds the generic reporter page (no site step: what a release ships) into `outDir`. */
-export function buildGenericReporter(outDir = mkdtempSync(join(tmpdir(), 'kluis-generic-'))): Promise<string> {
+export function buildGenericReporter(
+  outDir = mkdtempSync(join(tmpdir(), 'kluis-generic-')),
+): Promise<string> {
   return viteBuild(outDir, { KLUIS_PAGE_GENERIC: '1' });
 }
 
@@ -120,19 +136,29 @@ export interface RecordedRequest {
 export function recordRequests(page: Page): RecordedRequest[] {
   const requests: RecordedRequest[] = [];
   page.on('request', (request: Request) => {
-    requests.push({ method: request.method(), url: request.url(), headers: request.headers(), body: request.postDataBuffer() });
+    requests.push({
+      method: request.method(),
+      url: request.url(),
+      headers: request.headers(),
+      body: request.postDataBuffer(),
+    });
   });
   return requests;
 }
 
 /** Every place in the recorded requests (URL, headers, body) where `needle` occurs. */
-export function requestsContaining(requests: readonly RecordedRequest[], needle: string | Uint8Array): string[] {
+export function requestsContaining(
+  requests: readonly RecordedRequest[],
+  needle: string | Uint8Array,
+): string[] {
   const bytes = typeof needle === 'string' ? Buffer.from(needle, 'utf8') : Buffer.from(needle);
   const text = bytes.toString('latin1');
   const found: string[] = [];
   for (const r of requests) {
-    if (r.url.includes(text) || decodeURIComponent(r.url).includes(text)) found.push(`${r.method} ${r.url} (url)`);
-    if (Object.values(r.headers).some((value) => value.includes(text))) found.push(`${r.method} ${r.url} (header)`);
+    if (r.url.includes(text) || decodeURIComponent(r.url).includes(text))
+      found.push(`${r.method} ${r.url} (url)`);
+    if (Object.values(r.headers).some((value) => value.includes(text)))
+      found.push(`${r.method} ${r.url} (header)`);
     if (r.body?.includes(bytes)) found.push(`${r.method} ${r.url} (body)`);
   }
   return found;
@@ -157,13 +183,32 @@ const AXE_SOURCE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 
 export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: unknown[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-    return result.violations as { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+    const axe = (
+      globalThis as unknown as {
+        axe: { run: (context: unknown, options: unknown) => Promise<{ violations: unknown[] }> };
+      }
+    ).axe;
+    const result = await axe.run(document, {
+      runOnly: {
+        type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+      },
+    });
+    return result.violations as {
+      id: string;
+      impact: string | null;
+      help: string;
+      nodes: { target: string[] }[];
+    }[];
   });
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.map((n) => n.target.join(' ')),
+    }));
 }
 
 /** The counsellor of a test: an identity generated here, its bundle given to the server. */
@@ -195,7 +240,14 @@ export async function counsellorFetch(
   body?: unknown,
 ): Promise<Response> {
   // Signed for the server's origin; signed again with its time if it has just started.
-  const { response } = await sendSigned(httpFetch(base), counsellor.identity, method, path, body, new URL(base).origin);
+  const { response } = await sendSigned(
+    httpFetch(base),
+    counsellor.identity,
+    method,
+    path,
+    body,
+    new URL(base).origin,
+  );
   return response;
 }
 
@@ -217,26 +269,50 @@ export interface CounsellorView {
 }
 
 /** Reads and opens a case as the counsellor. */
-export async function counsellorRead(base: string, counsellor: TestCounsellor, caseNumber: string): Promise<CounsellorView> {
-  const response = await counsellorFetch(base, counsellor, 'GET', `/api/v1/counsellor/cases/${caseNumber}`);
-  if (response.status !== 200) throw new Error(`counsellor read: ${response.status} ${await response.text()}`);
+export async function counsellorRead(
+  base: string,
+  counsellor: TestCounsellor,
+  caseNumber: string,
+): Promise<CounsellorView> {
+  const response = await counsellorFetch(
+    base,
+    counsellor,
+    'GET',
+    `/api/v1/counsellor/cases/${caseNumber}`,
+  );
+  if (response.status !== 200)
+    throw new Error(`counsellor read: ${response.status} ${await response.text()}`);
   const view = (await response.json()) as { messages: { envelope: Envelope }[] };
   const conversation = openConversation(
     view.messages.map((m) => m.envelope),
-    { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey, boxSecretKey: counsellor.identity.box.secretKey },
+    {
+      fingerprint: counsellor.fingerprint,
+      boxPublicKey: counsellor.identity.box.publicKey,
+      boxSecretKey: counsellor.identity.box.secretKey,
+    },
     { caseNumber, counsellorSignKeys: [counsellor.identity.sign.publicKey] },
   );
   const messages = conversation.entries.map((entry): ReadMessage => {
-    if (!entry.ok) return { ok: false, author: undefined, content: undefined, error: entry.error.code };
-    return { ok: true, author: entry.author.kind, content: decodeContent(entry.opened.content), error: undefined };
+    if (!entry.ok)
+      return { ok: false, author: undefined, content: undefined, error: entry.error.code };
+    return {
+      ok: true,
+      author: entry.author.kind,
+      content: decodeContent(entry.opened.content),
+      error: undefined,
+    };
   });
   const report = messages[0]?.content;
-  if (!conversation.reporterSignKey || report?.type !== 'report') throw new Error('no readable report');
+  if (!conversation.reporterSignKey || report?.type !== 'report')
+    throw new Error('no readable report');
   const last = conversation.entries[conversation.entries.length - 1]!;
   return {
     messages,
     intact: conversation.intact,
-    reporter: { fingerprint: fingerprintOf(conversation.reporterSignKey), boxPublicKey: fromBase64(report.reporterBox) },
+    reporter: {
+      fingerprint: fingerprintOf(conversation.reporterSignKey),
+      boxPublicKey: fromBase64(report.reporterBox),
+    },
     count: conversation.entries.length,
     lastHash: last.ok ? last.opened.hash : last.hash!,
   };
@@ -259,20 +335,42 @@ export async function counsellorPost(
     prev: view.lastHash,
     author: counsellor.identity.sign,
     content: encodeContent(content),
-    recipients: [view.reporter, { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey }, ...alsoFor],
+    recipients: [
+      view.reporter,
+      { fingerprint: counsellor.fingerprint, boxPublicKey: counsellor.identity.box.publicKey },
+      ...alsoFor,
+    ],
   });
-  const response = await counsellorFetch(base, counsellor, 'POST', `/api/v1/cases/${caseNumber}/messages`, {
-    seq: view.count,
-    envelope: sealed.envelope,
-    ...extra,
-  });
-  if (response.status !== 201) throw new Error(`counsellor post: ${response.status} ${await response.text()}`);
+  const response = await counsellorFetch(
+    base,
+    counsellor,
+    'POST',
+    `/api/v1/cases/${caseNumber}/messages`,
+    {
+      seq: view.count,
+      envelope: sealed.envelope,
+      ...extra,
+    },
+  );
+  if (response.status !== 201)
+    throw new Error(`counsellor post: ${response.status} ${await response.text()}`);
 }
 
 /** Downloads an attachment's ciphertext as the counsellor. */
-export async function counsellorBlob(base: string, counsellor: TestCounsellor, caseNumber: string, id: string): Promise<Uint8Array> {
-  const response = await counsellorFetch(base, counsellor, 'GET', `/api/v1/cases/${caseNumber}/blobs/${id}`);
-  if (response.status !== 200) throw new Error(`counsellor blob: ${response.status} ${await response.text()}`);
+export async function counsellorBlob(
+  base: string,
+  counsellor: TestCounsellor,
+  caseNumber: string,
+  id: string,
+): Promise<Uint8Array> {
+  const response = await counsellorFetch(
+    base,
+    counsellor,
+    'GET',
+    `/api/v1/cases/${caseNumber}/blobs/${id}`,
+  );
+  if (response.status !== 200)
+    throw new Error(`counsellor blob: ${response.status} ${await response.text()}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 
@@ -280,10 +378,22 @@ export async function counsellorBlob(base: string, counsellor: TestCounsellor, c
  * Makes a case with a report through the API, as the page would, for tests
  * that start from an existing case. Returns its receipt code.
  */
-export async function apiCase(base: string, counsellor: TestCounsellor, text: string): Promise<{ code: string; caseNumber: string }> {
+export async function apiCase(
+  base: string,
+  counsellor: TestCounsellor,
+  text: string,
+): Promise<{ code: string; caseNumber: string }> {
   const post = (path: string, body: unknown) =>
-    fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const ticket = (await (await post('/api/v1/tickets', { kind: 'case' })).json()) as { ticket: string; bits: number; case: string };
+    fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const ticket = (await (await post('/api/v1/tickets', { kind: 'case' })).json()) as {
+    ticket: string;
+    bits: number;
+    case: string;
+  };
   const code = { caseNumber: ticket.case, secret: generateReceiptSecret() };
   const keys = deriveReporterKeys(code);
   const report = sealEnvelope({
@@ -310,9 +420,14 @@ export async function apiCase(base: string, counsellor: TestCounsellor, text: st
   const nonce = solvePow(fromBase64(ticket.ticket), ticket.bits)!;
   const response = await fetch(`${base}/api/v1/cases`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'kluis-ticket': ticket.ticket, 'kluis-work': String(nonce) },
+    headers: {
+      'content-type': 'application/json',
+      'kluis-ticket': ticket.ticket,
+      'kluis-work': String(nonce),
+    },
     body: JSON.stringify({ verifier: toBase64(keys.verifier), report: report.envelope }),
   });
-  if (response.status !== 201) throw new Error(`making a case: ${response.status} ${await response.text()}`);
+  if (response.status !== 201)
+    throw new Error(`making a case: ${response.status} ${await response.text()}`);
   return { code: formatReceiptCode(code), caseNumber: code.caseNumber };
 }

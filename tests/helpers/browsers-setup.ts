@@ -12,7 +12,10 @@ import { type BrowserName, BROWSERS, ensureBrowsers, MissingBrowser } from './br
 
 export default function setup(project: TestProject): void {
   const name = project.name;
-  if (!(name in BROWSERS)) throw new Error(`browsers-setup: project "${name}" is not one of ${Object.keys(BROWSERS).join(', ')}`);
+  if (!(name in BROWSERS))
+    throw new Error(
+      `browsers-setup: project "${name}" is not one of ${Object.keys(BROWSERS).join(', ')}`,
+    );
   try {
     ensureBrowsers([name as BrowserName]);
   } catch (error) {

@@ -28,12 +28,23 @@ interface BrowserSpec {
 }
 
 export const BROWSERS: Record<BrowserName, BrowserSpec> = {
-  chromium: { label: 'Chromium', variable: 'KLUIS_CHROMIUM', path: '/usr/bin/chromium', debian: 'chromium' },
-  firefox: { label: 'Firefox ESR', variable: 'KLUIS_FIREFOX', path: '/usr/bin/firefox-esr', debian: 'firefox-esr' },
+  chromium: {
+    label: 'Chromium',
+    variable: 'KLUIS_CHROMIUM',
+    path: '/usr/bin/chromium',
+    debian: 'chromium',
+  },
+  firefox: {
+    label: 'Firefox ESR',
+    variable: 'KLUIS_FIREFOX',
+    path: '/usr/bin/firefox-esr',
+    debian: 'firefox-esr',
+  },
 };
 
 /** The one line a run without a browser ends with. */
-export const INSTALL_HINT = 'browser tests need Chromium and Firefox ESR: run `sudo apt-get install chromium firefox-esr`';
+export const INSTALL_HINT =
+  'browser tests need Chromium and Firefox ESR: run `sudo apt-get install chromium firefox-esr`';
 
 /** The executable the tests launch for `name`: its variable's value, or Debian's path. */
 export function browserPath(name: BrowserName, env: NodeJS.ProcessEnv = process.env): string {
@@ -50,7 +61,11 @@ function executable(path: string): boolean {
 }
 
 /** Whether `command` is an executable on `PATH`. */
-export function onPath(command: string, env: NodeJS.ProcessEnv = process.env, exists = executable): boolean {
+export function onPath(
+  command: string,
+  env: NodeJS.ProcessEnv = process.env,
+  exists = executable,
+): boolean {
   return (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && exists(join(dir, command)));
 }
 
@@ -73,20 +88,29 @@ export interface EnsureOptions {
   /** Root may install packages. */
   readonly root?: boolean;
   /** Runs a command, returning its exit status and output. */
-  readonly run?: (command: string, args: readonly string[]) => { status: number | null; output: string };
+  readonly run?: (
+    command: string,
+    args: readonly string[],
+  ) => { status: number | null; output: string };
   readonly log?: (line: string) => void;
   /** Whether a path is an executable file. */
   readonly exists?: (path: string) => boolean;
 }
 
-function runCommand(command: string, args: readonly string[]): { status: number | null; output: string } {
+function runCommand(
+  command: string,
+  args: readonly string[],
+): { status: number | null; output: string } {
   const result = spawnSync(command, args, {
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 15 * 60_000,
   });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+  return {
+    status: result.status,
+    output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`,
+  };
 }
 
 /**
@@ -96,7 +120,10 @@ function runCommand(command: string, args: readonly string[]): { status: number 
  * browser is installed, together with the other one if that is missing
  * too (one apt-get run serves both suites), when root may use apt-get.
  */
-export function ensureBrowsers(needed: readonly BrowserName[], options: EnsureOptions = {}): Record<BrowserName, string> {
+export function ensureBrowsers(
+  needed: readonly BrowserName[],
+  options: EnsureOptions = {},
+): Record<BrowserName, string> {
   const env = options.env ?? process.env;
   const exists = options.exists ?? executable;
   const log = options.log ?? ((line: string) => console.log(line));
@@ -104,17 +131,24 @@ export function ensureBrowsers(needed: readonly BrowserName[], options: EnsureOp
 
   for (const name of needed) {
     const { variable } = BROWSERS[name];
-    if (env[variable] && !exists(paths[name])) throw new MissingBrowser(`${variable}=${paths[name]} is not an executable file: point ${variable} at the ${BROWSERS[name].label} executable, or unset it to use Debian's (${BROWSERS[name].path})`);
+    if (env[variable] && !exists(paths[name]))
+      throw new MissingBrowser(
+        `${variable}=${paths[name]} is not an executable file: point ${variable} at the ${BROWSERS[name].label} executable, or unset it to use Debian's (${BROWSERS[name].path})`,
+      );
   }
   if (needed.every((name) => exists(paths[name]))) return paths;
 
-  const missing = (Object.keys(BROWSERS) as BrowserName[]).filter((name) => !env[BROWSERS[name].variable] && !exists(paths[name]));
+  const missing = (Object.keys(BROWSERS) as BrowserName[]).filter(
+    (name) => !env[BROWSERS[name].variable] && !exists(paths[name]),
+  );
   const root = options.root ?? process.getuid?.() === 0;
   if (!root || !onPath('apt-get', env, exists)) throw new MissingBrowser(INSTALL_HINT);
 
   const packages = missing.map((name) => BROWSERS[name].debian);
   const run = options.run ?? runCommand;
-  log(`kluis tests: ${missing.map((name) => `${BROWSERS[name].label} (${BROWSERS[name].path})`).join(' and ')} missing; installing Debian's ${packages.join(' and ')} as root, a minute or two:`);
+  log(
+    `kluis tests: ${missing.map((name) => `${BROWSERS[name].label} (${BROWSERS[name].path})`).join(' and ')} missing; installing Debian's ${packages.join(' and ')} as root, a minute or two:`,
+  );
   const commands: [string, string[]][] = [
     ['apt-get', ['update', '-qq']],
     // Waits for another apt or dpkg (an unattended upgrade) instead of failing at once.
@@ -125,10 +159,16 @@ export function ensureBrowsers(needed: readonly BrowserName[], options: EnsureOp
     const result = run(command, args);
     if (result.status !== 0) {
       const tail = result.output.trim().split('\n').slice(-5).join('\n');
-      throw new MissingBrowser(`\`${command} ${args.join(' ')}\` failed (exit ${result.status}):\n${tail}\n${INSTALL_HINT}`);
+      throw new MissingBrowser(
+        `\`${command} ${args.join(' ')}\` failed (exit ${result.status}):\n${tail}\n${INSTALL_HINT}`,
+      );
     }
   }
-  for (const name of needed) if (!exists(paths[name])) throw new MissingBrowser(`${BROWSERS[name].debian} was installed but ${paths[name]} is still missing\n${INSTALL_HINT}`);
+  for (const name of needed)
+    if (!exists(paths[name]))
+      throw new MissingBrowser(
+        `${BROWSERS[name].debian} was installed but ${paths[name]} is still missing\n${INSTALL_HINT}`,
+      );
   return paths;
 }
 

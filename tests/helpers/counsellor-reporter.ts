@@ -96,7 +96,10 @@ async function solvedTicket(
     nonces.push(solvePow(fromBase64(body.ticket), body.bits, (nonces.at(-1) ?? -1) + 1)!);
   }
   // The ticket and its proof of work travel in headers (docs/API.md).
-  return { work: { 'kluis-ticket': body.ticket, 'kluis-work': nonces.join(',') }, caseNumber: body.case };
+  return {
+    work: { 'kluis-ticket': body.ticket, 'kluis-work': nonces.join(',') },
+    caseNumber: body.case,
+  };
 }
 
 /** Uploads one file as the page does; returns its reference for the message. */

@@ -47,7 +47,9 @@ export function profilePrefs(browser: Browser): Record<string, unknown> {
   const profile = args[args.indexOf('--profile') + 1];
   if (!args.includes('--profile') || !profile) throw new Error(`no --profile in ${args.join(' ')}`);
   const prefs: Record<string, unknown> = {};
-  for (const match of readFileSync(join(profile, 'user.js'), 'utf8').matchAll(/^user_pref\(("[^"]+"), (.+)\);$/gm)) {
+  for (const match of readFileSync(join(profile, 'user.js'), 'utf8').matchAll(
+    /^user_pref\(("[^"]+"), (.+)\);$/gm,
+  )) {
     prefs[JSON.parse(match[1]!) as string] = JSON.parse(match[2]!);
   }
   return prefs;
@@ -91,7 +93,12 @@ export function uploadDir(): { path: string; remove(): void } {
 }
 
 /** Puts a file with `name` and `bytes` in the page's file input, written to `dir` first. */
-export async function chooseFile(page: Page, dir: string, name: string, bytes: Uint8Array): Promise<void> {
+export async function chooseFile(
+  page: Page,
+  dir: string,
+  name: string,
+  bytes: Uint8Array,
+): Promise<void> {
   const path = join(dir, name);
   writeFileSync(path, bytes);
   const input = await page.waitForSelector('input[type=file]');

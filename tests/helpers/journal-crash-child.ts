@@ -15,7 +15,13 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openFileStore } from '../../server/store/index.js';
-import { type CrashDoc, type CrashSummary, crashDoc, crashRecordId, summarizeCrashDoc } from './store-crash-workload.js';
+import {
+  type CrashDoc,
+  type CrashSummary,
+  crashDoc,
+  crashRecordId,
+  summarizeCrashDoc,
+} from './store-crash-workload.js';
 
 const [dir, roundText] = process.argv.slice(2);
 if (dir === undefined || roundText === undefined) throw new Error('usage: <dir> <round>');

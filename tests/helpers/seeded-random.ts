@@ -13,7 +13,12 @@ export function seededRandom(seed: string): RandomSource {
   let pool: Uint8Array = new Uint8Array(0);
   return (length) => {
     while (pool.length < length) {
-      pool = concatBytes(pool, sha512(concatBytes(utf8('kluis/test-random'), new Uint8Array([0]), utf8(seed), u32be(block++))));
+      pool = concatBytes(
+        pool,
+        sha512(
+          concatBytes(utf8('kluis/test-random'), new Uint8Array([0]), utf8(seed), u32be(block++)),
+        ),
+      );
     }
     const out = pool.slice(0, length);
     pool = pool.slice(length);

@@ -34,11 +34,19 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kluis-server-'));
   const cleanup = options.cleanup ?? options.dataDir === undefined;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', KLUIS_DATA_DIR: dataDir, KLUIS_PORT: '0', KLUIS_POW_BITS: '4', ...options.env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      KLUIS_DATA_DIR: dataDir,
+      KLUIS_PORT: '0',
+      KLUIS_POW_BITS: '4',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (data: Buffer) => {
       output += data.toString();
@@ -49,8 +57,13 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     child.stderr!.on('data', (data: Buffer) => {
       output += data.toString();
     });
-    exited.then((code) => reject(new Error(`server exited with ${code} before listening:\n${output}`)));
-    setTimeout(() => reject(new Error(`server did not start within 60 s:\n${output}`)), 60_000).unref();
+    exited.then((code) =>
+      reject(new Error(`server exited with ${code} before listening:\n${output}`)),
+    );
+    setTimeout(
+      () => reject(new Error(`server did not start within 60 s:\n${output}`)),
+      60_000,
+    ).unref();
   });
   const finish = () => {
     if (cleanup) rmSync(dataDir, { recursive: true, force: true });

@@ -68,7 +68,10 @@ function identityVector(identity: Identity, seed: string) {
 }
 
 function recipientOf(identity: Identity) {
-  return { fingerprint: fingerprintOf(identity.sign.publicKey), boxPublicKey: identity.box.publicKey };
+  return {
+    fingerprint: fingerprintOf(identity.sign.publicKey),
+    boxPublicKey: identity.box.publicKey,
+  };
 }
 
 function flipBase64Byte(text: string, index: number): string {
@@ -88,21 +91,44 @@ function streamCiphertext(key: Uint8Array, prefix: Uint8Array, plaintext: Uint8A
  * field, as JSON.parse does with hostile content.
  */
 function prototypeNameFailures(message: Content) {
-  const attachment = { name: 'a', type: '', size: 1, blob: '0'.repeat(32), key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) };
+  const attachment = {
+    name: 'a',
+    type: '',
+    size: 1,
+    blob: '0'.repeat(32),
+    key: toBase64(new Uint8Array(32)),
+    prefix: toBase64(new Uint8Array(19)),
+  };
   return [
-    { why: 'extra field named constructor', content: { ...message, constructor: 'x' }, error: 'malformed' },
-    { why: 'extra field named __proto__', content: { ...message, ['__proto__']: { text: 'x' } }, error: 'malformed' },
-    { why: 'extra field named toString', content: { ...message, toString: 'x' }, error: 'malformed' },
-    { why: 'attachment with an extra field named hasOwnProperty', content: { ...message, attachments: [{ ...attachment, hasOwnProperty: 1 }] }, error: 'malformed' },
+    {
+      why: 'extra field named constructor',
+      content: { ...message, constructor: 'x' },
+      error: 'malformed',
+    },
+    {
+      why: 'extra field named __proto__',
+      content: { ...message, ['__proto__']: { text: 'x' } },
+      error: 'malformed',
+    },
+    {
+      why: 'extra field named toString',
+      content: { ...message, toString: 'x' },
+      error: 'malformed',
+    },
+    {
+      why: 'attachment with an extra field named hasOwnProperty',
+      content: { ...message, attachments: [{ ...attachment, hasOwnProperty: 1 }] },
+      error: 'malformed',
+    },
   ];
 }
 
 /** Every vector, as the JSON object stored in docs/vectors/kluis-v1.json. */
 export async function generateVectors() {
   // --- Primitives -------------------------------------------------------------------------------
-  const padmeVectors = [0, 1, 2, 9, 100, 511, 512, 513, 1000, 4096, 4097, 10_000, 65_537, 1_000_000, 100_000_000].map(
-    (length) => ({ length, padme: padme(length) }),
-  );
+  const padmeVectors = [
+    0, 1, 2, 9, 100, 511, 512, 513, 1000, 4096, 4097, 10_000, 65_537, 1_000_000, 100_000_000,
+  ].map((length) => ({ length, padme: padme(length) }));
   const base32Vectors = ['', '00', 'ff', '0102030405', 'deadbeefcafebabe0011'].map((hex) => {
     const bytes = Uint8Array.from(hex.match(/../g) ?? [], (h) => Number.parseInt(h, 16));
     return { hex, crockford: toCrockford(bytes) };
@@ -147,9 +173,17 @@ export async function generateVectors() {
   ];
 
   // --- Identities and bundles -------------------------------------------------------------------
-  const counsellor = generateIdentity('counsellor', 'Extern steunpunt integriteit — A. de Vries', seededRandom('counsellor-1'));
+  const counsellor = generateIdentity(
+    'counsellor',
+    'Extern steunpunt integriteit — A. de Vries',
+    seededRandom('counsellor-1'),
+  );
   const deputy = generateIdentity('counsellor', 'Deputy counsellor', seededRandom('counsellor-2'));
-  const escalation = generateIdentity('escalation', 'Secretaris-generaal', seededRandom('escalation-1'));
+  const escalation = generateIdentity(
+    'escalation',
+    'Secretaris-generaal',
+    seededRandom('escalation-1'),
+  );
   const identities = [
     identityVector(counsellor, 'counsellor-1'),
     identityVector(deputy, 'counsellor-2'),
@@ -157,17 +191,40 @@ export async function generateVectors() {
   ];
   const goodBundle = exportBundle(counsellor);
   const bundleFailures = [
-    { why: 'name changed after signing', bundle: { ...goodBundle, name: 'Someone else' }, error: 'bad-signature' },
-    { why: 'box key replaced by another key', bundle: { ...goodBundle, box: exportBundle(deputy).box }, error: 'bad-signature' },
-    { why: 'role changed to escalation', bundle: { ...goodBundle, role: 'escalation' }, error: 'bad-signature' },
+    {
+      why: 'name changed after signing',
+      bundle: { ...goodBundle, name: 'Someone else' },
+      error: 'bad-signature',
+    },
+    {
+      why: 'box key replaced by another key',
+      bundle: { ...goodBundle, box: exportBundle(deputy).box },
+      error: 'bad-signature',
+    },
+    {
+      why: 'role changed to escalation',
+      bundle: { ...goodBundle, role: 'escalation' },
+      error: 'bad-signature',
+    },
     { why: 'extra field', bundle: { ...goodBundle, extra: true }, error: 'malformed' },
     { why: 'unknown version', bundle: { ...goodBundle, v: 2 }, error: 'malformed' },
-    { why: 'short signing key', bundle: { ...goodBundle, sign: toBase64(new Uint8Array(31)) }, error: 'malformed' },
-    { why: 'non-canonical base64', bundle: { ...goodBundle, sig: goodBundle.sig.replace(/=+$/, '') }, error: 'malformed' },
+    {
+      why: 'short signing key',
+      bundle: { ...goodBundle, sign: toBase64(new Uint8Array(31)) },
+      error: 'malformed',
+    },
+    {
+      why: 'non-canonical base64',
+      bundle: { ...goodBundle, sig: goodBundle.sig.replace(/=+$/, '') },
+      error: 'malformed',
+    },
   ];
 
   // --- Envelopes and the chain ------------------------------------------------------------------
-  const reporterCode: ReceiptCode = { caseNumber: first.caseNumber, secret: Uint8Array.from(first.secret.match(/../g)!, (h) => Number.parseInt(h, 16)) };
+  const reporterCode: ReceiptCode = {
+    caseNumber: first.caseNumber,
+    secret: Uint8Array.from(first.secret.match(/../g)!, (h) => Number.parseInt(h, 16)),
+  };
   const reporter = deriveReporterKeys(reporterCode);
   const caseNumber = reporterCode.caseNumber;
   const reportContent: Content = {
@@ -241,43 +298,185 @@ export async function generateVectors() {
   const replyBytes = encodeContent(replyContent);
   // Signed for `signedFor`, listing `listed` (written byte by byte, so it can be out of order).
   const payloadV2 = (signedFor: readonly string[], listed: readonly string[]) => {
-    const signature = sign(messageSignedBytes(caseNumber, 1, report.hash, counsellor.sign.publicKey, replyBytes, signedFor), counsellor.sign.secretKey);
-    const field = concatBytes(new Uint8Array([listed.length]), ...listed.map((fp) => new TextEncoder().encode(fp)));
-    return concatBytes(new Uint8Array([2]), u32be(1), report.hash, counsellor.sign.publicKey, signature, field, u32be(replyBytes.length), replyBytes);
+    const signature = sign(
+      messageSignedBytes(
+        caseNumber,
+        1,
+        report.hash,
+        counsellor.sign.publicKey,
+        replyBytes,
+        signedFor,
+      ),
+      counsellor.sign.secretKey,
+    );
+    const field = concatBytes(
+      new Uint8Array([listed.length]),
+      ...listed.map((fp) => new TextEncoder().encode(fp)),
+    );
+    return concatBytes(
+      new Uint8Array([2]),
+      u32be(1),
+      report.hash,
+      counsellor.sign.publicKey,
+      signature,
+      field,
+      u32be(replyBytes.length),
+      replyBytes,
+    );
   };
-  const sealedFor = sortedFingerprints([fingerprintOf(counsellor.sign.publicKey), fingerprintOf(deputy.sign.publicKey)]);
-  const intruder = fingerprintOf(generateIdentity('counsellor', 'Operator', seededRandom('envelope-intruder')).sign.publicKey);
+  const sealedFor = sortedFingerprints([
+    fingerprintOf(counsellor.sign.publicKey),
+    fingerprintOf(deputy.sign.publicKey),
+  ]);
+  const intruder = fingerprintOf(
+    generateIdentity('counsellor', 'Operator', seededRandom('envelope-intruder')).sign.publicKey,
+  );
   const badPaddingPayload = pad(payloadV2(sealedFor, sealedFor));
   badPaddingPayload[badPaddingPayload.length - 1] = 1;
   const badPadding = handSealed('envelope-bad-padding', badPaddingPayload);
-  const recipientAdded = handSealed('envelope-recipient-added', pad(payloadV2(sealedFor, sortedFingerprints([...sealedFor, intruder]))));
-  const recipientsUnsorted = handSealed('envelope-recipients-unsorted', pad(payloadV2([...sealedFor].reverse(), [...sealedFor].reverse())));
+  const recipientAdded = handSealed(
+    'envelope-recipient-added',
+    pad(payloadV2(sealedFor, sortedFingerprints([...sealedFor, intruder]))),
+  );
+  const recipientsUnsorted = handSealed(
+    'envelope-recipients-unsorted',
+    pad(payloadV2([...sealedFor].reverse(), [...sealedFor].reverse())),
+  );
 
   const otherCase = receipts[1]!.caseNumber;
   const envelopes = {
     caseNumber,
-    report: { seed: 'envelope-report', content: reportContent, envelope: report.envelope, hash: toHex(report.hash) },
-    reply: { seed: 'envelope-reply', content: replyContent, envelope: reply.envelope, hash: toHex(reply.hash) },
-    reportV1: { seed: 'envelope-report-v1', content: reportContent, envelope: reportV1.envelope, hash: toHex(reportV1.hash) },
+    report: {
+      seed: 'envelope-report',
+      content: reportContent,
+      envelope: report.envelope,
+      hash: toHex(report.hash),
+    },
+    reply: {
+      seed: 'envelope-reply',
+      content: replyContent,
+      envelope: reply.envelope,
+      hash: toHex(reply.hash),
+    },
+    reportV1: {
+      seed: 'envelope-report-v1',
+      content: reportContent,
+      envelope: reportV1.envelope,
+      hash: toHex(reportV1.hash),
+    },
     failures: [
-      { why: 'opened as if in another case', reader: 'counsellor-1', caseNumber: otherCase, envelope: report.envelope, error: 'bad-signature' },
-      { why: 'one ciphertext bit flipped', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, ct: flipBase64Byte(report.envelope.ct, 40) }, error: 'auth-failure' },
-      { why: 'nonce changed', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, nonce: flipBase64Byte(report.envelope.nonce, 0) }, error: 'auth-failure' },
-      { why: 'wrapped key altered', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, keys: report.envelope.keys.map((k, i) => (i === 0 ? { ...k, wk: flipBase64Byte(k.wk, 3) } : k)) }, error: 'auth-failure' },
-      { why: 'wrapped keys of the two counsellors swapped', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, keys: [{ ...report.envelope.keys[1]!, to: report.envelope.keys[0]!.to }, { ...report.envelope.keys[0]!, to: report.envelope.keys[1]!.to }] }, error: 'auth-failure' },
-      { why: 'not addressed to the reader', reader: 'escalation-1', caseNumber, envelope: report.envelope, error: 'wrong-key' },
-      { why: 'ciphertext of another envelope', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, ct: reply.envelope.ct, nonce: reply.envelope.nonce }, error: 'auth-failure' },
-      { why: 'extra field', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, seq: 0 }, error: 'malformed' },
-      { why: 'ciphertext length not a padded length', reader: 'counsellor-1', caseNumber, envelope: { ...report.envelope, ct: toBase64(new Uint8Array(600)) }, error: 'malformed' },
-      { why: 'signed payload with non-zero padding', reader: 'counsellor-1', caseNumber, envelope: badPadding, error: 'malformed' },
-      { why: 'a recipient added to the signed list after signing', reader: 'counsellor-1', caseNumber, envelope: recipientAdded, error: 'bad-signature' },
-      { why: 'signed recipients not in sorted order', reader: 'counsellor-1', caseNumber, envelope: recipientsUnsorted, error: 'malformed' },
+      {
+        why: 'opened as if in another case',
+        reader: 'counsellor-1',
+        caseNumber: otherCase,
+        envelope: report.envelope,
+        error: 'bad-signature',
+      },
+      {
+        why: 'one ciphertext bit flipped',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: { ...report.envelope, ct: flipBase64Byte(report.envelope.ct, 40) },
+        error: 'auth-failure',
+      },
+      {
+        why: 'nonce changed',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: { ...report.envelope, nonce: flipBase64Byte(report.envelope.nonce, 0) },
+        error: 'auth-failure',
+      },
+      {
+        why: 'wrapped key altered',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: {
+          ...report.envelope,
+          keys: report.envelope.keys.map((k, i) =>
+            i === 0 ? { ...k, wk: flipBase64Byte(k.wk, 3) } : k,
+          ),
+        },
+        error: 'auth-failure',
+      },
+      {
+        why: 'wrapped keys of the two counsellors swapped',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: {
+          ...report.envelope,
+          keys: [
+            { ...report.envelope.keys[1]!, to: report.envelope.keys[0]!.to },
+            { ...report.envelope.keys[0]!, to: report.envelope.keys[1]!.to },
+          ],
+        },
+        error: 'auth-failure',
+      },
+      {
+        why: 'not addressed to the reader',
+        reader: 'escalation-1',
+        caseNumber,
+        envelope: report.envelope,
+        error: 'wrong-key',
+      },
+      {
+        why: 'ciphertext of another envelope',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: { ...report.envelope, ct: reply.envelope.ct, nonce: reply.envelope.nonce },
+        error: 'auth-failure',
+      },
+      {
+        why: 'extra field',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: { ...report.envelope, seq: 0 },
+        error: 'malformed',
+      },
+      {
+        why: 'ciphertext length not a padded length',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: { ...report.envelope, ct: toBase64(new Uint8Array(600)) },
+        error: 'malformed',
+      },
+      {
+        why: 'signed payload with non-zero padding',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: badPadding,
+        error: 'malformed',
+      },
+      {
+        why: 'a recipient added to the signed list after signing',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: recipientAdded,
+        error: 'bad-signature',
+      },
+      {
+        why: 'signed recipients not in sorted order',
+        reader: 'counsellor-1',
+        caseNumber,
+        envelope: recipientsUnsorted,
+        error: 'malformed',
+      },
     ],
     chain: [
       { why: 'report then reply', order: ['report', 'reply'], problems: [] },
-      { why: 'reply shown first (reorder)', order: ['reply', 'report'], problems: [{ index: 0, kind: 'gap' }, { index: 1, kind: 'reorder' }] },
+      {
+        why: 'reply shown first (reorder)',
+        order: ['reply', 'report'],
+        problems: [
+          { index: 0, kind: 'gap' },
+          { index: 1, kind: 'reorder' },
+        ],
+      },
       { why: 'report dropped', order: ['reply'], problems: [{ index: 0, kind: 'gap' }] },
-      { why: 'report replayed', order: ['report', 'report'], problems: [{ index: 1, kind: 'reorder' }] },
+      {
+        why: 'report replayed',
+        order: ['report', 'report'],
+        problems: [{ index: 1, kind: 'reorder' }],
+      },
     ],
   };
 
@@ -296,11 +495,18 @@ export async function generateVectors() {
   });
   const attachmentKey = newAttachmentKey(1000, seededRandom('attachment-1'));
   const attachmentEncryptor = new AttachmentEncryptor(attachmentKey);
-  const attachmentCiphertext = concatBytes(...attachmentEncryptor.push(patternBytes(1000)), ...attachmentEncryptor.finish());
+  const attachmentCiphertext = concatBytes(
+    ...attachmentEncryptor.push(patternBytes(1000)),
+    ...attachmentEncryptor.finish(),
+  );
 
   // --- Proof of work ----------------------------------------------------------------------------
   const powChallenge = seededRandom('pow-1')(16);
-  const pow = [0, 1, 8, 12].map((bits) => ({ challenge: toHex(powChallenge), bits, nonce: solvePow(powChallenge, bits)! }));
+  const pow = [0, 1, 8, 12].map((bits) => ({
+    challenge: toHex(powChallenge),
+    bits,
+    nonce: solvePow(powChallenge, bits)!,
+  }));
 
   // --- Signed requests --------------------------------------------------------------------------
   const requestBody = new TextEncoder().encode('{"text":"ontvangen"}');
@@ -311,7 +517,11 @@ export async function generateVectors() {
     time: 1_795_000_000,
     body: requestBody,
   };
-  const requestHeaders = signRequest(requestParts, counsellor.sign.secretKey, seededRandom('request-1'));
+  const requestHeaders = signRequest(
+    requestParts,
+    counsellor.sign.secretKey,
+    seededRandom('request-1'),
+  );
   const request = {
     signer: 'counsellor-1',
     origin: requestParts.origin,
@@ -319,32 +529,80 @@ export async function generateVectors() {
     path: requestParts.path,
     time: requestParts.time,
     body: fromUtf8(requestBody),
-    canonical: fromUtf8(canonicalRequest({ ...requestParts, nonce: requestHeaders['kluis-nonce'] })),
+    canonical: fromUtf8(
+      canonicalRequest({ ...requestParts, nonce: requestHeaders['kluis-nonce'] }),
+    ),
     headers: requestHeaders,
     failures: [
       { why: 'body changed', change: { body: '{"text":"ontvangen!"}' }, error: 'bad-signature' },
-      { why: 'path changed', change: { path: '/api/v1/cases/K7P49QXN/messages' }, error: 'bad-signature' },
+      {
+        why: 'path changed',
+        change: { path: '/api/v1/cases/K7P49QXN/messages' },
+        error: 'bad-signature',
+      },
       { why: 'method changed', change: { method: 'PUT' }, error: 'bad-signature' },
       { why: 'time changed', change: { time: 1_795_000_001 }, error: 'bad-signature' },
-      { why: 'signed by another counsellor', change: { signer: 'counsellor-2' }, error: 'bad-signature' },
+      {
+        why: 'signed by another counsellor',
+        change: { signer: 'counsellor-2' },
+        error: 'bad-signature',
+      },
       // Review #10, finding 6: the same key on two deployments.
-      { why: 'checked by a server at another origin', change: { origin: 'https://kluis.example.org' }, error: 'bad-signature' },
-      { why: 'origin with a path', change: { origin: `${requestParts.origin}/` }, error: 'malformed' },
-      { why: 'time 301 s before now with a 300 s window', change: { now: 1_795_000_301 }, error: 'expired' },
+      {
+        why: 'checked by a server at another origin',
+        change: { origin: 'https://kluis.example.org' },
+        error: 'bad-signature',
+      },
+      {
+        why: 'origin with a path',
+        change: { origin: `${requestParts.origin}/` },
+        error: 'malformed',
+      },
+      {
+        why: 'time 301 s before now with a 300 s window',
+        change: { now: 1_795_000_301 },
+        error: 'expired',
+      },
     ],
   };
 
   // --- Key file ---------------------------------------------------------------------------------
-  const keyFile = await sealKeyFile(counsellor, 'correct horse battery staple', nodeScrypt, undefined, seededRandom('keyfile-1'));
+  const keyFile = await sealKeyFile(
+    counsellor,
+    'correct horse battery staple',
+    nodeScrypt,
+    undefined,
+    seededRandom('keyfile-1'),
+  );
   const keyFiles = {
     owner: 'counsellor-1',
     passphrase: 'correct horse battery staple',
     file: keyFile,
     failures: [
-      { why: 'wrong passphrase', passphrase: 'correct horse battery stapler', file: keyFile, error: 'auth-failure' },
-      { why: 'ciphertext altered', passphrase: 'correct horse battery staple', file: { ...keyFile, ct: flipBase64Byte(keyFile.ct, 5) }, error: 'auth-failure' },
-      { why: 'scrypt cost lowered below N = 2^17', passphrase: 'correct horse battery staple', file: { ...keyFile, kdf: { ...keyFile.kdf, N: 2 ** 14 } }, error: 'malformed' },
-      { why: 'bundle of another identity', passphrase: 'correct horse battery staple', file: { ...keyFile, bundle: exportBundle(deputy) }, error: 'malformed' },
+      {
+        why: 'wrong passphrase',
+        passphrase: 'correct horse battery stapler',
+        file: keyFile,
+        error: 'auth-failure',
+      },
+      {
+        why: 'ciphertext altered',
+        passphrase: 'correct horse battery staple',
+        file: { ...keyFile, ct: flipBase64Byte(keyFile.ct, 5) },
+        error: 'auth-failure',
+      },
+      {
+        why: 'scrypt cost lowered below N = 2^17',
+        passphrase: 'correct horse battery staple',
+        file: { ...keyFile, kdf: { ...keyFile.kdf, N: 2 ** 14 } },
+        error: 'malformed',
+      },
+      {
+        why: 'bundle of another identity',
+        passphrase: 'correct horse battery staple',
+        file: { ...keyFile, bundle: exportBundle(deputy) },
+        error: 'malformed',
+      },
     ],
   };
 
@@ -354,11 +612,39 @@ export async function generateVectors() {
     failures: [
       { why: 'extra field', content: { ...replyContent, html: '<b>x</b>' }, error: 'malformed' },
       { why: 'unknown type', content: { ...replyContent, type: 'script' }, error: 'malformed' },
-      { why: 'time with fractions', content: { ...replyContent, time: '2026-11-29T09:02:41.5Z' }, error: 'malformed' },
-      { why: 'a day that does not exist', content: { ...replyContent, time: '2026-02-29T09:02:41Z' }, error: 'malformed' },
-      { why: 'hour 24', content: { ...replyContent, time: '2026-11-29T24:00:00Z' }, error: 'malformed' },
+      {
+        why: 'time with fractions',
+        content: { ...replyContent, time: '2026-11-29T09:02:41.5Z' },
+        error: 'malformed',
+      },
+      {
+        why: 'a day that does not exist',
+        content: { ...replyContent, time: '2026-02-29T09:02:41Z' },
+        error: 'malformed',
+      },
+      {
+        why: 'hour 24',
+        content: { ...replyContent, time: '2026-11-29T24:00:00Z' },
+        error: 'malformed',
+      },
       ...prototypeNameFailures(replyContent),
-      { why: 'blob id with path', content: { ...replyContent, attachments: [{ name: 'a', type: '', size: 1, blob: '../../etc/passwd', key: toBase64(new Uint8Array(32)), prefix: toBase64(new Uint8Array(19)) }] }, error: 'malformed' },
+      {
+        why: 'blob id with path',
+        content: {
+          ...replyContent,
+          attachments: [
+            {
+              name: 'a',
+              type: '',
+              size: 1,
+              blob: '../../etc/passwd',
+              key: toBase64(new Uint8Array(32)),
+              prefix: toBase64(new Uint8Array(19)),
+            },
+          ],
+        },
+        error: 'malformed',
+      },
     ],
   };
 
@@ -401,8 +687,19 @@ export async function generateVectors() {
     identities,
     bundleFailures,
     envelopes,
-    stream: { seed: 'stream-1', key: toHex(streamKey), prefix: toHex(streamPrefix), vectors: streams },
-    attachment: { seed: 'attachment-1', plaintextLength: 1000, paddedLength: paddedLength(1000), key: attachmentKey, ciphertext: toHex(attachmentCiphertext) },
+    stream: {
+      seed: 'stream-1',
+      key: toHex(streamKey),
+      prefix: toHex(streamPrefix),
+      vectors: streams,
+    },
+    attachment: {
+      seed: 'attachment-1',
+      plaintextLength: 1000,
+      paddedLength: paddedLength(1000),
+      key: attachmentKey,
+      ciphertext: toHex(attachmentCiphertext),
+    },
     pow,
     request,
     keyFile: keyFiles,

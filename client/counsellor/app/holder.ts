@@ -13,7 +13,12 @@ import { HttpError } from './http.js';
 
 /** What a one-time download link gives. */
 export type Download =
-  | { readonly kind: 'attachment'; readonly case: string; readonly message: number; readonly n: number }
+  | {
+      readonly kind: 'attachment';
+      readonly case: string;
+      readonly message: number;
+      readonly n: number;
+    }
   | { readonly kind: 'export'; readonly case: string };
 
 /** How long a download link may wait for the browser to follow it. */

@@ -38,7 +38,8 @@ try {
   console.error((error as Error).message);
   process.exit(2);
 }
-const idleMinutes = values['idle-minutes'] === undefined ? config.idleMinutes : Number(values['idle-minutes']);
+const idleMinutes =
+  values['idle-minutes'] === undefined ? config.idleMinutes : Number(values['idle-minutes']);
 if (idleMinutes !== undefined && !(Number.isFinite(idleMinutes) && idleMinutes > 0)) {
   console.error('--idle-minutes must be a number of minutes above 0');
   process.exit(2);
@@ -46,7 +47,12 @@ if (idleMinutes !== undefined && !(Number.isFinite(idleMinutes) && idleMinutes >
 const staticDir = resolve(process.env.KLUIS_COUNSELLOR_APP_DIR ?? DEFAULT_APP_DIR);
 // Built on every start (under a second) so the UI always matches this checkout's code; a
 // directory given by KLUIS_COUNSELLOR_APP_DIR (tests) is built only when empty or with --rebuild.
-if (values.rebuild || !process.env.KLUIS_COUNSELLOR_APP_DIR || !existsSync(join(staticDir, 'index.html'))) await buildApp(staticDir);
+if (
+  values.rebuild ||
+  !process.env.KLUIS_COUNSELLOR_APP_DIR ||
+  !existsSync(join(staticDir, 'index.html'))
+)
+  await buildApp(staticDir);
 
 // The same start as `kluis-counsellor app` (cli/app.ts), which serves the UI an installed client ships.
 try {

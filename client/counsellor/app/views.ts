@@ -217,7 +217,8 @@ function contentFields(content: Content | undefined) {
     text: textValue === null ? null : text(textValue),
     status: str('status'),
     consent: str('consent'),
-    to: c?.type === 'forwarded' ? `${safeLine(c.name)} (${displayFingerprint(String(c.to))})` : null,
+    to:
+      c?.type === 'forwarded' ? `${safeLine(c.name)} (${displayFingerprint(String(c.to))})` : null,
     receivedDate: str('receivedDate'),
     attachments,
   };

@@ -29,7 +29,12 @@ import {
   type UploadAnswer,
   type WrittenAnswer,
 } from '../../../api/contract.js';
-import { type CaseStatus, type Envelope, isCaseNumber, type WrappedKey } from '../../../crypto/index.js';
+import {
+  type CaseStatus,
+  type Envelope,
+  isCaseNumber,
+  type WrappedKey,
+} from '../../../crypto/index.js';
 import { NetworkError, ServerRefusedError } from './errors.js';
 import { createNodeTransport, readBody, type Transport } from './http.js';
 import type { RequestSigner } from './native.js';
@@ -115,7 +120,9 @@ function notBeforeOf(body: Buffer): number | undefined {
   }
   const o = value as { error?: { code?: unknown }; notBefore?: unknown } | null;
   if (o?.error?.code !== 'signature-before-start') return undefined;
-  return Number.isSafeInteger(o.notBefore) && (o.notBefore as number) > 0 ? (o.notBefore as number) : undefined;
+  return Number.isSafeInteger(o.notBefore) && (o.notBefore as number) > 0
+    ? (o.notBefore as number)
+    : undefined;
 }
 
 /** The counsellor's side of the HTTP API. */
@@ -163,7 +170,8 @@ export class CounsellorApi {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.contentType) headers['content-type'] = options.contentType;
     const url = new URL(path, this.base.origin);
-    if (options.signed === false) return this.#transport.request(url, { method, headers, ...(options.body ? { body } : {}) });
+    if (options.signed === false)
+      return this.#transport.request(url, { method, headers, ...(options.body ? { body } : {}) });
     const signer = this.#signer;
     if (!signer) throw new Error('this API client has no signing key');
     // Signed for the origin this client addresses, so the request is good for this server only.
@@ -256,22 +264,22 @@ export class CounsellorApi {
   async caseDetails(after: string | undefined, limit: number): Promise<CaseDetailsAnswer> {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_CASE_DETAILS)
       throw new RangeError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
-    if (after !== undefined && !isCaseNumber(after)) throw new RangeError('after must be a case number');
+    if (after !== undefined && !isCaseNumber(after))
+      throw new RangeError('after must be a case number');
     const query = `${after === undefined ? '' : `after=${after}&`}limit=${limit}`;
     const value = await this.json('GET', `/api/v1/counsellor/case-details?${query}`);
     return read(() => parseCaseDetails(value, after, limit));
   }
 
-  async postMessage(
-    caseNumber: string,
-    body: PostMessageBody,
-  ): Promise<WrittenAnswer> {
+  async postMessage(caseNumber: string, body: PostMessageBody): Promise<WrittenAnswer> {
     const value = await this.json('POST', `/api/v1/cases/${caseNumber}/messages`, body);
     return read(() => parseWritten(value, `POST /api/v1/cases/${caseNumber}/messages`));
   }
 
   async postNote(caseNumber: string, envelope: Envelope): Promise<WrittenAnswer> {
-    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/notes`, { envelope });
+    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/notes`, {
+      envelope,
+    });
     return read(() => parseWritten(value, `POST /api/v1/counsellor/cases/${caseNumber}/notes`));
   }
 
@@ -280,7 +288,10 @@ export class CounsellorApi {
     to: string,
     keys: readonly { seq: number; key: WrappedKey }[],
   ): Promise<readonly string[]> {
-    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/forward`, { to, keys });
+    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/forward`, {
+      to,
+      keys,
+    });
     return read(() => parseForward(value)).forwardedTo;
   }
 
@@ -337,12 +348,16 @@ export class CounsellorApi {
 /** Builds the error for a non-2xx answer: told apart by the contract's code, never by its message. */
 export function apiError(status: number, value: unknown, what: string): Error {
   const code = errorCodeOf(value) ?? (`http-${status}` as const);
-  const error = typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
+  const error =
+    typeof value === 'object' && value !== null ? (value as { error?: unknown }).error : undefined;
   const message =
-    typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string'
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string'
       ? (error as { message: string }).message
       : `HTTP ${status}`;
   const safeMessage = message.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
-  if (status >= 400 && status < 500) return new ServerRefusedError(status, code, `${what}: ${code}: ${safeMessage}`, value);
+  if (status >= 400 && status < 500)
+    return new ServerRefusedError(status, code, `${what}: ${code}: ${safeMessage}`, value);
   return new NetworkError(`${what}: the server failed (HTTP ${status} ${code}: ${safeMessage})`);
 }

@@ -63,7 +63,8 @@ export function searchText(view: CaseView): string {
     const c = m.content;
     if (!c) continue;
     parts.push(c.text);
-    if (c.type === 'report' || c.type === 'message') for (const a of c.attachments) parts.push(a.name);
+    if (c.type === 'report' || c.type === 'message')
+      for (const a of c.attachments) parts.push(a.name);
     if (c.type === 'forwarded') parts.push(c.name);
   }
   for (const n of view.notes) if (n.content) parts.push(n.content.text);
@@ -72,6 +73,10 @@ export function searchText(view: CaseView): string {
 
 /** Whether every word of `query` occurs in `text` (from searchText). */
 export function matchesSearch(text: string, query: string): boolean {
-  const words = query.normalize('NFKC').toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const words = query
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   return words.every((w) => text.includes(w));
 }

@@ -87,7 +87,9 @@ export async function loadConfig(dir: string): Promise<ClientConfig> {
       const [min, max] = NUMBER_KEYS[key as keyof typeof NUMBER_KEYS];
       const n = record[key];
       if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max)
-        throw new UsageError(`${join(dir, 'config.json')}: ${key} must be a number from ${min} to ${max}`);
+        throw new UsageError(
+          `${join(dir, 'config.json')}: ${key} must be a number from ${min} to ${max}`,
+        );
       config[key as keyof typeof NUMBER_KEYS] = n;
       continue;
     }

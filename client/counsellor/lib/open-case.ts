@@ -136,14 +136,21 @@ const CHAIN_WORDS = {
   fork: 'fork: it follows a message you were not shown',
 } as const;
 
-function recipientProblems(what: string, findings: RecipientFindings, names: ReadonlyMap<string, string>): string[] {
-  const named = (fingerprint: string) => `${displayFingerprint(fingerprint)}${names.has(fingerprint) ? ` (${names.get(fingerprint)})` : ''}`;
+function recipientProblems(
+  what: string,
+  findings: RecipientFindings,
+  names: ReadonlyMap<string, string>,
+): string[] {
+  const named = (fingerprint: string) =>
+    `${displayFingerprint(fingerprint)}${names.has(fingerprint) ? ` (${names.get(fingerprint)})` : ''}`;
   return [
     ...findings.unexpected.map(
       (fingerprint) =>
         `${what}: UNEXPECTED RECIPIENT ${named(fingerprint)} can read it: not the reporter, not a counsellor you trust, not an escalation recipient the case was forwarded to with consent (a key the server or a modified page added)`,
     ),
-    ...findings.removed.map((fingerprint) => `${what}: the copy for ${named(fingerprint)} was removed from the envelope`),
+    ...findings.removed.map(
+      (fingerprint) => `${what}: the copy for ${named(fingerprint)} was removed from the envelope`,
+    ),
   ];
 }
 
@@ -178,7 +185,12 @@ function problemWords(error: KluisError): string {
 export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
   const caseNumber = detail.case;
   const names = new Map(ctx.names);
-  const parties = { caseNumber, counsellors: ctx.counsellors, escalation: ctx.escalation, verifier: ctx.verifier };
+  const parties = {
+    caseNumber,
+    counsellors: ctx.counsellors,
+    escalation: ctx.escalation,
+    verifier: ctx.verifier,
+  };
   const read = readConversation(
     detail.messages.map((m) => m.envelope),
     ctx.unwrap,
@@ -205,7 +217,14 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
       contentKeys.push(undefined);
       const hash = message.hash ? toBase64(message.hash) : undefined;
       if (message.error.code === 'wrong-key' && ctx.role === 'escalation' && message.hash) {
-        return { index, hour, ok: false, shared: false, problem: 'not forwarded to you', ...(hash ? { hash } : {}) };
+        return {
+          index,
+          hour,
+          ok: false,
+          shared: false,
+          problem: 'not forwarded to you',
+          ...(hash ? { hash } : {}),
+        };
       }
       const problem = problemWords(message.error);
       problems.push(`message ${index}: ${problem}`);
@@ -227,7 +246,8 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
     const recipientWords = recipientProblems(`message ${index}`, message.recipients, names);
     problems.push(...recipientWords);
     if (content.type === 'ack' && !ack) ack = { index, hour, content };
-    if (ack && index > ack.index && who.kind === 'counsellor' && content.type !== 'ack') feedbackGiven = true;
+    if (ack && index > ack.index && who.kind === 'counsellor' && content.type !== 'ack')
+      feedbackGiven = true;
     if (content.type === 'report' || content.type === 'message') {
       for (const ref of content.attachments) attachments.push({ index, ref });
     }
@@ -242,7 +262,8 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
       ...(recipientWords.length > 0 ? { problem: recipientWords.join('; ') } : {}),
     };
   });
-  for (const problem of read.problems) problems.push(`message ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
+  for (const problem of read.problems)
+    problems.push(`message ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
   if (detail.messages.length === 0) problems.push('the case has no report');
 
   // What this client verified before: a shorter or different history is a rollback.
@@ -253,11 +274,16 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
         `the server now shows ${messages.length} message(s) where this client verified ${memory.count} before: messages were removed (rollback)`,
       );
     } else if (messages[memory.count - 1]?.hash !== memory.lastHash) {
-      problems.push(`message ${memory.count - 1} differs from the one this client verified before: the history was rewritten`);
+      problems.push(
+        `message ${memory.count - 1} differs from the one this client verified before: the history was rewritten`,
+      );
     }
   }
 
-  const notes = ctx.role === 'counsellor' ? readCaseNotes(detail, ctx, parties, problems, author, names) : undefined;
+  const notes =
+    ctx.role === 'counsellor'
+      ? readCaseNotes(detail, ctx, parties, problems, author, names)
+      : undefined;
   const first = read.messages[0];
   const reporter =
     read.report && read.reporterSignKey && first?.ok
@@ -267,7 +293,9 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
         }
       : undefined;
   const seen = memory?.seen ?? 0;
-  const unread = messages.filter((m) => m.index >= seen && !(m.author?.kind === 'counsellor' && m.author.me)).length;
+  const unread = messages.filter(
+    (m) => m.index >= seen && !(m.author?.kind === 'counsellor' && m.author.me),
+  ).length;
   return {
     caseNumber,
     detail,
@@ -304,7 +332,9 @@ function readCaseNotes(
   );
   const notes = read.notes.map((entry): NoteView => {
     const hour = detail.notes[entry.index]!.hour;
-    const who = entry.fingerprint ? { author: author({ kind: 'counsellor', fingerprint: entry.fingerprint }) } : {};
+    const who = entry.fingerprint
+      ? { author: author({ kind: 'counsellor', fingerprint: entry.fingerprint }) }
+      : {};
     if (!entry.ok) {
       const problem = problemWords(entry.error);
       problems.push(`note ${entry.index}: ${problem}`);
@@ -320,6 +350,7 @@ function readCaseNotes(
       ...(recipientWords.length > 0 ? { problem: recipientWords.join('; ') } : {}),
     };
   });
-  for (const problem of read.problems) problems.push(`note ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
+  for (const problem of read.problems)
+    problems.push(`note ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
   return { notes, lastHash: read.lastHash };
 }

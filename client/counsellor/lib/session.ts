@@ -21,7 +21,12 @@ import {
   verifyBundle,
 } from '../../../crypto/index.js';
 import { type CaseDetail, CounsellorApi, type ServerInfo } from './api.js';
-import { type MemoryFile, prepareDirectory, type SavedFile, saveAttachment } from './attachments.js';
+import {
+  type MemoryFile,
+  prepareDirectory,
+  type SavedFile,
+  saveAttachment,
+} from './attachments.js';
 import { IntegrityError, ServerRefusedError } from './errors.js';
 import type { Transport } from './http.js';
 import { type Inbox, readInbox } from './inbox.js';
@@ -29,7 +34,15 @@ import { createNativeRequestSigner, createNativeUnwrapper, type Unwrapper } from
 import { type CaseView, type OpenContext, openCaseDetail } from './open-case.js';
 import { defaultWorkerCount } from './open-pool.js';
 import { StateStore, type TrustedKey } from './state.js';
-import { acknowledge, addNote, append, forward, reply, requireCounsellor, setStatus } from './writing.js';
+import {
+  acknowledge,
+  addNote,
+  append,
+  forward,
+  reply,
+  requireCounsellor,
+  setStatus,
+} from './writing.js';
 
 export type { CaseView, MessageAuthor, MessageView, NoteView } from './open-case.js';
 export type { Inbox, InboxEntry } from './inbox.js';

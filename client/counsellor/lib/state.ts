@@ -61,7 +61,12 @@ export const MAX_LABELS = 20;
 /** Labels as the counsellor typed them: trimmed, no control characters, no duplicates, sorted. */
 export function cleanLabels(labels: readonly string[]): string[] {
   const clean = labels
-    .map((l) => l.normalize('NFC').replace(/[\p{Cc}\p{Cf}]/gu, '').trim())
+    .map((l) =>
+      l
+        .normalize('NFC')
+        .replace(/[\p{Cc}\p{Cf}]/gu, '')
+        .trim(),
+    )
     .filter((l) => l !== '' && l.length <= MAX_LABEL_LENGTH);
   return [...new Set(clean)].sort((a, b) => a.localeCompare(b)).slice(0, MAX_LABELS);
 }

@@ -30,7 +30,9 @@ export interface Statistics {
   readonly total: number;
   /** YYYY-MM → reports received that month, in month order. */
   readonly perMonth: readonly { readonly month: string; readonly reports: number }[];
-  readonly perStatus: Readonly<Record<'received' | 'in-conversation' | 'forwarded' | 'closed', number>>;
+  readonly perStatus: Readonly<
+    Record<'received' | 'in-conversation' | 'forwarded' | 'closed', number>
+  >;
   readonly perLanguage: Readonly<Record<string, number>>;
   readonly daysToAcknowledge: DaySummary;
   readonly daysToFirstReply: DaySummary;
@@ -98,7 +100,9 @@ export function computeStatistics(
   return {
     year,
     total: cases.length,
-    perMonth: [...months].sort(([a], [b]) => a.localeCompare(b)).map(([month, reports]) => ({ month, reports })),
+    perMonth: [...months]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([month, reports]) => ({ month, reports })),
     perStatus,
     perLanguage,
     daysToAcknowledge: summary(toAck),
@@ -138,8 +142,14 @@ export function formatStatistics(stats: Statistics): string {
     '',
     `reports                  ${stats.total}`,
     ...stats.perMonth.map((m) => `  ${m.month}               ${m.reports}`),
-    `status                   ${Object.entries(stats.perStatus).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `language                 ${Object.entries(stats.perLanguage).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}`,
+    `status                   ${Object.entries(stats.perStatus)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `language                 ${
+      Object.entries(stats.perLanguage)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '—'
+    }`,
     `days to acknowledgement  ${days(stats.daysToAcknowledge)}`,
     `days to first reply      ${days(stats.daysToFirstReply)}`,
     `acknowledged late        ${stats.acknowledgeMissed} (7 days)`,

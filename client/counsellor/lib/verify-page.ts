@@ -83,19 +83,25 @@ async function readManifest(dir: string): Promise<Map<string, string> | undefine
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw new LocalFileError(`${join(dir, 'manifest.json')} is not JSON: rebuild the page (npm run build)`);
+    throw new LocalFileError(
+      `${join(dir, 'manifest.json')} is not JSON: rebuild the page (npm run build)`,
+    );
   }
   const hashes = (value as { v?: unknown; sha256?: unknown }).sha256;
   if ((value as { v?: unknown }).v !== 1 || typeof hashes !== 'object' || hashes === null) {
-    throw new LocalFileError(`${join(dir, 'manifest.json')} is not a Kluis build manifest: rebuild the page (npm run build)`);
+    throw new LocalFileError(
+      `${join(dir, 'manifest.json')} is not a Kluis build manifest: rebuild the page (npm run build)`,
+    );
   }
   const out = new Map<string, string>();
   for (const [path, hash] of Object.entries(hashes)) {
-    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new LocalFileError(`${join(dir, 'manifest.json')}: the hash of ${path} is malformed`);
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))
+      throw new LocalFileError(`${join(dir, 'manifest.json')}: the hash of ${path} is malformed`);
     out.set(path, hash);
   }
   out.set('manifest.json', sha256(bytes));
-  if (!out.has('index.html')) throw new LocalFileError(`${dir} has no index.html: not a reporter page build`);
+  if (!out.has('index.html'))
+    throw new LocalFileError(`${dir} has no index.html: not a reporter page build`);
   return out;
 }
 
@@ -217,7 +223,10 @@ export async function verifyPage(
 export function pageDifferences(check: PageCheck): string[] {
   return check.files
     .filter((file) => file.result !== 'same')
-    .map((file) => `${file.result}: ${file.path}${file.liveSha256 ? ` (live ${file.liveSha256})` : ''}`);
+    .map(
+      (file) =>
+        `${file.result}: ${file.path}${file.liveSha256 ? ` (live ${file.liveSha256})` : ''}`,
+    );
 }
 
 /** What the counsellor app reports of the page check it runs on every unlock. */
@@ -244,6 +253,10 @@ export async function checkPageOnUnlock(
       ? { state: 'same', url: check.url, files: check.files.length }
       : { state: 'different', url: check.url, differences: pageDifferences(check) };
   } catch (error) {
-    return { state: 'failed', url: pageUrl.href, reason: error instanceof Error ? error.message : String(error) };
+    return {
+      state: 'failed',
+      url: pageUrl.href,
+      reason: error instanceof Error ? error.message : String(error),
+    };
   }
 }

@@ -26,7 +26,13 @@ import {
 } from '../../../crypto/index.js';
 import { type MemoryFile, uploadBytes, uploadFile } from './attachments.js';
 import { dayOfHour } from './deadlines.js';
-import { IntegrityError, NetworkError, PolicyError, ServerRefusedError, UsageError } from './errors.js';
+import {
+  IntegrityError,
+  NetworkError,
+  PolicyError,
+  ServerRefusedError,
+  UsageError,
+} from './errors.js';
 import type { CaseView } from './open-case.js';
 import type { CounsellorSession, VerifiedInfo } from './session.js';
 
@@ -38,7 +44,11 @@ const DEFAULT_ACK_TEXT: Record<'nl' | 'en', string> = {
   en: 'We have received your report. This acknowledgement of receipt is signed and states the date we received it. Within three months you will hear from us what is done with your report.',
 };
 
-function recipients(view: CaseView, info: VerifiedInfo, extra: readonly Recipient[] = []): Recipient[] {
+function recipients(
+  view: CaseView,
+  info: VerifiedInfo,
+  extra: readonly Recipient[] = [],
+): Recipient[] {
   if (!view.reporter)
     throw new IntegrityError(
       `case ${view.caseNumber} has no readable report: cannot tell whom to seal for`,
@@ -198,7 +208,11 @@ export async function acknowledge(
 }
 
 /** Adds a private note, sealed for the counsellors only. */
-export async function addNote(session: CounsellorSession, caseNumber: string, text: string): Promise<{ seq: number; hour: number }> {
+export async function addNote(
+  session: CounsellorSession,
+  caseNumber: string,
+  text: string,
+): Promise<{ seq: number; hour: number }> {
   requireCounsellor(session, 'write notes');
   checkText(text, false);
   const info = await session.serverInfo();

@@ -40,7 +40,8 @@ export function siteConfig(path: string | undefined): Plugin {
     closeBundle() {
       if (site === undefined) return;
       const page = applySite(readPage(outDir), site);
-      for (const name of ['index.html', 'keys.json', 'manifest.json']) writeFileSync(join(outDir, name), page.get(name)!);
+      for (const name of ['index.html', 'keys.json', 'manifest.json'])
+        writeFileSync(join(outDir, name), page.get(name)!);
     },
   };
 }
@@ -59,14 +60,22 @@ export function jsBudget(): Plugin {
       let gzip = 0;
       // The page's chunks, and the worker, which Vite emits as an asset.
       for (const item of Object.values(bundle)) {
-        const code = item.type === 'chunk' ? item.code : item.fileName.endsWith('.js') ? item.source : undefined;
+        const code =
+          item.type === 'chunk'
+            ? item.code
+            : item.fileName.endsWith('.js')
+              ? item.source
+              : undefined;
         if (code === undefined) continue;
         raw += Buffer.byteLength(code);
         gzip += gzipSync(code, { level: 9 }).length;
       }
       const kb = (bytes: number) => (bytes / 1024).toFixed(1);
-      logger?.info(`JavaScript shipped: ${kb(raw)} KB, ${kb(gzip)} KB gzip (budget ${kb(JS_BUDGET_BYTES)} KB gzip)`);
-      if (gzip > JS_BUDGET_BYTES) this.error(`JavaScript is ${kb(gzip)} KB gzip, over the ${kb(JS_BUDGET_BYTES)} KB budget`);
+      logger?.info(
+        `JavaScript shipped: ${kb(raw)} KB, ${kb(gzip)} KB gzip (budget ${kb(JS_BUDGET_BYTES)} KB gzip)`,
+      );
+      if (gzip > JS_BUDGET_BYTES)
+        this.error(`JavaScript is ${kb(gzip)} KB gzip, over the ${kb(JS_BUDGET_BYTES)} KB budget`);
     },
   };
 }

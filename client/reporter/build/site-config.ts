@@ -35,17 +35,20 @@ export interface SiteConfig {
 
 function checkBundles(path: string, value: unknown, field: string, role: Role): PublicBundle[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 15) fail(path, `${field} must be a list of at most 15 public bundles`);
+  if (!Array.isArray(value) || value.length > 15)
+    fail(path, `${field} must be a list of at most 15 public bundles`);
   const seen = new Set<string>();
   return value.map((item, i) => {
     try {
       const bundle = verifyBundle(item);
-      if (bundle.role !== role) fail(path, `${field}[${i}] is a ${bundle.role} bundle, expected ${role}`);
+      if (bundle.role !== role)
+        fail(path, `${field}[${i}] is a ${bundle.role} bundle, expected ${role}`);
       if (seen.has(bundle.fingerprint)) fail(path, `${field}[${i}] lists the same key twice`);
       seen.add(bundle.fingerprint);
       return item as PublicBundle;
     } catch (error) {
-      if (error instanceof KluisError) fail(path, `${field}[${i}] is not a valid public bundle (${error.code}: ${error.message})`);
+      if (error instanceof KluisError)
+        fail(path, `${field}[${i}] is not a valid public bundle (${error.code}: ${error.message})`);
       throw error;
     }
   });
@@ -56,7 +59,8 @@ function fail(path: string, what: string): never {
 }
 
 function checkText(path: string, value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string' || value.trim() === '') fail(path, `${field} must be a non-empty string`);
+  if (typeof value !== 'string' || value.trim() === '')
+    fail(path, `${field} must be a non-empty string`);
   if (value.length > max) fail(path, `${field} is longer than ${max} characters`);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(value)) fail(path, `${field} contains a control character`);
@@ -64,15 +68,20 @@ function checkText(path: string, value: unknown, field: string, max: number): st
 }
 
 function checkLocalised(path: string, value: unknown, field: string, max: number): Localised {
-  if (typeof value !== 'object' || value === null) fail(path, `${field} must be an object { "nl": …, "en": … }`);
+  if (typeof value !== 'object' || value === null)
+    fail(path, `${field} must be an object { "nl": …, "en": … }`);
   const record = value as Record<string, unknown>;
   const extra = Object.keys(record).filter((key) => key !== 'nl' && key !== 'en');
   if (extra.length > 0) fail(path, `${field} has unknown keys: ${extra.join(', ')}`);
-  return { nl: checkText(path, record.nl, `${field}.nl`, max), en: checkText(path, record.en, `${field}.en`, max) };
+  return {
+    nl: checkText(path, record.nl, `${field}.nl`, max),
+    en: checkText(path, record.en, `${field}.en`, max),
+  };
 }
 
 function checkList(path: string, value: unknown, field: string): LocalisedList {
-  if (typeof value !== 'object' || value === null) fail(path, `${field} must be an object { "nl": [...], "en": [...] }`);
+  if (typeof value !== 'object' || value === null)
+    fail(path, `${field} must be an object { "nl": [...], "en": [...] }`);
   const record = value as Record<string, unknown>;
   const list = (language: 'nl' | 'en'): string[] => {
     const items = record[language];
@@ -94,25 +103,48 @@ export function loadSiteConfig(path: string): SiteConfig {
   } catch (error) {
     fail(path, `cannot be read as JSON (${(error as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(path, 'must be a JSON object');
   const record = value as Record<string, unknown>;
-  const known = ['supportPoint', 'organisation', 'escalation', 'fingerprintsPublishedAt', 'otherWays', 'counsellors', 'escalationRecipients'];
+  const known = [
+    'supportPoint',
+    'organisation',
+    'escalation',
+    'fingerprintsPublishedAt',
+    'otherWays',
+    'counsellors',
+    'escalationRecipients',
+  ];
   const extra = Object.keys(record).filter((key) => !known.includes(key));
   if (extra.length > 0) fail(path, `unknown fields: ${extra.join(', ')}`);
   return {
     supportPoint: checkLocalised(path, record.supportPoint, 'supportPoint', 100),
     organisation: checkLocalised(path, record.organisation, 'organisation', 100),
     escalation: checkLocalised(path, record.escalation, 'escalation', 100),
-    fingerprintsPublishedAt: checkLocalised(path, record.fingerprintsPublishedAt, 'fingerprintsPublishedAt', 300),
+    fingerprintsPublishedAt: checkLocalised(
+      path,
+      record.fingerprintsPublishedAt,
+      'fingerprintsPublishedAt',
+      300,
+    ),
     otherWays: checkList(path, record.otherWays, 'otherWays'),
     counsellors: checkBundles(path, record.counsellors, 'counsellors', 'counsellor'),
-    escalationRecipients: checkBundles(path, record.escalationRecipients, 'escalationRecipients', 'escalation'),
+    escalationRecipients: checkBundles(
+      path,
+      record.escalationRecipients,
+      'escalationRecipients',
+      'escalation',
+    ),
   };
 }
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 /** The <noscript> block, Dutch first: why JavaScript is needed, how to go from Safest to Safer, other ways in. */

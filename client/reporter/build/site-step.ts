@@ -22,7 +22,11 @@ import { dirname, join, relative, sep } from 'node:path';
 import { escapeHtml, loadSiteConfig, noscriptHtml, type SiteConfig } from './site-config.js';
 
 /** The marks in the generic index.html that the site step fills in, each exactly once. */
-export const MARKS = { title: '<!--kluis:title-->', noscript: '<!--kluis:noscript-->', site: '<!--kluis:site-->' } as const;
+export const MARKS = {
+  title: '<!--kluis:title-->',
+  noscript: '<!--kluis:noscript-->',
+  site: '<!--kluis:site-->',
+} as const;
 
 /** The id of the data block that holds the site configuration. */
 export const SITE_BLOCK_ID = 'kluis-site';
@@ -42,7 +46,10 @@ export class SiteStepError extends Error {
 
 /** The site configuration as a data block: JSON with `<`, `>` and `&` escaped, so no text can end the element. */
 export function siteDataBlock(site: SiteConfig): string {
-  const json = JSON.stringify(site).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  const json = JSON.stringify(site)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026');
   return `<script type="application/json" id="${SITE_BLOCK_ID}">${json}</script>`;
 }
 
@@ -62,7 +69,10 @@ export function manifestJson(files: PageFiles): string {
 
 function fillOnce(html: string, mark: string, value: string): string {
   const at = html.indexOf(mark);
-  if (at < 0 || html.indexOf(mark, at + 1) >= 0) throw new SiteStepError(`index.html must hold ${mark} exactly once: not a generic reporter page`);
+  if (at < 0 || html.indexOf(mark, at + 1) >= 0)
+    throw new SiteStepError(
+      `index.html must hold ${mark} exactly once: not a generic reporter page`,
+    );
   return html.slice(0, at) + value + html.slice(at + mark.length);
 }
 
@@ -70,7 +80,11 @@ function fillOnce(html: string, mark: string, value: string): string {
 export function applySite(generic: PageFiles, site: SiteConfig): Map<string, Uint8Array> {
   const index = generic.get('index.html');
   if (!index) throw new SiteStepError('the generic page has no index.html');
-  for (const name of SITE_FILES) if (generic.has(name)) throw new SiteStepError(`the generic page already holds ${name}: not a generic reporter page`);
+  for (const name of SITE_FILES)
+    if (generic.has(name))
+      throw new SiteStepError(
+        `the generic page already holds ${name}: not a generic reporter page`,
+      );
   let html = new TextDecoder('utf-8', { fatal: true }).decode(index);
   html = fillOnce(html, MARKS.title, escapeHtml(site.supportPoint.nl));
   html = fillOnce(html, MARKS.noscript, noscriptHtml(site));
@@ -87,10 +101,13 @@ export function applySite(generic: PageFiles, site: SiteConfig): Map<string, Uin
 export function readPage(dir: string): Map<string, Uint8Array> {
   const files = new Map<string, Uint8Array>();
   const walk = (folder: string): void => {
-    for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const entry of readdirSync(folder, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
       const path = join(folder, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile()) files.set(relative(dir, path).split(sep).join('/'), new Uint8Array(readFileSync(path)));
+      else if (entry.isFile())
+        files.set(relative(dir, path).split(sep).join('/'), new Uint8Array(readFileSync(path)));
     }
   };
   walk(dir);
@@ -106,7 +123,9 @@ export function writePage(files: PageFiles, dir: string): void {
   if (existsSync(dir)) {
     const entries = readdirSync(dir);
     if (entries.length > 0 && !entries.includes('manifest.json')) {
-      throw new SiteStepError(`${dir} is neither empty nor a reporter page build (no manifest.json): not writing into it`);
+      throw new SiteStepError(
+        `${dir} is neither empty nor a reporter page build (no manifest.json): not writing into it`,
+      );
     }
     for (const entry of entries) rmSync(join(dir, entry), { recursive: true, force: true });
   }
@@ -119,7 +138,11 @@ export function writePage(files: PageFiles, dir: string): void {
 }
 
 /** The site step on disk: the generic page in `genericDir`, the site configuration file `sitePath`, the page into `outDir` (may be `genericDir`). */
-export function buildSitePage(genericDir: string, sitePath: string, outDir: string): { files: number; site: SiteConfig } {
+export function buildSitePage(
+  genericDir: string,
+  sitePath: string,
+  outDir: string,
+): { files: number; site: SiteConfig } {
   const site = loadSiteConfig(sitePath);
   const page = applySite(readPage(genericDir), site);
   writePage(page, outDir);

@@ -134,7 +134,9 @@ async function send(method: string, path: string, options: RequestOptions = {}):
     } catch {
       parsed = undefined;
     }
-    const code = errorCodeOf(parsed) ?? (response.status >= 500 ? 'internal' : (`http-${response.status}` as const));
+    const code =
+      errorCodeOf(parsed) ??
+      (response.status >= 500 ? 'internal' : (`http-${response.status}` as const));
     throw new ApiError(response.status, code, isRecord(parsed) ? parsed : {});
   }
   return response;
@@ -159,13 +161,18 @@ export async function getInfo(): Promise<Info> {
 }
 
 /** POST /api/v1/tickets. */
-export async function getTicket(request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string }): Promise<Ticket> {
+export async function getTicket(
+  request: { kind: 'case' } | { kind: 'message' | 'upload'; case: string },
+): Promise<Ticket> {
   const value = await json('POST', 'tickets', { json: request });
   return read(() => parseTicket(value));
 }
 
 /** POST /api/v1/cases, with the report (message 0) when it has no attachments; paid for by a case ticket. */
-export async function createCase(body: { verifier: string; report?: unknown }, work: Work): Promise<void> {
+export async function createCase(
+  body: { verifier: string; report?: unknown },
+  work: Work,
+): Promise<void> {
   await json('POST', 'cases', { json: body, headers: workHeaders(work) });
 }
 
@@ -176,13 +183,31 @@ export async function getCase(caseNumber: string, authKey: Uint8Array): Promise<
 }
 
 /** POST /api/v1/cases/:case/messages; every message after the report is paid for by a message ticket. */
-export async function postMessage(caseNumber: string, authKey: Uint8Array, body: { seq: number; envelope: unknown }, work?: Work): Promise<void> {
-  await json('POST', `cases/${caseNumber}/messages`, { json: body, authKey, headers: workHeaders(work) });
+export async function postMessage(
+  caseNumber: string,
+  authKey: Uint8Array,
+  body: { seq: number; envelope: unknown },
+  work?: Work,
+): Promise<void> {
+  await json('POST', `cases/${caseNumber}/messages`, {
+    json: body,
+    authKey,
+    headers: workHeaders(work),
+  });
 }
 
 /** POST /api/v1/cases/:case/uploads, paid for by an upload ticket (one solution per `uploadBytesPerSolution`). */
-export async function createUpload(caseNumber: string, authKey: Uint8Array, length: number, work: Work): Promise<UploadState> {
-  const value = await json('POST', `cases/${caseNumber}/uploads`, { json: { length }, authKey, headers: workHeaders(work) });
+export async function createUpload(
+  caseNumber: string,
+  authKey: Uint8Array,
+  length: number,
+  work: Work,
+): Promise<UploadState> {
+  const value = await json('POST', `cases/${caseNumber}/uploads`, {
+    json: { length },
+    authKey,
+    headers: workHeaders(work),
+  });
   return { ...read(() => parseUploadCreated(value)), complete: false };
 }
 
@@ -203,14 +228,25 @@ export async function appendUpload(
 }
 
 /** GET /api/v1/cases/:case/uploads/:id. */
-export async function getUpload(caseNumber: string, authKey: Uint8Array, id: string): Promise<UploadState> {
+export async function getUpload(
+  caseNumber: string,
+  authKey: Uint8Array,
+  id: string,
+): Promise<UploadState> {
   const value = await json('GET', `cases/${caseNumber}/uploads/${id}`, { authKey });
   const upload = read(() => parseUpload(value));
   return { id, offset: upload.offset, complete: upload.complete };
 }
 
 /** GET /api/v1/cases/:case/blobs/:id: the response, to be read as a stream. */
-export async function getBlob(caseNumber: string, authKey: Uint8Array, id: string): Promise<Response> {
+export async function getBlob(
+  caseNumber: string,
+  authKey: Uint8Array,
+  id: string,
+): Promise<Response> {
   if (!isBlobId(id)) throw new ApiError(0, 'bad-response:id');
-  return send('GET', `cases/${caseNumber}/blobs/${id}`, { authKey, headers: { Accept: 'application/octet-stream' } });
+  return send('GET', `cases/${caseNumber}/blobs/${id}`, {
+    authKey,
+    headers: { Accept: 'application/octet-stream' },
+  });
 }

@@ -152,7 +152,8 @@ export function App() {
       setScreen({ name: 'case', session, data });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) setLoginFailure({ kind: 'unknown' });
-      else if (error instanceof ApiError && error.status === 429) setLoginFailure({ kind: 'attempts' });
+      else if (error instanceof ApiError && error.status === 429)
+        setLoginFailure({ kind: 'attempts' });
       else setLoginFailure({ kind: 'other', problem: toProblem(error) });
     } finally {
       busy.current = false;
@@ -241,7 +242,13 @@ export function App() {
     <LangContext.Provider value={{ lang, t }}>
       <header class="top">
         <div class="top-inner">
-          <button type="button" class="exit" aria-describedby="exit-hint" onClick={quickExit} data-testid="quick-exit">
+          <button
+            type="button"
+            class="exit"
+            aria-describedby="exit-hint"
+            onClick={quickExit}
+            data-testid="quick-exit"
+          >
             {t.quickExit}
           </button>
           <span id="exit-hint" class="visually-hidden">
@@ -251,7 +258,12 @@ export function App() {
             {t.skip}
           </button>
           <span class="brand">{siteText(lang).supportPoint}</span>
-          <button type="button" class="lang" lang={t.otherLanguageCode} onClick={() => setLang(t.otherLanguageCode)}>
+          <button
+            type="button"
+            class="lang"
+            lang={t.otherLanguageCode}
+            onClick={() => setLang(t.otherLanguageCode)}
+          >
             {t.otherLanguage}
           </button>
         </div>

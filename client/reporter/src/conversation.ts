@@ -6,7 +6,13 @@
  * @module
  */
 
-import type { ChainProblem, Consent, ConversationContent, ReporterKeys, VerifiedBundle } from '../../../crypto/index.js';
+import type {
+  ChainProblem,
+  Consent,
+  ConversationContent,
+  ReporterKeys,
+  VerifiedBundle,
+} from '../../../crypto/index.js';
 import { readConversation as readByRules } from '../../../crypto/index.js';
 import { getCase } from './api.js';
 
@@ -17,7 +23,9 @@ export interface Session {
 }
 
 /** Who wrote a message, as the signature proves. */
-export type ItemAuthor = { readonly kind: 'reporter' } | { readonly kind: 'counsellor'; readonly name: string; readonly fingerprint: string };
+export type ItemAuthor =
+  | { readonly kind: 'reporter' }
+  | { readonly kind: 'counsellor'; readonly name: string; readonly fingerprint: string };
 
 /** Content types a conversation shows. */
 export type ShownContent = ConversationContent;
@@ -68,14 +76,21 @@ export interface CaseData {
 export function readConversation(
   caseNumber: string,
   keys: ReporterKeys,
-  parties: { readonly counsellors: readonly VerifiedBundle[]; readonly escalation: readonly VerifiedBundle[] },
+  parties: {
+    readonly counsellors: readonly VerifiedBundle[];
+    readonly escalation: readonly VerifiedBundle[];
+  },
   envelopes: readonly unknown[],
   serverStatus: string,
 ): CaseData {
   const { counsellors } = parties;
   const read = readByRules(
     envelopes,
-    { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey, boxSecretKey: keys.box.secretKey },
+    {
+      fingerprint: keys.fingerprint,
+      boxPublicKey: keys.box.publicKey,
+      boxSecretKey: keys.box.secretKey,
+    },
     {
       caseNumber,
       counsellors,
@@ -86,7 +101,8 @@ export function readConversation(
   const problemsAt = (index: number) => read.problems.filter((p) => p.index === index);
   const items = read.messages.map((message): Item => {
     const problems = problemsAt(message.index);
-    if (!message.ok) return { index: message.index, ok: false, error: message.error.code, problems };
+    if (!message.ok)
+      return { index: message.index, ok: false, error: message.error.code, problems };
     let author: ItemAuthor = { kind: 'reporter' };
     if (message.author.kind === 'counsellor') {
       const fingerprint = message.author.fingerprint;
@@ -110,7 +126,9 @@ export function readConversation(
     items,
     problems: read.problems,
     intact: read.intact,
-    status: read.status ? { value: read.status, signed: true } : { value: serverStatus, signed: false },
+    status: read.status
+      ? { value: read.status, signed: true }
+      : { value: serverStatus, signed: false },
     consent: read.consent,
   };
 }
@@ -118,7 +136,10 @@ export function readConversation(
 /** Fetches and reads the session's case. */
 export async function loadCase(
   session: Session,
-  parties: { readonly counsellors: readonly VerifiedBundle[]; readonly escalation: readonly VerifiedBundle[] },
+  parties: {
+    readonly counsellors: readonly VerifiedBundle[];
+    readonly escalation: readonly VerifiedBundle[];
+  },
 ): Promise<CaseData> {
   const view = await getCase(session.caseNumber, session.keys.authKey);
   return readConversation(

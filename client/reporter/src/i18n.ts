@@ -22,7 +22,8 @@ const nl = {
   otherLanguageCode: 'en' as Lang,
   otherLanguageLabel: 'Switch to English',
   demoTitle: 'Demonstratie',
-  demoText: 'Dit is een testversie. Stuur hier geen echte melding: wat u hier stuurt, kan door anderen worden gelezen.',
+  demoText:
+    'Dit is een testversie. Stuur hier geen echte melding: wat u hier stuurt, kan door anderen worden gelezen.',
   footer: 'Deze pagina bewaart niets in uw browser: geen cookies en geen opgeslagen gegevens.',
   loading: 'De pagina wordt klaargemaakt…',
   infoFailed: 'De gegevens van de vertrouwenspersoon konden niet worden opgehaald.',
@@ -44,11 +45,13 @@ const nl = {
   doText:
     'Een vertrouwenspersoon leest wat u schrijft en luistert naar u. Hij of zij geeft advies en helpt u de weg te vinden: wat u kunt doen, en waar u terecht kunt.',
   dontTitle: 'Wat wij niet doen',
-  dontText: 'Wij doen geen onderzoek. Wij beslissen niet wie gelijk heeft, en wij straffen niemand.',
+  dontText:
+    'Wij doen geen onderzoek. Wij beslissen niet wie gelijk heeft, en wij straffen niemand.',
   escalationTitle: `Naar ${S.escalation.nl}: alleen als u dat wilt`,
   escalationText: `Als u dat wilt, brengt de vertrouwenspersoon uw melding rechtstreeks naar ${S.escalation.nl}. Zonder uw toestemming gebeurt dat niet. U kiest dat zelf, en u kunt uw keuze later veranderen.`,
   safeTitle: 'Melden kost u niets',
-  safeText: 'Een melding heeft geen gevolgen voor uw eigen organisatie en ook niet voor uw subsidie.',
+  safeText:
+    'Een melding heeft geen gevolgen voor uw eigen organisatie en ook niet voor uw subsidie.',
   anonTitle: 'Hoe uw anonimiteit werkt',
   anonItems: [
     'Uw melding en uw bestanden worden in deze browser versleuteld, voordat er iets wordt verstuurd. Alleen de vertrouwenspersoon kan ze openen.',
@@ -65,7 +68,8 @@ const nl = {
 
   // Write
   writeTitle: 'Uw melding',
-  writeIntro: 'Neem de tijd. Er wordt niets verstuurd voordat u op ‘Versleutelen en versturen’ klikt.',
+  writeIntro:
+    'Neem de tijd. Er wordt niets verstuurd voordat u op ‘Versleutelen en versturen’ klikt.',
   textLabel: 'Wat is er gebeurd?',
   textHint:
     'Schrijf in uw eigen woorden wat er is gebeurd, wanneer en waar, en wie erbij waren. Dat mag in elke taal.',
@@ -82,8 +86,10 @@ const nl = {
   chosenFiles: 'Gekozen bestanden',
   removeFile: (name: string) => `Verwijder ${name}`,
   remove: 'Verwijderen',
-  fileTooLarge: (name: string, max: string) => `${name} is te groot. Een bestand mag hoogstens ${max} zijn.`,
-  filesTooLarge: (max: string) => `De bestanden zijn samen te groot. Samen mogen ze hoogstens ${max} zijn.`,
+  fileTooLarge: (name: string, max: string) =>
+    `${name} is te groot. Een bestand mag hoogstens ${max} zijn.`,
+  filesTooLarge: (max: string) =>
+    `De bestanden zijn samen te groot. Samen mogen ze hoogstens ${max} zijn.`,
   tooManyFiles: (max: number) => `U kunt hoogstens ${max} bestanden meesturen.`,
   send: 'Versleutelen en versturen',
   back: 'Terug',
@@ -93,7 +99,8 @@ const nl = {
   sendingIntro: 'Laat deze pagina open. Dit duurt meestal niet lang.',
   stepPrepare: 'Verbinding voorbereiden',
   stepWork: 'Rekenwerk tegen misbruik',
-  stepWorkHint: 'Uw browser rekent even. Zo houden wij automatische spam tegen, zonder iets over u te hoeven weten.',
+  stepWorkHint:
+    'Uw browser rekent even. Zo houden wij automatische spam tegen, zonder iets over u te hoeven weten.',
   stepCase: 'Uw dossier aanmaken',
   stepFile: (i: number, n: number) => `Bestand ${i} van ${n} versleutelen en versturen`,
   stepSeal: 'Uw melding versleutelen en versturen',
@@ -107,7 +114,8 @@ const nl = {
 
   // Receipt
   receiptTitle: 'Uw melding is verstuurd',
-  receiptIntro: 'Dit is uw ontvangstcode. U heeft hem nodig om later de antwoorden te lezen en te reageren.',
+  receiptIntro:
+    'Dit is uw ontvangstcode. U heeft hem nodig om later de antwoorden te lezen en te reageren.',
   codeLabel: 'Uw ontvangstcode',
   caseNumberLabel: 'zaaknummer',
   secretLabel: 'geheim',
@@ -148,21 +156,32 @@ const nl = {
   // Case
   caseTitle: (c: string) => `Uw melding ${c}`,
   statusLabel: 'Stand van zaken',
-  status: { received: 'Ontvangen', 'in-conversation': 'In gesprek', forwarded: 'Doorgestuurd', closed: 'Afgesloten' },
-  statusFromServer: '(volgens de server: de vertrouwenspersoon heeft nog geen stand van zaken gestuurd)',
+  status: {
+    received: 'Ontvangen',
+    'in-conversation': 'In gesprek',
+    forwarded: 'Doorgestuurd',
+    closed: 'Afgesloten',
+  },
+  statusFromServer:
+    '(volgens de server: de vertrouwenspersoon heeft nog geen stand van zaken gestuurd)',
   intact: 'Alle berichten zijn gecontroleerd: ze zijn echt, niet veranderd en compleet.',
   problemTitle: 'Waarschuwing: er klopt iets niet in dit gesprek',
   problemIntro:
     'Een of meer berichten zijn veranderd, ontbreken of staan op de verkeerde plek. Dat kan een storing zijn, maar ook een poging om u te misleiden. Vertrouw berichten met een waarschuwing niet. Twijfelt u? Neem dan op een andere manier contact op.',
   chainGap: (i: number) => `Vóór bericht ${i} ontbreken berichten.`,
-  chainReorder: (i: number) => `Bericht ${i} staat op de verkeerde plek: het is verplaatst of herhaald.`,
-  chainFork: (i: number) => `Bericht ${i} sluit niet aan op het bericht ervoor: er is een bericht weggelaten of veranderd.`,
+  chainReorder: (i: number) =>
+    `Bericht ${i} staat op de verkeerde plek: het is verplaatst of herhaald.`,
+  chainFork: (i: number) =>
+    `Bericht ${i} sluit niet aan op het bericht ervoor: er is een bericht weggelaten of veranderd.`,
   entryError: {
-    'auth-failure': 'Dit bericht kon niet worden geopend: het is veranderd nadat het werd geschreven.',
-    'bad-signature': 'De handtekening onder dit bericht klopt niet. Het komt niet van u en niet van de vertrouwenspersoon.',
+    'auth-failure':
+      'Dit bericht kon niet worden geopend: het is veranderd nadat het werd geschreven.',
+    'bad-signature':
+      'De handtekening onder dit bericht klopt niet. Het komt niet van u en niet van de vertrouwenspersoon.',
     'wrong-key': 'Dit bericht is niet voor u versleuteld.',
     malformed: 'Dit bericht is beschadigd en kan niet worden gelezen.',
-    misplaced: 'Dit bericht hoort hier niet: zo’n bericht mag alleen de vertrouwenspersoon schrijven, of het staat op een verkeerde plaats.',
+    misplaced:
+      'Dit bericht hoort hier niet: zo’n bericht mag alleen de vertrouwenspersoon schrijven, of het staat op een verkeerde plaats.',
     other: 'Dit bericht kan niet worden gelezen.',
   },
   messageNumber: (i: number) => `Bericht ${i}`,
@@ -185,7 +204,8 @@ const nl = {
   attachments: 'Bijlagen',
   download: (name: string, size: string) => `${name} downloaden (${size})`,
   downloading: (name: string) => `${name} wordt ontsleuteld…`,
-  downloadFailed: (name: string) => `${name} kon niet worden ontsleuteld: het bestand is veranderd of beschadigd.`,
+  downloadFailed: (name: string) =>
+    `${name} kon niet worden ontsleuteld: het bestand is veranderd of beschadigd.`,
   reload: 'Vernieuwen',
   noReplyYet:
     'Er is nog geen antwoord. De vertrouwenspersoon reageert meestal binnen een week. Kom later terug met uw ontvangstcode.',
@@ -193,7 +213,8 @@ const nl = {
   replyLabel: 'Uw bericht',
   replyRequired: 'Schrijf eerst een bericht, of kies een bestand.',
   replyConsentLegend: `Mag de vertrouwenspersoon uw melding doorsturen naar ${S.escalation.nl}?`,
-  replyConsentHint: 'Uw huidige keuze is aangevinkt. Verandert u hem, dan gaat uw nieuwe keuze mee met dit bericht.',
+  replyConsentHint:
+    'Uw huidige keuze is aangevinkt. Verandert u hem, dan gaat uw nieuwe keuze mee met dit bericht.',
   replySending: 'Uw bericht wordt versleuteld en verstuurd…',
   replySent: 'Uw bericht is verstuurd.',
   closeCase: 'Melding sluiten',
@@ -203,17 +224,23 @@ const nl = {
   errNetwork:
     'De server is niet bereikbaar. Kijk of uw internet werkt. In Tor Browser helpt soms ‘Nieuw Tor-circuit voor deze site’ (in het menu). Probeer het daarna opnieuw.',
   errServer: 'Er ging iets mis op de server. Probeer het over een paar minuten opnieuw.',
-  errWork: 'De controle tegen misbruik is niet gelukt. Probeer het opnieuw: uw browser rekent dan opnieuw.',
-  errTooLarge: 'Dit is te groot voor de server. Maak het kleiner of stuur minder bestanden tegelijk.',
+  errWork:
+    'De controle tegen misbruik is niet gelukt. Probeer het opnieuw: uw browser rekent dan opnieuw.',
+  errTooLarge:
+    'Dit is te groot voor de server. Maak het kleiner of stuur minder bestanden tegelijk.',
   errStoreFull:
     'De server is op dit moment vol en neemt niets nieuws aan. Uw melding of bericht is nog niet (helemaal) verstuurd. Probeer het later opnieuw, bijvoorbeeld morgen, of neem op een andere manier contact op.',
-  errBusy: 'De server is op dit moment erg druk. Wacht een minuut en probeer het dan opnieuw. Wat al is verstuurd, blijft bewaard.',
+  errBusy:
+    'De server is op dit moment erg druk. Wacht een minuut en probeer het dan opnieuw. Wat al is verstuurd, blijft bewaard.',
   errUnauthorized: 'De server herkent uw ontvangstcode niet (meer).',
-  errRefused: 'De server weigerde dit verzoek. Probeer het opnieuw. Blijft dit gebeuren? Neem dan op een andere manier contact op.',
+  errRefused:
+    'De server weigerde dit verzoek. Probeer het opnieuw. Blijft dit gebeuren? Neem dan op een andere manier contact op.',
   errResponse: 'De server gaf een onverwacht antwoord. Probeer het opnieuw.',
   errSeal: 'Versleutelen is niet gelukt. Er is niets verstuurd.',
-  errSealTooLong: 'Versleutelen is niet gelukt, want de tekst is te lang. Er is niets verstuurd. Maak de tekst korter.',
-  errFile: (name: string) => `Het bestand ${name} kon niet worden gelezen. Is het verplaatst of veranderd? Verwijder het en kies het opnieuw.`,
+  errSealTooLong:
+    'Versleutelen is niet gelukt, want de tekst is te lang. Er is niets verstuurd. Maak de tekst korter.',
+  errFile: (name: string) =>
+    `Het bestand ${name} kon niet worden gelezen. Is het verplaatst of veranderd? Verwijder het en kies het opnieuw.`,
   errBug: 'Er ging iets mis in deze pagina. Er is niets verloren: probeer het opnieuw.',
   errCode: (code: string) => `Technische code: ${code}`,
   nothingSent: 'Er is niets verstuurd.',
@@ -231,7 +258,8 @@ const en: Dict = {
   otherLanguageCode: 'nl',
   otherLanguageLabel: 'Wissel naar Nederlands',
   demoTitle: 'Demonstration',
-  demoText: 'This is a test installation. Do not send a real report here: what you send here may be read by others.',
+  demoText:
+    'This is a test installation. Do not send a real report here: what you send here may be read by others.',
   footer: 'This page stores nothing in your browser: no cookies and no saved data.',
   loading: 'Getting the page ready…',
   infoFailed: 'The counsellor’s details could not be fetched.',
@@ -274,7 +302,8 @@ const en: Dict = {
   writeTitle: 'Your report',
   writeIntro: 'Take your time. Nothing is sent until you click ‘Encrypt and send’.',
   textLabel: 'What happened?',
-  textHint: 'Write in your own words what happened, when and where, and who was there. You may write in any language.',
+  textHint:
+    'Write in your own words what happened, when and where, and who was there. You may write in any language.',
   textRequired: 'Please write something about what happened first.',
   consentLegend: `May the counsellor pass your report on to ${S.escalation.en}?`,
   consent: { no: 'No', ask: 'Ask me first', yes: 'Yes' },
@@ -288,8 +317,10 @@ const en: Dict = {
   chosenFiles: 'Chosen files',
   removeFile: (name: string) => `Remove ${name}`,
   remove: 'Remove',
-  fileTooLarge: (name: string, max: string) => `${name} is too large. A file may be at most ${max}.`,
-  filesTooLarge: (max: string) => `The files are too large together. Together they may be at most ${max}.`,
+  fileTooLarge: (name: string, max: string) =>
+    `${name} is too large. A file may be at most ${max}.`,
+  filesTooLarge: (max: string) =>
+    `The files are too large together. Together they may be at most ${max}.`,
   tooManyFiles: (max: number) => `You can send at most ${max} files.`,
   send: 'Encrypt and send',
   back: 'Back',
@@ -298,7 +329,8 @@ const en: Dict = {
   sendingIntro: 'Keep this page open. This usually does not take long.',
   stepPrepare: 'Preparing the connection',
   stepWork: 'Work against abuse',
-  stepWorkHint: 'Your browser does some sums. This keeps automated spam out, without us knowing anything about you.',
+  stepWorkHint:
+    'Your browser does some sums. This keeps automated spam out, without us knowing anything about you.',
   stepCase: 'Creating your case',
   stepFile: (i: number, n: number) => `Encrypting and sending file ${i} of ${n}`,
   stepSeal: 'Encrypting and sending your report',
@@ -345,11 +377,17 @@ const en: Dict = {
     'There is probably a typing mistake in the code. Please check each character again. Look out especially for 8 and B, 5 and S, 2 and Z, 6 and G.',
   codeUnknown:
     'We find no report with this code. Please check the code again. Note: a closed report is deleted after a while.',
-  codeTooManyAttempts: 'A wrong code was tried too often for this case number. Please wait a quarter of an hour and try again.',
+  codeTooManyAttempts:
+    'A wrong code was tried too often for this case number. Please wait a quarter of an hour and try again.',
 
   caseTitle: (c: string) => `Your report ${c}`,
   statusLabel: 'Where things stand',
-  status: { received: 'Received', 'in-conversation': 'In conversation', forwarded: 'Passed on', closed: 'Closed' },
+  status: {
+    received: 'Received',
+    'in-conversation': 'In conversation',
+    forwarded: 'Passed on',
+    closed: 'Closed',
+  },
   statusFromServer: '(according to the server: the counsellor has not sent a status yet)',
   intact: 'All messages have been checked: they are genuine, unchanged and complete.',
   problemTitle: 'Warning: something is wrong in this conversation',
@@ -357,13 +395,16 @@ const en: Dict = {
     'One or more messages were changed, are missing or are in the wrong place. This may be a fault, but it may also be an attempt to mislead you. Do not trust messages with a warning. In doubt? Get in touch another way.',
   chainGap: (i: number) => `Messages are missing before message ${i}.`,
   chainReorder: (i: number) => `Message ${i} is in the wrong place: it was moved or repeated.`,
-  chainFork: (i: number) => `Message ${i} does not follow on from the message before it: a message was left out or changed.`,
+  chainFork: (i: number) =>
+    `Message ${i} does not follow on from the message before it: a message was left out or changed.`,
   entryError: {
     'auth-failure': 'This message could not be opened: it was changed after it was written.',
-    'bad-signature': 'The signature on this message is wrong. It does not come from you or from the counsellor.',
+    'bad-signature':
+      'The signature on this message is wrong. It does not come from you or from the counsellor.',
     'wrong-key': 'This message was not encrypted for you.',
     malformed: 'This message is damaged and cannot be read.',
-    misplaced: 'This message does not belong here: only the counsellor may write such a message, or it is in the wrong place.',
+    misplaced:
+      'This message does not belong here: only the counsellor may write such a message, or it is in the wrong place.',
     other: 'This message cannot be read.',
   },
   messageNumber: (i: number) => `Message ${i}`,
@@ -386,14 +427,17 @@ const en: Dict = {
   attachments: 'Attachments',
   download: (name: string, size: string) => `Download ${name} (${size})`,
   downloading: (name: string) => `Decrypting ${name}…`,
-  downloadFailed: (name: string) => `${name} could not be decrypted: the file was changed or damaged.`,
+  downloadFailed: (name: string) =>
+    `${name} could not be decrypted: the file was changed or damaged.`,
   reload: 'Refresh',
-  noReplyYet: 'There is no answer yet. The counsellor usually answers within a week. Come back later with your receipt code.',
+  noReplyYet:
+    'There is no answer yet. The counsellor usually answers within a week. Come back later with your receipt code.',
   replyTitle: 'Reply',
   replyLabel: 'Your message',
   replyRequired: 'Please write a message or choose a file first.',
   replyConsentLegend: `May the counsellor pass your report on to ${S.escalation.en}?`,
-  replyConsentHint: 'Your current choice is selected. If you change it, your new choice goes along with this message.',
+  replyConsentHint:
+    'Your current choice is selected. If you change it, your new choice goes along with this message.',
   replySending: 'Encrypting and sending your message…',
   replySent: 'Your message has been sent.',
   closeCase: 'Close my report',
@@ -402,17 +446,22 @@ const en: Dict = {
   errNetwork:
     'The server cannot be reached. Check that your internet works. In Tor Browser, ‘New Tor circuit for this site’ (in the menu) sometimes helps. Then try again.',
   errServer: 'Something went wrong on the server. Please try again in a few minutes.',
-  errWork: 'The check against abuse did not work. Please try again: your browser will do the sums again.',
+  errWork:
+    'The check against abuse did not work. Please try again: your browser will do the sums again.',
   errTooLarge: 'This is too large for the server. Make it smaller or send fewer files at once.',
   errStoreFull:
     'The server is full at the moment and accepts nothing new. Your report or message has not been (fully) sent. Please try again later, for example tomorrow, or get in touch another way.',
-  errBusy: 'The server is very busy at the moment. Please wait a minute and try again. What was already sent is kept.',
+  errBusy:
+    'The server is very busy at the moment. Please wait a minute and try again. What was already sent is kept.',
   errUnauthorized: 'The server does not recognise your receipt code (any more).',
-  errRefused: 'The server refused this request. Please try again. Does it keep happening? Then get in touch another way.',
+  errRefused:
+    'The server refused this request. Please try again. Does it keep happening? Then get in touch another way.',
   errResponse: 'The server gave an unexpected answer. Please try again.',
   errSeal: 'Encryption did not work. Nothing was sent.',
-  errSealTooLong: 'Encryption did not work, because the text is too long. Nothing was sent. Please make the text shorter.',
-  errFile: (name: string) => `The file ${name} could not be read. Was it moved or changed? Remove it and choose it again.`,
+  errSealTooLong:
+    'Encryption did not work, because the text is too long. Nothing was sent. Please make the text shorter.',
+  errFile: (name: string) =>
+    `The file ${name} could not be read. Was it moved or changed? Remove it and choose it again.`,
   errBug: 'Something went wrong in this page. Nothing is lost: please try again.',
   errCode: (code: string) => `Technical code: ${code}`,
   nothingSent: 'Nothing was sent.',
@@ -429,7 +478,11 @@ export function siteText(lang: Lang): {
   escalation: string;
   otherWays: readonly string[];
 } {
-  return { supportPoint: S.supportPoint[lang], escalation: S.escalation[lang], otherWays: S.otherWays[lang] };
+  return {
+    supportPoint: S.supportPoint[lang],
+    escalation: S.escalation[lang],
+    otherWays: S.otherWays[lang],
+  };
 }
 
 /** A byte count for people: "12 KB", "3,4 MB". */
@@ -449,12 +502,18 @@ export function formatBytes(bytes: number, lang: Lang): string {
 export function formatTime(iso: string, lang: Lang): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeStyle: 'short' }).format(date);
+  return new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', {
+    dateStyle: 'long',
+    timeStyle: 'short',
+  }).format(date);
 }
 
 /** A calendar day (YYYY-MM-DD) for people. */
 export function formatDay(day: string, lang: Lang): string {
   const date = new Date(`${day}T12:00:00Z`);
   if (Number.isNaN(date.getTime())) return day;
-  return new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', { dateStyle: 'long', timeZone: 'UTC' }).format(date);
+  return new Intl.DateTimeFormat(lang === 'nl' ? 'nl-NL' : 'en-GB', {
+    dateStyle: 'long',
+    timeZone: 'UTC',
+  }).format(date);
 }

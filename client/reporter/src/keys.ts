@@ -32,7 +32,8 @@ function verifyAll(list: readonly unknown[], role: VerifiedBundle['role']): Veri
   for (const value of list) {
     try {
       const bundle = verifyBundle(value);
-      if (bundle.role === role && !out.some((b) => b.fingerprint === bundle.fingerprint)) out.push(bundle);
+      if (bundle.role === role && !out.some((b) => b.fingerprint === bundle.fingerprint))
+        out.push(bundle);
     } catch {
       // skipped: see above
     }
@@ -41,8 +42,16 @@ function verifyAll(list: readonly unknown[], role: VerifiedBundle['role']): Veri
 }
 
 /** Verifies the bundles this page was built with (`site` is the build's configuration). */
-export function loadBuiltKeys(config: { readonly counsellors: readonly unknown[]; readonly escalationRecipients: readonly unknown[] } = site): BuiltKeys {
-  return { counsellors: verifyAll(config.counsellors, 'counsellor'), escalation: verifyAll(config.escalationRecipients, 'escalation') };
+export function loadBuiltKeys(
+  config: {
+    readonly counsellors: readonly unknown[];
+    readonly escalationRecipients: readonly unknown[];
+  } = site,
+): BuiltKeys {
+  return {
+    counsellors: verifyAll(config.counsellors, 'counsellor'),
+    escalation: verifyAll(config.escalationRecipients, 'escalation'),
+  };
 }
 
 function fingerprintOfListed(value: unknown): string | undefined {
@@ -54,7 +63,10 @@ function fingerprintOfListed(value: unknown): string | undefined {
 }
 
 /** Compares the build's keys with the server's list (both roles). */
-export function compareWithServer(built: BuiltKeys, listed: { readonly counsellors: readonly unknown[]; readonly escalation: readonly unknown[] }): KeyCheck {
+export function compareWithServer(
+  built: BuiltKeys,
+  listed: { readonly counsellors: readonly unknown[]; readonly escalation: readonly unknown[] },
+): KeyCheck {
   const known = new Set([...built.counsellors, ...built.escalation].map((b) => b.fingerprint));
   const listedCounsellors = new Set(listed.counsellors.map(fingerprintOfListed));
   const foreign = [...listed.counsellors, ...listed.escalation].filter((value) => {

@@ -58,7 +58,6 @@ export type Problem =
   | { readonly kind: 'file'; readonly name: string }
   | { readonly kind: 'bug'; readonly code: string };
 
-
 /** Classifies any thrown value. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof NetworkError) return { kind: 'network' };
@@ -106,5 +105,8 @@ export function describeProblem(t: Dict, problem: Problem): { text: string; code
 export function isTransient(error: unknown): boolean {
   if (error instanceof NetworkError) return true;
   if (error instanceof ApiError && error.code === 'store-full') return false;
-  return error instanceof ApiError && (error.status === 502 || error.status === 503 || error.status === 504);
+  return (
+    error instanceof ApiError &&
+    (error.status === 502 || error.status === 503 || error.status === 504)
+  );
 }

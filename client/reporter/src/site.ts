@@ -32,7 +32,10 @@ const NONE: Site = {
   supportPoint: { nl: 'meldpunt', en: 'reporting point' },
   organisation: { nl: 'de organisatie', en: 'the organisation' },
   escalation: { nl: 'de leiding van de organisatie', en: 'the head of the organisation' },
-  fingerprintsPublishedAt: { nl: 'de website van de organisatie', en: 'the organisation’s website' },
+  fingerprintsPublishedAt: {
+    nl: 'de website van de organisatie',
+    en: 'the organisation’s website',
+  },
   otherWays: { nl: [], en: [] },
   counsellors: [],
   escalationRecipients: [],
@@ -40,19 +43,30 @@ const NONE: Site = {
 
 function isLocalised(value: unknown): value is Localised {
   const v = value as Localised | null;
-  return typeof v === 'object' && v !== null && typeof v.nl === 'string' && typeof v.en === 'string';
+  return (
+    typeof v === 'object' && v !== null && typeof v.nl === 'string' && typeof v.en === 'string'
+  );
 }
 
 /** Reads the data block (exported for tests); NONE when it is missing or malformed. */
-export function readSite(doc: { getElementById(id: string): { textContent: string | null } | null } | undefined): Site {
+export function readSite(
+  doc: { getElementById(id: string): { textContent: string | null } | null } | undefined,
+): Site {
   const text = doc?.getElementById('kluis-site')?.textContent;
   if (!text) return NONE;
   try {
     const value = JSON.parse(text) as Site;
-    const texts = [value.supportPoint, value.organisation, value.escalation, value.fingerprintsPublishedAt];
+    const texts = [
+      value.supportPoint,
+      value.organisation,
+      value.escalation,
+      value.fingerprintsPublishedAt,
+    ];
     const lists = value.otherWays;
-    if (!texts.every(isLocalised) || !Array.isArray(lists?.nl) || !Array.isArray(lists.en)) return NONE;
-    if (!Array.isArray(value.counsellors) || !Array.isArray(value.escalationRecipients)) return NONE;
+    if (!texts.every(isLocalised) || !Array.isArray(lists?.nl) || !Array.isArray(lists.en))
+      return NONE;
+    if (!Array.isArray(value.counsellors) || !Array.isArray(value.escalationRecipients))
+      return NONE;
     return value;
   } catch {
     return NONE;

@@ -45,7 +45,13 @@ export function Heading({ children }: { children: ComponentChildren }) {
 }
 
 /** A problem, in the current language, announced to screen readers. */
-export function ProblemBox({ problem, children }: { problem: Problem; children?: ComponentChildren }) {
+export function ProblemBox({
+  problem,
+  children,
+}: {
+  problem: Problem;
+  children?: ComponentChildren;
+}) {
   const { t } = useT();
   const { text, code } = describeProblem(t, problem);
   return (
@@ -95,10 +101,7 @@ export function ConsentChoice({
 
 let nextFileId = 1;
 
-type PickerProblem =
-  | { kind: 'tooLarge'; name: string }
-  | { kind: 'together' }
-  | { kind: 'count' };
+type PickerProblem = { kind: 'tooLarge'; name: string } | { kind: 'together' } | { kind: 'count' };
 
 /** Limits the server sets for files (ciphertext bytes). */
 export interface FileLimits {
@@ -150,8 +153,10 @@ export function FilePicker({
   };
 
   let problemText: string | null = null;
-  if (problem?.kind === 'tooLarge') problemText = t.fileTooLarge(problem.name, formatBytes(limits.maxFileBytes, lang));
-  else if (problem?.kind === 'together') problemText = t.filesTooLarge(formatBytes(limits.maxCaseBytes, lang));
+  if (problem?.kind === 'tooLarge')
+    problemText = t.fileTooLarge(problem.name, formatBytes(limits.maxFileBytes, lang));
+  else if (problem?.kind === 'together')
+    problemText = t.filesTooLarge(formatBytes(limits.maxCaseBytes, lang));
   else if (problem?.kind === 'count') problemText = t.tooManyFiles(MAX_ATTACHMENTS);
 
   return (
@@ -179,8 +184,13 @@ export function FilePicker({
         <ul class="file-list" aria-label={t.chosenFiles}>
           {files.map((f) => (
             <li key={f.id}>
-              <span class="file-name">{f.file.name}</span> <span class="file-size">({formatBytes(f.file.size, lang)})</span>{' '}
-              <button type="button" class="link" onClick={() => onChange(files.filter((other) => other.id !== f.id))}>
+              <span class="file-name">{f.file.name}</span>{' '}
+              <span class="file-size">({formatBytes(f.file.size, lang)})</span>{' '}
+              <button
+                type="button"
+                class="link"
+                onClick={() => onChange(files.filter((other) => other.id !== f.id))}
+              >
                 {t.remove}
                 <span class="visually-hidden"> {f.file.name}</span>
               </button>
@@ -194,5 +204,11 @@ export function FilePicker({
 
 /** A labelled progress bar. */
 export function Bar({ value, label }: { value: number; label: string }) {
-  return <progress max={100} value={Math.round(Math.min(1, Math.max(0, value)) * 100)} aria-label={label} />;
+  return (
+    <progress
+      max={100}
+      value={Math.round(Math.min(1, Math.max(0, value)) * 100)}
+      aria-label={label}
+    />
+  );
 }

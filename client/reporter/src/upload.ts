@@ -84,7 +84,8 @@ export function protocolName(name: string): string {
   const dot = clean.lastIndexOf('.');
   const extension = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
   const stem = Array.from(clean.slice(0, clean.length - extension.length));
-  while (stem.length > 0 && encoder.encode(stem.join('') + extension).length > MAX_NAME_BYTES) stem.pop();
+  while (stem.length > 0 && encoder.encode(stem.join('') + extension).length > MAX_NAME_BYTES)
+    stem.pop();
   clean = stem.join('') + extension;
   return clean || 'file';
 }
@@ -122,7 +123,12 @@ async function readSlice(job: UploadJob, start: number, end: number): Promise<Ui
 }
 
 /** The ciphertext bytes [start, end) of the job, sealing the chunks they fall in (exported for tests). */
-export async function ciphertextRange(job: UploadJob, start: number, end: number, seal: ChunkSealer = sealChunk): Promise<Uint8Array> {
+export async function ciphertextRange(
+  job: UploadJob,
+  start: number,
+  end: number,
+  seal: ChunkSealer = sealChunk,
+): Promise<Uint8Array> {
   const key = fromBase64(job.attachment.key, { expectedLength: 32 });
   const prefix = fromBase64(job.attachment.prefix);
   const size = job.attachment.size;
@@ -191,14 +197,22 @@ const TICKET_MARGIN_S = 120;
 async function payFor(caseNumber: string, job: UploadJob, events: UploadEvents): Promise<Work> {
   if (!job.work || job.work.ticket.expires - TICKET_MARGIN_S <= Date.now() / 1000) {
     const ticket = await getTicket({ kind: 'upload', case: caseNumber });
-    const count = Math.max(job.solutions ?? 0, Math.ceil(job.length / UPLOAD_BYTES_PER_SOLUTION), 1);
+    const count = Math.max(
+      job.solutions ?? 0,
+      Math.ceil(job.length / UPLOAD_BYTES_PER_SOLUTION),
+      1,
+    );
     events.onWork(0);
-    const nonces = await solveWorkMany(fromBase64(ticket.ticket), ticket.bits, count, events.onWork);
+    const nonces = await solveWorkMany(
+      fromBase64(ticket.ticket),
+      ticket.bits,
+      count,
+      events.onWork,
+    );
     job.work = { ticket, nonces };
   }
   return { ticket: job.work.ticket.ticket, nonces: job.work.nonces };
 }
-
 
 /**
  * Sends one job until the server holds all of it. Encrypts the next
@@ -206,7 +220,12 @@ async function payFor(caseNumber: string, job: UploadJob, events: UploadEvents):
  * connection (up to MAX_RESUMES times in a row without progress), then
  * throws; calling it again resumes where the server stands.
  */
-export async function uploadJob(caseNumber: string, authKey: Uint8Array, job: UploadJob, events: UploadEvents): Promise<void> {
+export async function uploadJob(
+  caseNumber: string,
+  authKey: Uint8Array,
+  job: UploadJob,
+  events: UploadEvents,
+): Promise<void> {
   let failures = 0;
   for (;;) {
     try {
@@ -216,10 +235,20 @@ export async function uploadJob(caseNumber: string, authKey: Uint8Array, job: Up
         try {
           created = await createUpload(caseNumber, authKey, job.length, work);
         } catch (error) {
-          if (error instanceof ApiError && isTicketErrorCode(error.code) && failures < MAX_RESUMES) {
+          if (
+            error instanceof ApiError &&
+            isTicketErrorCode(error.code) &&
+            failures < MAX_RESUMES
+          ) {
             // A spent or stale ticket (an answer lost on the way), or a server that asks more: pay again.
             const asked = error.body.solutions;
-            if (typeof asked === 'number' && Number.isSafeInteger(asked) && asked > 0 && asked <= 4096) job.solutions = asked;
+            if (
+              typeof asked === 'number' &&
+              Number.isSafeInteger(asked) &&
+              asked > 0 &&
+              asked <= 4096
+            )
+              job.solutions = asked;
             job.work = undefined;
             failures++;
             continue;
@@ -244,7 +273,12 @@ export async function uploadJob(caseNumber: string, authKey: Uint8Array, job: Up
       });
       return;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404 && job.id !== undefined && failures < MAX_RESUMES) {
+      if (
+        error instanceof ApiError &&
+        error.status === 404 &&
+        job.id !== undefined &&
+        failures < MAX_RESUMES
+      ) {
         // The server no longer has this upload (an unfinished upload is removed after a while): start it again.
         failures++;
         job.id = undefined;
@@ -287,7 +321,8 @@ async function pump(
     // Encrypt the next request while this one travels.
     next = body.end < job.length ? prepare(body.end) : undefined;
     const state = await request;
-    if (state.offset <= body.start || state.offset > job.length) throw new ApiError(0, 'bad-response:offset');
+    if (state.offset <= body.start || state.offset > job.length)
+      throw new ApiError(0, 'bad-response:offset');
     job.offset = state.offset;
     job.complete = state.complete || state.offset === job.length;
     onAdvance();

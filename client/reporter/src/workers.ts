@@ -13,7 +13,11 @@ import { WorkError } from './problems.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 import { solveWork, yieldToBrowser } from './work.js';
 
-type Job = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+type Job = WorkerRequest extends infer R
+  ? R extends WorkerRequest
+    ? Omit<R, 'id'>
+    : never
+  : never;
 
 interface Pending {
   readonly resolve: (response: WorkerResponse) => void;
@@ -74,7 +78,10 @@ function workerPool(): Pool | undefined {
     return undefined;
   }
   try {
-    const cores = typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 2;
+    const cores =
+      typeof navigator !== 'undefined' && navigator.hardwareConcurrency > 0
+        ? navigator.hardwareConcurrency
+        : 2;
     pool = new Pool(Math.min(4, Math.max(2, cores)));
   } catch {
     broken = true;
@@ -88,7 +95,13 @@ export function warmWorkers(): void {
 }
 
 /** Seals chunk `index` of a stream. */
-export type ChunkSealer = (key: Uint8Array, prefix: Uint8Array, index: number, plaintext: Uint8Array, last: boolean) => Promise<Uint8Array>;
+export type ChunkSealer = (
+  key: Uint8Array,
+  prefix: Uint8Array,
+  index: number,
+  plaintext: Uint8Array,
+  last: boolean,
+) => Promise<Uint8Array>;
 
 /** On the page's own thread, yielding after each chunk. */
 export const sealOnPage: ChunkSealer = async (key, prefix, index, plaintext, last) => {
@@ -103,7 +116,10 @@ export const sealChunk: ChunkSealer = async (key, prefix, index, plaintext, last
   if (workers) {
     const copy = plaintext.slice(); // its buffer is handed over to the worker
     try {
-      const response = await workers.call({ kind: 'seal', key, prefix, index, plaintext: copy, last }, [copy.buffer]);
+      const response = await workers.call(
+        { kind: 'seal', key, prefix, index, plaintext: copy, last },
+        [copy.buffer],
+      );
       if ('sealed' in response) return response.sealed;
     } catch {
       // fall through to the page
@@ -122,7 +138,12 @@ const SLICE_MS = 100;
  * at once (any valid nonce will do, not only the smallest). Falls back to
  * the page's own thread. `onProgress` as in `solveWork`.
  */
-export async function solveWorkFast(challenge: Uint8Array, bits: number, onProgress: (fraction: number) => void, from = 0): Promise<number> {
+export async function solveWorkFast(
+  challenge: Uint8Array,
+  bits: number,
+  onProgress: (fraction: number) => void,
+  from = 0,
+): Promise<number> {
   const workers = workerPool();
   if (!workers) return solveWork(challenge, bits, onProgress, from);
   const expected = 2 ** bits;
@@ -137,24 +158,32 @@ export async function solveWorkFast(challenge: Uint8Array, bits: number, onProgr
         const start = next;
         next += slice;
         const began = performance.now();
-        workers.call({ kind: 'pow', challenge, bits, start, count: slice }, [], which).then((response) => {
-          if (done) return;
-          if ('nonce' in response && response.nonce !== null) {
+        workers.call({ kind: 'pow', challenge, bits, start, count: slice }, [], which).then(
+          (response) => {
+            if (done) return;
+            if ('nonce' in response && response.nonce !== null) {
+              done = true;
+              onProgress(1);
+              resolve(response.nonce);
+              return;
+            }
+            tried += slice;
+            onProgress(1 - Math.exp(-tried / expected));
+            const took = performance.now() - began;
+            // Capped, because a coarse clock (Tor Browser rounds it) can read 0 ms.
+            const size =
+              took < SLICE_MS / 2
+                ? Math.min(slice * 2, 1 << 14)
+                : took > SLICE_MS * 2 && slice > 64
+                  ? slice / 2
+                  : slice;
+            run(which, size);
+          },
+          (error: unknown) => {
             done = true;
-            onProgress(1);
-            resolve(response.nonce);
-            return;
-          }
-          tried += slice;
-          onProgress(1 - Math.exp(-tried / expected));
-          const took = performance.now() - began;
-          // Capped, because a coarse clock (Tor Browser rounds it) can read 0 ms.
-          const size = took < SLICE_MS / 2 ? Math.min(slice * 2, 1 << 14) : took > SLICE_MS * 2 && slice > 64 ? slice / 2 : slice;
-          run(which, size);
-        }, (error: unknown) => {
-          done = true;
-          reject(error);
-        });
+            reject(error);
+          },
+        );
       };
       for (let which = 0; which < workers.workers.length; which++) run(which, FIRST_SLICE);
     });
@@ -170,11 +199,23 @@ export async function solveWorkFast(challenge: Uint8Array, bits: number, onProgr
  * one solution per so many MiB), each searched from just after the last.
  * `onProgress` runs from 0 to 1 over all of them.
  */
-export async function solveWorkMany(challenge: Uint8Array, bits: number, count: number, onProgress: (fraction: number) => void): Promise<number[]> {
+export async function solveWorkMany(
+  challenge: Uint8Array,
+  bits: number,
+  count: number,
+  onProgress: (fraction: number) => void,
+): Promise<number[]> {
   const nonces: number[] = [];
   while (nonces.length < count) {
     const done = nonces.length;
-    nonces.push(await solveWorkFast(challenge, bits, (fraction) => onProgress((done + fraction) / count), (nonces.at(-1) ?? -1) + 1));
+    nonces.push(
+      await solveWorkFast(
+        challenge,
+        bits,
+        (fraction) => onProgress((done + fraction) / count),
+        (nonces.at(-1) ?? -1) + 1,
+      ),
+    );
   }
   return nonces;
 }

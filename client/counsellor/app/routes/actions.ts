@@ -8,7 +8,12 @@
  */
 
 import { Hono } from 'hono';
-import { CASE_STATUSES, type CaseStatus, displayFingerprint, parseCaseNumber } from '../../../../crypto/index.js';
+import {
+  CASE_STATUSES,
+  type CaseStatus,
+  displayFingerprint,
+  parseCaseNumber,
+} from '../../../../crypto/index.js';
 import { assignCase } from '../../lib/assign.js';
 import type { MemoryFile } from '../../lib/attachments.js';
 import { UsageError } from '../../lib/errors.js';
@@ -16,12 +21,13 @@ import { safeLine } from '../../lib/sanitize.js';
 import { caseParam, HttpError, jsonBody, stringField } from '../http.js';
 import type { AppDeps } from '../server.js';
 
-
 /** Most files on one reply (as the protocol allows on one message). */
 const MAX_FILES = 100;
 
 /** The text and files of a reply: JSON `{ text }`, or multipart with `text` and `file` fields. */
-async function replyBody(c: Parameters<typeof jsonBody>[0]): Promise<{ text: string; files: MemoryFile[] }> {
+async function replyBody(
+  c: Parameters<typeof jsonBody>[0],
+): Promise<{ text: string; files: MemoryFile[] }> {
   const type = c.req.header('content-type') ?? '';
   if (!/^multipart\/form-data\s*;/i.test(type))
     return { text: stringField(await jsonBody(c), 'text'), files: [] };
@@ -37,9 +43,14 @@ async function replyBody(c: Parameters<typeof jsonBody>[0]): Promise<{ text: str
   for (const value of form.getAll('file')) {
     if (typeof value === 'string') throw new HttpError(400, 'invalid-body', 'file must be a file');
     if (value.size === 0 && value.name === '') continue; // an empty file input
-    files.push({ name: value.name, type: value.type, bytes: new Uint8Array(await value.arrayBuffer()) });
+    files.push({
+      name: value.name,
+      type: value.type,
+      bytes: new Uint8Array(await value.arrayBuffer()),
+    });
   }
-  if (files.length > MAX_FILES) throw new HttpError(400, 'invalid-body', `at most ${MAX_FILES} files`);
+  if (files.length > MAX_FILES)
+    throw new HttpError(400, 'invalid-body', `at most ${MAX_FILES} files`);
   return { text, files };
 }
 

@@ -36,7 +36,12 @@ export function fileRoutes({ sessions }: AppDeps): Hono {
       const { message, n } = body;
       if (!Number.isSafeInteger(message) || !Number.isSafeInteger(n))
         throw new HttpError(400, 'invalid-body', 'name the message and the attachment');
-      download = { kind: 'attachment', case: caseNumber, message: message as number, n: n as number };
+      download = {
+        kind: 'attachment',
+        case: caseNumber,
+        message: message as number,
+        n: n as number,
+      };
     }
     return c.json({ url: sessions.downloadLink(download) });
   });
@@ -62,9 +67,10 @@ export function fileRoutes({ sessions }: AppDeps): Hono {
         : undefined;
     if (!ref) return c.text('No such attachment.', 404);
     if (!view.intact)
-      throw new IntegrityError(`case ${download.case} does not verify; not opening its attachments`, [
-        ...view.problems,
-      ]);
+      throw new IntegrityError(
+        `case ${download.case} does not verify; not opening its attachments`,
+        [...view.problems],
+      );
     const chunks = decryptedChunks(s.api, view.caseNumber, ref);
     // The first piece before answering: a refused or broken download fails here, not half-way.
     const first = await chunks.next();

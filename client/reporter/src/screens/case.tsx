@@ -6,7 +6,12 @@
  */
 
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import type { AttachmentRef, ChainProblem, Consent, VerifiedBundle } from '../../../../crypto/index.js';
+import type {
+  AttachmentRef,
+  ChainProblem,
+  Consent,
+  VerifiedBundle,
+} from '../../../../crypto/index.js';
 import { displayFingerprint } from '../../../../crypto/index.js';
 import type { CaseData, Item, Session } from '../conversation.js';
 import { loadCase } from '../conversation.js';
@@ -25,7 +30,11 @@ import { Steps } from './sending.js';
 
 function chainText(t: Dict, problem: ChainProblem): string {
   const n = problem.index + 1;
-  return problem.kind === 'gap' ? t.chainGap(n) : problem.kind === 'reorder' ? t.chainReorder(n) : t.chainFork(n);
+  return problem.kind === 'gap'
+    ? t.chainGap(n)
+    : problem.kind === 'reorder'
+      ? t.chainReorder(n)
+      : t.chainFork(n);
 }
 
 function statusText(t: Dict, status: string): string {
@@ -57,7 +66,12 @@ function Attachments({ session, refs }: { session: Session; refs: readonly Attac
           const current = state[ref.blob];
           return (
             <li key={ref.blob}>
-              <button type="button" class="link" disabled={current === 'busy'} onClick={() => download(ref)}>
+              <button
+                type="button"
+                class="link"
+                disabled={current === 'busy'}
+                onClick={() => download(ref)}
+              >
                 {t.download(ref.name, formatBytes(ref.size, lang))}
               </button>
               {current === 'busy' ? (
@@ -92,7 +106,8 @@ function MessageItem({ item, session }: { item: Item; session: Session }) {
     return (
       <li class="message message-bad" data-testid="message">
         <p class="meta">
-          <strong>{t.messageNumber(item.index + 1)}</strong> <span class="badge badge-bad">{t.notVerified}</span>
+          <strong>{t.messageNumber(item.index + 1)}</strong>{' '}
+          <span class="badge badge-bad">{t.notVerified}</span>
         </p>
         {warnings}
         <p class="problem">{error}</p>
@@ -167,10 +182,17 @@ function MessageItem({ item, session }: { item: Item; session: Session }) {
       break;
   }
   return (
-    <li class={`message message-${author.kind}${trusted ? '' : ' message-warn'}`} data-testid="message">
+    <li
+      class={`message message-${author.kind}${trusted ? '' : ' message-warn'}`}
+      data-testid="message"
+    >
       <p class="meta">
         <strong>{who}</strong> · <span>{t.time(formatTime(content.time, lang))}</span> ·{' '}
-        {trusted ? <span class="badge badge-ok">{t.verified}</span> : <span class="badge badge-bad">{t.notVerified}</span>}
+        {trusted ? (
+          <span class="badge badge-ok">{t.verified}</span>
+        ) : (
+          <span class="badge badge-bad">{t.notVerified}</span>
+        )}
       </p>
       {warnings}
       {recipientWarnings}
@@ -263,8 +285,15 @@ function Reply({
           />
         </div>
         <FilePicker title={t.filesTitle} files={files} limits={limits} onChange={setFiles} />
-        <ConsentChoice legend={t.replyConsentLegend} hint={t.replyConsentHint} value={choice} onChange={setChoice} />
-        {busy || problem ? <Steps progress={progress} withCase={false} sealLabel={t.replySending} /> : null}
+        <ConsentChoice
+          legend={t.replyConsentLegend}
+          hint={t.replyConsentHint}
+          value={choice}
+          onChange={setChoice}
+        />
+        {busy || problem ? (
+          <Steps progress={progress} withCase={false} sealLabel={t.replySending} />
+        ) : null}
         <p role="status" class="status-line">
           {sent ? t.replySent : progress?.resuming && busy ? t.resuming : ''}
         </p>
@@ -322,7 +351,8 @@ export function CaseScreen({
   }, []);
 
   const display = `${session.caseNumber.slice(0, 4)}-${session.caseNumber.slice(4)}`;
-  const counsellorWrote = data?.items.some((item) => item.ok && item.author.kind === 'counsellor') ?? false;
+  const counsellorWrote =
+    data?.items.some((item) => item.ok && item.author.kind === 'counsellor') ?? false;
 
   return (
     <>
@@ -375,7 +405,13 @@ export function CaseScreen({
         </button>
       </div>
       {data ? (
-        <Reply session={session} counsellors={counsellors} limits={limits} consent={data.consent} onSent={() => void reload()} />
+        <Reply
+          session={session}
+          counsellors={counsellors}
+          limits={limits}
+          consent={data.consent}
+          onSent={() => void reload()}
+        />
       ) : null}
     </>
   );

@@ -6,7 +6,11 @@
 
 import { useId, useState } from 'preact/hooks';
 import type { ReceiptCodeProblem } from '../../../../crypto/index.js';
-import { InvalidReceiptCodeError, normaliseCrockford, parseReceiptCode } from '../../../../crypto/index.js';
+import {
+  InvalidReceiptCodeError,
+  normaliseCrockford,
+  parseReceiptCode,
+} from '../../../../crypto/index.js';
 import type { ReceiptCode } from '../../../../crypto/index.js';
 import type { Problem } from '../problems.js';
 import { Heading, ProblemBox, useT } from '../ui.js';

@@ -38,7 +38,15 @@ function warnBeforeLeaving(event: BeforeUnloadEvent): void {
   event.returnValue = '';
 }
 
-export function Receipt({ code, onCopied, onContinue }: { code: string; onCopied: () => void; onContinue: () => void }) {
+export function Receipt({
+  code,
+  onCopied,
+  onContinue,
+}: {
+  code: string;
+  onCopied: () => void;
+  onContinue: () => void;
+}) {
   const { t } = useT();
   const id = useId();
   const [stored, setStored] = useState(false);
@@ -92,7 +100,12 @@ export function Receipt({ code, onCopied, onContinue }: { code: string; onCopied
           <button
             type="button"
             class="secondary"
-            onClick={() => saveBlob(new Blob([t.saveText(code, casePart)], { type: 'text/plain;charset=utf-8' }), t.saveName)}
+            onClick={() =>
+              saveBlob(
+                new Blob([t.saveText(code, casePart)], { type: 'text/plain;charset=utf-8' }),
+                t.saveName,
+              )
+            }
           >
             {t.save}
           </button>
@@ -126,7 +139,12 @@ export function Receipt({ code, onCopied, onContinue }: { code: string; onCopied
         </label>
       </div>
       <div class="actions">
-        <button type="button" class="primary" aria-disabled={stored ? undefined : 'true'} onClick={go}>
+        <button
+          type="button"
+          class="primary"
+          aria-disabled={stored ? undefined : 'true'}
+          onClick={go}
+        >
           {t.toCase}
         </button>
       </div>

@@ -20,20 +20,43 @@ function stateOf(progress: SendProgress | null, step: (typeof ORDER)[number]): S
 }
 
 /** The list of steps; used for a report (with `case`) and for a reply (without). */
-export function Steps({ progress, withCase, sealLabel }: { progress: SendProgress | null; withCase: boolean; sealLabel: string }) {
+export function Steps({
+  progress,
+  withCase,
+  sealLabel,
+}: {
+  progress: SendProgress | null;
+  withCase: boolean;
+  sealLabel: string;
+}) {
   const { t, lang } = useT();
-  const label = (state: StepState) => (state === 'done' ? t.stepDone : state === 'busy' ? t.stepBusy : t.stepWaiting);
+  const label = (state: StepState) =>
+    state === 'done' ? t.stepDone : state === 'busy' ? t.stepBusy : t.stepWaiting;
   const files = progress?.files ?? [];
   const filesState = stateOf(progress, 'files');
-  const rows: { key: string; text: string; state: StepState; bar?: number; hint?: string; detail?: string }[] = [
+  const rows: {
+    key: string;
+    text: string;
+    state: StepState;
+    bar?: number;
+    hint?: string;
+    detail?: string;
+  }[] = [
     { key: 'prepare', text: t.stepPrepare, state: stateOf(progress, 'prepare') },
-    { key: 'work', text: t.stepWork, state: stateOf(progress, 'work'), bar: progress?.work ?? 0, hint: t.stepWorkHint },
+    {
+      key: 'work',
+      text: t.stepWork,
+      state: stateOf(progress, 'work'),
+      bar: progress?.work ?? 0,
+      hint: t.stepWorkHint,
+    },
   ];
   if (withCase) rows.push({ key: 'case', text: t.stepCase, state: stateOf(progress, 'case') });
   const current = files.findIndex((f) => f.length <= 1 || f.sent < f.length);
   files.forEach((file, i) => {
     let state: StepState = filesState;
-    if (filesState === 'busy') state = i < current || current < 0 ? 'done' : i === current ? 'busy' : 'waiting';
+    if (filesState === 'busy')
+      state = i < current || current < 0 ? 'done' : i === current ? 'busy' : 'waiting';
     rows.push({
       key: `file-${i}`,
       text: t.stepFile(i + 1, files.length),
@@ -49,10 +72,13 @@ export function Steps({ progress, withCase, sealLabel }: { progress: SendProgres
     <ol class="steps">
       {rows.map((row) => (
         <li key={row.key} class={`step step-${row.state}`}>
-          <span class="step-text">{row.text}</span> <span class="step-state">({label(row.state)})</span>
+          <span class="step-text">{row.text}</span>{' '}
+          <span class="step-state">({label(row.state)})</span>
           {row.detail ? <span class="step-detail"> {row.detail}</span> : null}
           {row.hint && row.state === 'busy' ? <p class="hint">{row.hint}</p> : null}
-          {row.bar !== undefined && row.state !== 'waiting' ? <Bar value={row.state === 'done' ? 1 : row.bar} label={t.progressOf(row.text)} /> : null}
+          {row.bar !== undefined && row.state !== 'waiting' ? (
+            <Bar value={row.state === 'done' ? 1 : row.bar} label={t.progressOf(row.text)} />
+          ) : null}
         </li>
       ))}
     </ol>

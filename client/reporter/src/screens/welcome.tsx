@@ -119,7 +119,8 @@ export function Welcome({
               <li key={c.fingerprint}>
                 <span class="key-name">{c.name}</span>
                 <br />
-                {t.fingerprint}: <code class="fingerprint">{displayFingerprint(c.fingerprint)}</code>
+                {t.fingerprint}:{' '}
+                <code class="fingerprint">{displayFingerprint(c.fingerprint)}</code>
               </li>
             ))}
           </ul>
