@@ -18,10 +18,19 @@ export type Consent = 'no' | 'ask' | 'yes';
 export const CASE_STATUSES = ['received', 'in-conversation', 'forwarded', 'closed'] as const;
 /** Case states the reporter sees. */
 export type CaseStatus = (typeof CASE_STATUSES)[number];
-/** Languages a report may be written in. */
-export const LANGUAGES = ['nl', 'en'] as const;
-/** Languages the page speaks. */
-export type Language = (typeof LANGUAGES)[number];
+/**
+ * A report's language: a BCP 47 tag of the simple kind pages use (`nl`, `fr`, `pt-BR`), at most
+ * 35 characters. Open on purpose: a page that gains a language needs no protocol change, and a
+ * reader shows a tag it does not know as it is.
+ */
+export type Language = string;
+
+const LANGUAGE_TAG = /^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+
+/** True iff `value` is a language tag a report may carry (see {@link Language}). */
+export function isLanguageTag(value: unknown): value is Language {
+  return typeof value === 'string' && value.length <= 35 && LANGUAGE_TAG.test(value);
+}
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
 
@@ -196,7 +205,7 @@ const SHAPES: Record<
       text,
       consent,
       addressAs: shortText(200),
-      language: oneOf(...LANGUAGES),
+      language: isLanguageTag,
       reporterBox: base64Of(32),
       attachments,
     },

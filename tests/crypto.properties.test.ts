@@ -641,4 +641,36 @@ describe('content', () => {
       }),
     );
   });
+
+  it('a report carries any simple language tag, and nothing else in that field', () => {
+    const report = (language: unknown) => ({
+      v: 1,
+      type: 'report',
+      time: '2026-11-28T10:00:00Z',
+      text: 'x',
+      consent: 'no',
+      addressAs: '',
+      language,
+      reporterBox: 'A'.repeat(43) + '=',
+      attachments: [],
+    });
+    for (const tag of ['nl', 'en', 'fr', 'ar', 'pt-BR', 'fil']) {
+      expect(decodeContent(new TextEncoder().encode(JSON.stringify(report(tag)))).type).toBe(
+        'report',
+      );
+    }
+    for (const bad of [
+      '',
+      'NL',
+      'e',
+      'en_GB',
+      'x'.repeat(36),
+      'nl-' + 'a'.repeat(33),
+      7,
+      null,
+      '<b>',
+    ]) {
+      expect(() => decodeContent(new TextEncoder().encode(JSON.stringify(report(bad))))).toThrow();
+    }
+  });
 });

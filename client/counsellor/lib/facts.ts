@@ -13,7 +13,7 @@ import type { CaseView } from './open-case.js';
 /** Times (server hours) and flags of one case. No content. */
 export interface CaseFacts {
   /** The report's language, if the report opened. */
-  readonly language: 'nl' | 'en' | null;
+  readonly language: string | null;
   /** Hour of the signed acknowledgement, if any. */
   readonly ackHour: number | null;
   /** Hour of the first counsellor message to the reporter (a reply), if any. */

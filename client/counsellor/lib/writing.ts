@@ -199,7 +199,7 @@ export async function acknowledge(
         time: now8601(session),
         reportHash: view.messages[0]!.hash!,
         receivedDate,
-        text: text ?? DEFAULT_ACK_TEXT[language],
+        text: text ?? (language === 'nl' ? DEFAULT_ACK_TEXT.nl : DEFAULT_ACK_TEXT.en),
       },
       ack: true,
     };
