@@ -30,7 +30,7 @@ import {
   sealEnvelope,
   secureRandom,
 } from '../crypto/index.js';
-import { readArchive } from '../server/ops/archive.js';
+import { readArchive } from '../server/ops/archive-reader.js';
 import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore } from '../server/ops/check-store.js';
 import { restoreArchive } from '../server/ops/restore.js';

@@ -27,7 +27,8 @@ import {
   STREAM_SEALED_CHUNK_BYTES,
   toHex,
 } from '../crypto/index.js';
-import { ArchiveError, readArchive } from '../server/ops/archive.js';
+import { ArchiveError } from '../server/ops/archive.js';
+import { readArchive } from '../server/ops/archive-reader.js';
 import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore, hasDamage } from '../server/ops/check-store.js';
 import { recordPath } from '../server/ops/layout.js';

@@ -16,7 +16,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readArchive } from '../server/ops/archive.js';
+import { readArchive } from '../server/ops/archive-reader.js';
 import { writeSnapshot } from '../server/ops/backup.js';
 import { checkStore, hasDamage } from '../server/ops/check-store.js';
 import { restoreArchive } from '../server/ops/restore.js';

@@ -37,12 +37,8 @@ import type { Writable } from 'node:stream';
 import { openQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import {
-  type ArchiveMeta,
-  type ArchiveTotals,
-  ArchiveWriter,
-  isSafeArchivePath,
-} from './archive.js';
+import { type ArchiveMeta, type ArchiveTotals, isSafeArchivePath } from './archive.js';
+import { ArchiveWriter } from './archive-writer.js';
 import {
   BLOBS_DIR,
   blobPath,

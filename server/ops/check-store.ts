@@ -21,11 +21,10 @@
  * updating their atime where the kernel allows it.
  */
 
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openQuiet, readFileQuiet, readFileQuietSync } from '../store/coarse-time.js';
+import { readFileQuiet, readFileQuietSync } from '../store/coarse-time.js';
 import { isErrno, isTempName } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
 import {
@@ -45,6 +44,7 @@ import {
 import { RecordView } from './record-view.js';
 import { blobIdsIn, checkRecordText, describeProblems } from './record-check.js';
 import type { StoredUpload } from '../records.js';
+import { checkUpload, isMediaError, sizeOf } from './check-uploads.js';
 import { findPreciseTimes, type PreciseTime } from './store-times.js';
 
 export interface CheckOptions {
@@ -122,44 +122,6 @@ export function hasDamage(report: StoreCheckReport): boolean {
 // fs.promises (as the store's own open does), and the check yields to the event loop now and then.
 const YIELD_EVERY = 500;
 
-function sizeOf(path: string): number | undefined {
-  try {
-    return statSync(path).size;
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-}
-
-async function sha256Of(path: string): Promise<string | undefined> {
-  let handle: Awaited<ReturnType<typeof openQuiet>>;
-  try {
-    handle = await openQuiet(path, 'r');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT')) return undefined;
-    throw error;
-  }
-  try {
-    const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(1024 * 1024);
-    let position = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-    return hash.digest('hex');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** A read error that is damage (the disk), not a mistake of the one running the check (EACCES). */
-function isMediaError(error: unknown): boolean {
-  return isErrno(error, 'EIO') || isErrno(error, 'EBADMSG') || isErrno(error, 'EUCLEAN');
-}
-
 function readText(
   view: RecordView,
   dir: string,
@@ -177,59 +139,6 @@ function readText(
     if (isMediaError(error)) return { unreadable: (error as NodeJS.ErrnoException).code ?? 'EIO' };
     throw error;
   }
-}
-
-/** Problems with one upload's file, or none. */
-async function checkUpload(
-  dir: string,
-  upload: StoredUpload,
-  hashes: boolean,
-  counts: { hashed: number; unhashed: number },
-): Promise<string[]> {
-  try {
-    return await checkUploadFile(dir, upload, hashes, counts);
-  } catch (error) {
-    if (!isMediaError(error)) throw error;
-    return [
-      `attachment ${upload.id} cannot be read (${(error as NodeJS.ErrnoException).code}: is the disk failing?)`,
-    ];
-  }
-}
-
-async function checkUploadFile(
-  dir: string,
-  upload: StoredUpload,
-  hashes: boolean,
-  counts: { hashed: number; unhashed: number },
-): Promise<string[]> {
-  const path = join(dir, blobPath(upload.id));
-  const size = sizeOf(path);
-  if (!upload.complete) {
-    // An upload in progress may have no file yet (it is made when the upload is announced).
-    if (size !== undefined && size > upload.length)
-      return [
-        `attachment ${upload.id} (in progress) has ${size} bytes, more than the ${upload.length} announced`,
-      ];
-    return [];
-  }
-  if (size === undefined)
-    return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
-  if (size !== upload.length)
-    return [`attachment ${upload.id} has ${size} bytes instead of ${upload.length}`];
-  if (upload.sha256 === undefined) {
-    counts.unhashed += 1;
-    return [];
-  }
-  if (!hashes) return [];
-  const digest = await sha256Of(path);
-  counts.hashed += 1;
-  if (digest === undefined)
-    return [`attachment ${upload.id} is missing (its ${upload.length} bytes are gone)`];
-  if (digest !== upload.sha256)
-    return [
-      `attachment ${upload.id} does not match the SHA-256 recorded when it was uploaded (a byte in it changed on disk)`,
-    ];
-  return [];
 }
 
 /** Checks the store in `dir`; reports damage (an I/O error reading a file included), throws only when it cannot look (EACCES). */

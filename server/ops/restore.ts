@@ -19,13 +19,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { stampHandle } from '../store/coarse-time.js';
 import { DirSyncer, fsyncPath, isErrno, settlePath, writeFileAtomic } from '../store/durable-fs.js';
 import { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from '../store/index.js';
-import {
-  ArchiveError,
-  type ArchiveMeta,
-  type ArchiveTotals,
-  type EntrySink,
-  readArchive,
-} from './archive.js';
+import { ArchiveError, type ArchiveMeta, type ArchiveTotals } from './archive.js';
+import { type EntrySink, readArchive } from './archive-reader.js';
 import {
   blobIdOf,
   DEMO_DIR,
