@@ -186,6 +186,12 @@ beforeAll(async () => {
   fetcher = httpFetch(server.url);
   origin = new URL(server.url).origin;
   await reply(fetcher, kept, 'After the restart.');
+  // A clean stop writes that reply from the journal into its record file; a server left running
+  // would do it in a background checkpoint a moment later, and a check that happened to look
+  // between the checkpoint's rename and its stamp of the shard directory would see the time of
+  // that very moment (a live observer sees writes as they happen; it is history that must not show).
+  await server.stop();
+  server = await startServer({ dataDir, env, cleanup: false });
 }, 120_000);
 
 afterAll(async () => {

@@ -253,5 +253,6 @@ describe('through npm run counsellor', () => {
     expect(reminded.stdout).toMatch(/deleted on \d{4}-\d\d-\d\d/);
     const help = await npmCounsellor(['--help'], {});
     expect(help.stdout).toContain('KLUIS_PASSPHRASE_FILE=passphrase.txt');
-  });
+    // Nine runs of npm, each starting tsx: on a loaded two-core machine that can take minutes.
+  }, 240_000);
 });

@@ -20,6 +20,7 @@ import {
   type CrashSummary,
   crashDoc,
   crashRecordId,
+  sayNow,
   summarizeCrashDoc,
 } from './store-crash-workload.js';
 
@@ -27,9 +28,7 @@ const [dir, roundText] = process.argv.slice(2);
 if (dir === undefined || roundText === undefined) throw new Error('usage: <dir> <round>');
 const round = Number(roundText);
 
-const say = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
+const say = sayNow;
 
 /** Marks of this process, appended to a file of their own (any earlier ones were checked by the parent). */
 async function appendMarks(marks: readonly Uint8Array[]): Promise<void> {

@@ -17,6 +17,7 @@ import {
   crashBlobId,
   crashDoc,
   crashRecordId,
+  sayNow,
   summarizeCrashDoc,
 } from './store-crash-workload.js';
 
@@ -27,9 +28,7 @@ const round = Number(roundText);
 const count = Number(countText ?? 1000);
 const concurrency = Number(concurrencyText ?? 50);
 
-const say = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
+const say = sayNow;
 
 const store = await openFileStore<CrashDoc, CrashSummary>({ dir, summarize: summarizeCrashDoc });
 say('ready');

@@ -1,5 +1,6 @@
 /** The workload shared by the crash test and its child process (tests/helpers/store-crash-child.ts). */
 import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
 
 export interface CrashDoc {
   id: string;
@@ -39,4 +40,23 @@ export function crashBlobBytes(round: number, start: number, length: number): Ui
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = crashBlobByte(round, start + i);
   return bytes;
+}
+
+/**
+ * Writes one line to standard output before returning. process.stdout is asynchronous on a pipe
+ * (a slow parent lets lines queue in this process), and a queued line dies with the process at
+ * SIGKILL: the parent would then miss a line such as "a delete started" for a deletion the store
+ * had already made durable, and call a correct store wrong.
+ */
+export function sayNow(line: string): void {
+  const bytes = Buffer.from(`${line}\n`);
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += writeSync(1, bytes, done);
+    } catch (error) {
+      // The pipe is full: wait (busily; this is a test's child) until the parent reads.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    }
+  }
 }
