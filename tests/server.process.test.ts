@@ -82,6 +82,11 @@ describe('the server process', () => {
       [{ KLUIS_PORT: '70000' }, /KLUIS_PORT must be a whole number from 0 to 65535/],
       [{ KLUIS_POW_BITS: '40' }, /KLUIS_POW_BITS must be a whole number from 0 to 32/],
       [{ KLUIS_ONION: 'example.com' }, /KLUIS_ONION must be a v3 onion address/],
+      [
+        { KLUIS_SMTP_URL: 'mail.example.org', KLUIS_NOTIFY_TO: 'vp@example.org' },
+        /KLUIS_SMTP_URL must be smtps:\/\/user:password@host:465/,
+      ],
+      [{ KLUIS_NOTIFY_TO: 'vp@example.org' }, /KLUIS_NOTIFY_TO is set but KLUIS_SMTP_URL is not/],
       [{ KLUIS_COUNSELLORS: join(work, 'missing.json') }, /KLUIS_COUNSELLORS: cannot read/],
       [{ KLUIS_COUNSELLORS: notJson }, /KLUIS_COUNSELLORS: .* is not JSON/],
       [{ KLUIS_COUNSELLORS: altered }, /KLUIS_COUNSELLORS: bundle 1 .* is not correctly signed/],
