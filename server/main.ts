@@ -149,6 +149,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       demo: demo !== undefined,
       onion: config.onion,
       version,
+      retentionDays: config.retentionDays,
       origins,
     },
     counsellors,

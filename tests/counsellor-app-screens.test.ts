@@ -56,8 +56,6 @@ beforeAll(async () => {
   const identity = generateIdentity('counsellor', 'A. de Vries');
   mine = identity.sign.publicKey;
   const { bundlePath } = await createKeyFile(keyPath, identity, PASSPHRASE);
-  // The operator's KLUIS_RETENTION_DAYS, as told to the counsellor (the server does not publish it).
-  writeFileSync(join(dir, 'keys', 'config.json'), JSON.stringify({ retentionDays: 3 }));
   const bundles = join(dir, 'counsellors.json');
   writeFileSync(
     bundles,
@@ -71,7 +69,13 @@ beforeAll(async () => {
   const [appDir] = await Promise.all([
     buildApp(join(dir, 'app')),
     startServer({
-      env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles, KLUIS_ESCALATION: escalation },
+      // The app shows deletion days from the server's published retention (GET /info).
+      env: {
+        KLUIS_POW_BITS: '0',
+        KLUIS_COUNSELLORS: bundles,
+        KLUIS_ESCALATION: escalation,
+        KLUIS_RETENTION_DAYS: '3',
+      },
     }).then((s) => {
       server = s;
     }),

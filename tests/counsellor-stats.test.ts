@@ -205,9 +205,14 @@ describe('through npm run counsellor', () => {
     );
     writeFileSync(join(dir, 'counsellors.json'), `[${readFileSync(bundlePath, 'utf8')}]`);
     writeFileSync(passFile, 'correct horse battery staple\n', { mode: 0o600 });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ retentionDays: 3 }));
+    // An old config.json's retentionDays is ignored: the day shown is the server's (GET /info).
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ retentionDays: 99 }));
     server = await startServer({
-      env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: join(dir, 'counsellors.json') },
+      env: {
+        KLUIS_POW_BITS: '0',
+        KLUIS_COUNSELLORS: join(dir, 'counsellors.json'),
+        KLUIS_RETENTION_DAYS: '3',
+      },
     });
     first = await submitReport(server.url, { text: 'Een melding.', language: 'nl' });
     await submitReport(server.url, { text: 'A report.', language: 'en' });

@@ -59,8 +59,8 @@ export interface InboxJson {
   readonly vanished: readonly string[];
   /** Every label in use. */
   readonly labels: readonly string[];
-  /** The server's retention in days as configured here (config.json), or null if not known. */
-  readonly retentionDays: number | null;
+  /** The server's retention in days (its KLUIS_RETENTION_DAYS, from GET /api/v1/info). */
+  readonly retentionDays: number;
   /** Every counsellor, for the assignment filter. */
   readonly counsellors: readonly CounsellorJson[];
 }
@@ -69,7 +69,7 @@ export interface InboxJson {
 export interface ViewContext {
   readonly labels: (caseNumber: string) => readonly string[];
   readonly allLabels: readonly string[];
-  readonly retentionDays: number | null;
+  readonly retentionDays: number;
   readonly counsellors: readonly CounsellorJson[];
 }
 
@@ -149,7 +149,7 @@ export interface CaseJson {
   readonly labels: readonly string[];
   /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
   readonly deletion: string | null;
-  readonly retentionDays: number | null;
+  readonly retentionDays: number;
   readonly assignee: CounsellorJson | null;
   readonly counsellors: readonly CounsellorJson[];
 }
@@ -160,8 +160,8 @@ function deadline(d: Deadline): DeadlineJson {
   return { due: d.due.toISOString(), done: d.done, overdue: d.overdue, daysLeft: d.daysLeft };
 }
 
-const deletion = (status: string, statusHour: number, retentionDays: number | null) =>
-  status === 'closed' && retentionDays !== null ? deletionDay(statusHour, retentionDays) : null;
+const deletion = (status: string, statusHour: number, retentionDays: number) =>
+  status === 'closed' ? deletionDay(statusHour, retentionDays) : null;
 
 /** The inbox for the page. */
 export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {

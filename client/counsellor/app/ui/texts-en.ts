@@ -130,8 +130,6 @@ export const en: typeof nl = {
   languages: { nl: 'Dutch', en: 'English' },
   deletionSoon: 'Soon deleted by the server (retention). Export what you must keep:',
   deletionOn: (day: string) => `The server deletes this closed case on ${day}.`,
-  deletionUnknown:
-    'The server deletes closed cases after its retention period (KLUIS_RETENTION_DAYS, which it does not publish). Set "retentionDays" in config.json to see the day here.',
   thread: 'Conversation',
   privateNote: 'PRIVATE NOTE — counsellors only, the reporter does not see this',
   statusChanged: 'Status changed to',

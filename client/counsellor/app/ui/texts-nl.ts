@@ -129,8 +129,6 @@ export const nl = {
   deletionSoon:
     'Binnenkort verwijderd door de server (bewaartermijn). Exporteer wat u moet bewaren:',
   deletionOn: (day: string) => `De server verwijdert deze gesloten zaak op ${day}.`,
-  deletionUnknown:
-    'De server verwijdert gesloten zaken na haar bewaartermijn (KLUIS_RETENTION_DAYS, die zij niet publiceert). Zet "retentionDays" in config.json om de datum hier te zien.',
   thread: 'Gesprek',
   privateNote: 'PRIVÉNOTITIE — alleen voor vertrouwenspersonen, de melder ziet dit niet',
   statusChanged: 'Status gewijzigd in',

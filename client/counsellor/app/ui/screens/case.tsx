@@ -106,9 +106,9 @@ export function CaseScreen(props: {
             {view.language ? ` · ${t.languages[view.language] ?? view.language}` : ''}
             {view.assignee ? ` · ${t.assignedTo}: ${view.assignee.name}` : ''}
           </p>
-          {view.status === 'closed' && (
+          {view.deletion && (
             <p class="notice" data-testid="deletion">
-              {view.deletion ? t.deletionOn(dayText(lang, view.deletion)) : t.deletionUnknown}
+              {t.deletionOn(dayText(lang, view.deletion))}
             </p>
           )}
           {writer && <Labels t={t} caseNumber={caseNumber} labels={view.labels} onSaved={load} />}
