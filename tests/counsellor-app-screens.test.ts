@@ -161,9 +161,18 @@ describe('the counsellor app in Chromium', () => {
     const header = await table.locator('thead').textContent();
     expect(header).toContain('Signatures and chain');
     expect(await table.textContent()).toMatch(/due in [67] days/);
-    expect(await page.locator('.badge').count()).toBe(3); // every case unread
+    expect(await page.locator('.badge:not(.visit)').count()).toBe(3); // every case unread
     expect(await page.getByRole('button', { name: 'received: 3' }).count()).toBe(1);
     await axeBoth();
+    // A first visit: every case is new since the last one.
+    expect(await page.getByTestId('since-visit').textContent()).toContain(
+      'Since your last visit: new messages in 3 cases, 3 of them new reports.',
+    );
+    expect(await page.getByTestId('since-visit-mark').allTextContents()).toEqual([
+      'new report',
+      'new report',
+      'new report',
+    ]);
     await shot('inbox');
 
     // The search runs over the decrypted text in the app's process; the keyboard submits it.
@@ -400,6 +409,38 @@ describe('the counsellor app in Chromium', () => {
     );
     expect(csv.bytes.toString('utf8')).toMatch(/^section,key,value\ntotal,all,2\n/);
     expect(csv.bytes.toString('utf8')).not.toContain('zwager');
+  });
+});
+
+describe('new since the last visit', () => {
+  it('counts, on the inbox, the cases with messages by others since the last unlock, and filters them', async () => {
+    // Everything so far was one visit; lock, the reporter writes, unlock: a new visit.
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await page.getByLabel('Passphrase', { exact: true }).waitFor({ timeout: 30_000 });
+    await sendAsReporter(fraud, { text: 'Het gebeurde gisteren weer.' });
+    await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+    await page.keyboard.press('Enter');
+    await page.getByText('2 of 2 cases shown.').waitFor({ timeout: 60_000 });
+    const since = page.getByTestId('since-visit');
+    expect(await since.textContent()).toContain('Since your last visit: new messages in 1 case.');
+    // Only the reporter's message: the counsellor's own replies, statuses and forwards of the
+    // previous visit are not news to them.
+    const marks = page.getByTestId('since-visit-mark');
+    expect(await marks.allTextContents()).toEqual(['1 new message']);
+    expect(await page.locator('tbody tr', { has: marks }).locator('th button').textContent()).toBe(
+      displayCase(fraud.caseNumber),
+    );
+    await page.getByRole('button', { name: 'Show only those' }).click();
+    await page.getByText('1 of 2 cases shown.').waitFor();
+    await axeBoth();
+    await page.getByLabel('new since last visit only').uncheck();
+    await page.getByText('2 of 2 cases shown.').waitFor();
+    // In Dutch too, from the app's catalogue.
+    await page.locator('#lang').selectOption('nl');
+    expect(await since.textContent()).toContain(
+      'Sinds uw vorige bezoek: nieuwe berichten in 1 zaak.',
+    );
+    await page.locator('#lang').selectOption('en');
   });
 });
 

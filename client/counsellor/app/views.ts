@@ -29,6 +29,10 @@ export interface InboxEntryJson {
   readonly status: string;
   readonly messages: number;
   readonly unread: number;
+  /** Messages by others since the counsellor's last visit (lib/inbox.ts). */
+  readonly sinceVisit: number;
+  /** A case not known at the last visit. */
+  readonly newSinceVisit: boolean;
   readonly consent: string | null;
   readonly addressAs: string | null;
   readonly acknowledge: DeadlineJson;
@@ -176,6 +180,8 @@ export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
       status: e.status,
       messages: e.messages,
       unread: e.unread,
+      sinceVisit: e.sinceVisit,
+      newSinceVisit: e.newSinceVisit,
       consent: e.consent ?? null,
       addressAs: e.addressAs === undefined ? null : safeLine(e.addressAs),
       acknowledge: deadline(e.deadlines.acknowledge),

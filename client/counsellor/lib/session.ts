@@ -90,11 +90,18 @@ export class CounsellorSession {
   /** Worker threads for opening cases in the inbox. */
   readonly workers: number;
   #info: VerifiedInfo | undefined;
+  /**
+   * "Since the last visit": per case, the messages this client had verified when this session
+   * began (the state file as the previous session, app or CLI, left it). A case missing here
+   * was not known then. Kept in memory; the state file is the only thing on disk.
+   */
+  readonly knownAtStart: ReadonlyMap<string, number>;
 
   private constructor(options: SessionOptions, state: StateStore, api: CounsellorApi) {
     this.identity = options.identity;
     this.fingerprint = fingerprintOf(options.identity.sign.publicKey);
     this.state = state;
+    this.knownAtStart = new Map(state.cases().map((c) => [c, state.memory(c)!.count]));
     this.api = api;
     this.#key = {
       fingerprint: this.fingerprint,

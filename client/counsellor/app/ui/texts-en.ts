@@ -125,6 +125,13 @@ export const en: typeof nl = {
   labelsEdit: 'Labels (separated by commas; yours only, kept on this computer)',
   saveLabels: 'Save labels',
   newMark: 'new',
+  sinceVisit: (cases: number, reports: number) =>
+    `Since your last visit: new messages in ${cases === 1 ? '1 case' : `${cases} cases`}${reports === 0 ? '' : `, ${reports === 1 ? '1 of them a new report' : `${reports} of them new reports`}`}.`,
+  nothingSinceVisit: 'Nothing new since your last visit.',
+  showSinceVisit: 'Show only those',
+  onlySinceVisit: 'new since last visit only',
+  newReportMark: 'new report',
+  sinceVisitMark: (n: number) => (n === 1 ? '1 new message' : `${n} new messages`),
   dueIn: (n: number) => (n === 0 ? 'due today' : n === 1 ? 'due in 1 day' : `due in ${n} days`),
   overdueBy: (n: number) => (n <= 1 ? 'OVERDUE by 1 day' : `OVERDUE by ${n} days`),
   languages: { nl: 'Dutch', en: 'English' },

@@ -123,6 +123,13 @@ export const nl = {
   labelsEdit: 'Labels (gescheiden door komma’s; alleen voor u, bewaard op deze computer)',
   saveLabels: 'Labels opslaan',
   newMark: 'nieuw',
+  sinceVisit: (cases: number, reports: number) =>
+    `Sinds uw vorige bezoek: nieuwe berichten in ${cases === 1 ? '1 zaak' : `${cases} zaken`}${reports === 0 ? '' : `, waarvan ${reports === 1 ? '1 nieuwe melding' : `${reports} nieuwe meldingen`}`}.`,
+  nothingSinceVisit: 'Niets nieuws sinds uw vorige bezoek.',
+  showSinceVisit: 'Alleen die tonen',
+  onlySinceVisit: 'alleen nieuw sinds vorig bezoek',
+  newReportMark: 'nieuwe melding',
+  sinceVisitMark: (n: number) => (n === 1 ? '1 nieuw bericht' : `${n} nieuwe berichten`),
   dueIn: (n: number) => (n === 0 ? 'vandaag' : n === 1 ? 'over 1 dag' : `over ${n} dagen`),
   overdueBy: (n: number) => (n <= 1 ? 'TE LAAT, 1 dag' : `TE LAAT, ${n} dagen`),
   languages: { nl: 'Nederlands', en: 'Engels' } as Record<string, string>,
