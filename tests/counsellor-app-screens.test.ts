@@ -385,7 +385,13 @@ describe('the counsellor app in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('textbox', { name: 'Type the case number to confirm' }).fill('AAAA-BBBB');
     await page.getByRole('button', { name: 'Delete permanently' }).click();
-    await page.getByText('type the case number to confirm; nothing was deleted').waitFor();
+    // The library's refusal, in the app's words for its code (the English message is the detail).
+    const failure = page.locator('[role=alert] .failure');
+    await failure.waitFor();
+    expect(await failure.getAttribute('data-code')).toBe('confirm-case-number');
+    expect(await failure.textContent()).toBe(
+      'Error: Type the case number to confirm. Nothing was deleted.',
+    );
     await page
       .getByRole('textbox', { name: 'Type the case number to confirm' })
       .fill(old.caseNumber.toLowerCase());
@@ -456,6 +462,16 @@ describe('the idle lock', () => {
     try {
       const p = await ctx.newPage();
       await p.goto(idle.url);
+      // A failure of the library reaches the Dutch page in Dutch, from the app's catalogue by its code.
+      await p.getByLabel('Wachtwoordzin', { exact: true }).fill('niet de goede');
+      await p.getByRole('button', { name: 'Ontgrendelen' }).click();
+      const failure = p.locator('[role=alert] .failure');
+      await failure.waitFor({ timeout: 30_000 });
+      expect(await failure.getAttribute('data-code')).toBe('wrong-passphrase');
+      expect(await failure.textContent()).toBe(
+        'Fout: Onjuiste wachtwoordzin (of het sleutelbestand is veranderd). Probeer het opnieuw.',
+      );
+      expect(await seriousViolations(p)).toEqual([]);
       await p.getByLabel('Wachtwoordzin', { exact: true }).fill(PASSPHRASE);
       await p.getByRole('button', { name: 'Ontgrendelen' }).click();
       await p.getByRole('button', { name: 'Vergrendelen' }).waitFor({ timeout: 30_000 });

@@ -215,7 +215,10 @@ export async function unlockKeyFile(keyPath: string, passphrase: string): Promis
     return await openKeyFile(keyFile, passphrase, nodeScrypt);
   } catch (error) {
     if (error instanceof AuthenticationError)
-      throw new KeyFileError(`wrong passphrase for ${keyPath} (or the key file was altered)`);
+      throw new KeyFileError(
+        `wrong passphrase for ${keyPath} (or the key file was altered)`,
+        'wrong-passphrase',
+      );
     if (error instanceof KluisError)
       throw new KeyFileError(`${keyPath} cannot be opened: ${error.message}`);
     throw error;

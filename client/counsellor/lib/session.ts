@@ -167,12 +167,16 @@ export class CounsellorSession {
           if (error instanceof KluisError)
             throw new IntegrityError(
               `the server publishes a ${role} bundle (#${i + 1}) that does not verify: ${error.message}`,
+              [],
+              'bad-server-bundle',
             );
           throw error;
         }
         if (bundle.role !== role)
           throw new IntegrityError(
             `the server lists a bundle with role ${bundle.role} among the ${role} keys`,
+            [],
+            'bad-server-bundle',
           );
         return bundle;
       });
@@ -208,6 +212,7 @@ export class CounsellorSession {
         throw new IntegrityError(
           'the server publishes keys you have not trusted yet; every reply would be sealed to them. Compare their fingerprints with the ones your organisation publishes, then run `kluis-counsellor trust`',
           unknown.map((k) => `${k.role} ${k.fingerprint} ${k.name}`),
+          'untrusted-keys',
         );
       }
     }
@@ -234,6 +239,8 @@ export class CounsellorSession {
           if (error instanceof KluisError)
             throw new IntegrityError(
               `the server publishes a bundle that does not verify: ${error.message}`,
+              [],
+              'bad-server-bundle',
             );
           throw error;
         }
@@ -361,6 +368,7 @@ export class CounsellorSession {
       throw new IntegrityError(
         `${failures.length} attachment(s) of case ${view.caseNumber} did not verify`,
         failures,
+        'attachment-not-verified',
       );
     return saved;
   }
