@@ -200,6 +200,10 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     for (const bundle of escalation)
       console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    if (config.notify)
+      console.log(
+        `  notices: on the full hour, to ${config.notify.to.length} address(es), through ${redactUrl(config.notify.smtpUrl)}`,
+      );
     console.log(`  counsellors' signed requests accepted for: ${origins.join(' ')}`);
     if (defaultOrigins)
       console.log(
@@ -251,12 +255,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
         log: (message) => console.error(`kluis: ${message}`),
       })
     : undefined;
-  if (config.notify && notifier) {
-    notifier.start();
-    console.log(
-      `  notices: on the full hour, to ${config.notify.to.length} address(es), through ${redactUrl(config.notify.smtpUrl)}`,
-    );
-  }
+  notifier?.start();
 
   let stopping = false;
   const stop = (signal: string) => {

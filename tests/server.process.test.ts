@@ -49,8 +49,25 @@ describe('the server process', () => {
       file,
       JSON.stringify([exportBundle(generateIdentity('counsellor', 'A. de Vries'))]),
     );
-    const server = await startServer({ env: { KLUIS_COUNSELLORS: file } });
+    // With notices and a retention set: /info publishes the retention, and the start lines name
+    // the mail server without its password.
+    const server = await startServer({
+      env: {
+        KLUIS_COUNSELLORS: file,
+        KLUIS_RETENTION_DAYS: '90',
+        KLUIS_SMTP_URL: 'smtp://kluis%40example.org:pw-do-not-print@127.0.0.1:2525',
+        KLUIS_NOTIFY_TO: 'vp@example.org',
+      },
+    });
     try {
+      expect(server.output()).toContain(
+        'notices: on the full hour, to 1 address(es), through smtp://kluis%40example.org:***@127.0.0.1:2525',
+      );
+      expect(server.output()).not.toContain('pw-do-not-print');
+      expect(
+        ((await (await fetch(`${server.url}/api/v1/info`)).json()) as { retentionDays: number })
+          .retentionDays,
+      ).toBe(90);
       expect(server.output()).not.toContain('DEMO');
       expect(server.output()).toMatch(/counsellor [0-9A-Z]{4}(-[0-9A-Z]{4}){5} +A\. de Vries/);
       expect(
