@@ -107,6 +107,11 @@ export interface InfoAnswer {
   readonly maxCaseBytes: number;
   /** Ciphertext bytes one proof-of-work solution pays for when an upload is announced. */
   readonly uploadBytesPerSolution: number;
+  /**
+   * Days a closed case is kept after it was closed (KLUIS_RETENTION_DAYS): the server deletes it
+   * in the first hour at or after `statusHour + 24 × retentionDays`.
+   */
+  readonly retentionDays: number;
   readonly counsellors: readonly unknown[];
   readonly escalation: readonly unknown[];
 }

@@ -109,6 +109,7 @@ export function parseInfo(value: unknown): InfoAnswer {
     maxFileBytes: s.count(o.maxFileBytes, 'maxFileBytes'),
     maxCaseBytes: s.count(o.maxCaseBytes, 'maxCaseBytes'),
     uploadBytesPerSolution: s.count(o.uploadBytesPerSolution, 'uploadBytesPerSolution'),
+    retentionDays: s.count(o.retentionDays, 'retentionDays'),
     counsellors: s.array(o.counsellors, 'counsellors'),
     escalation: s.array(o.escalation, 'escalation'),
   };

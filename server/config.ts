@@ -1,7 +1,8 @@
 /**
  * Configuration from the environment (KLUIS_*), with one clear error per
- * bad value. Nothing here is secret, so the resolved configuration may be
- * printed at start.
+ * bad value. Nothing here is secret except the SMTP password inside
+ * `notify.smtpUrl` (KLUIS_SMTP_URL): print the configuration only through
+ * {@link redactUrl} for that field.
  */
 
 import { resolve } from 'node:path';
@@ -38,6 +39,18 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Where the built reporter page is. */
   readonly staticDir: string;
+  /** Content-free e-mail to the counsellors (KLUIS_SMTP_URL, KLUIS_NOTIFY_TO); undefined: none. */
+  readonly notify: NotifyConfig | undefined;
+}
+
+/** Where and how the server mails the counsellors that something is new (server/notify.ts). */
+export interface NotifyConfig {
+  /** smtp:// (STARTTLS, required except on loopback) or smtps:// (TLS from the start); may hold user and password. */
+  readonly smtpUrl: URL;
+  /** Addresses that get the notice, one mail each. */
+  readonly to: readonly string[];
+  /** The sender address. */
+  readonly from: string;
 }
 
 /** A configuration value that cannot be used; the message says which and how to fix it. */
@@ -117,6 +130,74 @@ export function parseOrigins(raw: string | undefined): string[] {
   return origins;
 }
 
+/** A URL as text with its password replaced by `***` (for messages and logs). */
+export function redactUrl(url: URL): string {
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = '***';
+  return copy.href;
+}
+
+// A plain address: no display name, no list, no spaces or angle brackets (those are what a header
+// injection or a second recipient would need).
+const ADDRESS = /^[^\s@,;<>"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** True for the loopback names, where a local mail server may go without TLS. */
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK.has(hostname);
+
+/** KLUIS_SMTP_URL, KLUIS_NOTIFY_TO and KLUIS_NOTIFY_FROM: both of the first two or neither. */
+export function notifyFromEnv(env: NodeJS.ProcessEnv): NotifyConfig | undefined {
+  const rawUrl = env.KLUIS_SMTP_URL?.trim() ?? '';
+  const rawTo = env.KLUIS_NOTIFY_TO?.trim() ?? '';
+  if (rawUrl === '' && rawTo === '') {
+    if (env.KLUIS_NOTIFY_FROM?.trim())
+      throw new ConfigError(
+        'KLUIS_NOTIFY_FROM is set but KLUIS_SMTP_URL and KLUIS_NOTIFY_TO are not',
+      );
+    return undefined;
+  }
+  if (rawUrl === '')
+    throw new ConfigError('KLUIS_NOTIFY_TO is set but KLUIS_SMTP_URL is not: set both, or neither');
+  if (rawTo === '')
+    throw new ConfigError('KLUIS_SMTP_URL is set but KLUIS_NOTIFY_TO is not: set both, or neither');
+  let url: URL | undefined;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    url = undefined;
+  }
+  // The message never repeats what was given: it may hold the password.
+  if (
+    !url ||
+    (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') ||
+    url.hostname === '' ||
+    (url.pathname !== '' && url.pathname !== '/') ||
+    url.search ||
+    url.hash
+  ) {
+    throw new ConfigError(
+      'KLUIS_SMTP_URL must be smtps://user:password@host:465 or smtp://user:password@host:587 (STARTTLS), without a path or query',
+    );
+  }
+  const to: string[] = [];
+  for (const item of rawTo.split(/[\s,]+/).filter((x) => x !== '')) {
+    if (!ADDRESS.test(item))
+      throw new ConfigError(
+        `KLUIS_NOTIFY_TO must list e-mail addresses separated by commas, such as vertrouwenspersoon@example.org (got ${JSON.stringify(item)})`,
+      );
+    if (!to.includes(item)) to.push(item);
+  }
+  const user = decodeURIComponent(url.username);
+  const from = env.KLUIS_NOTIFY_FROM?.trim() || (ADDRESS.test(user) ? user : '');
+  if (!ADDRESS.test(from))
+    throw new ConfigError(
+      from === ''
+        ? 'KLUIS_NOTIFY_FROM must be set to the sender address (the SMTP user name is not an e-mail address)'
+        : `KLUIS_NOTIFY_FROM must be one e-mail address, such as kluis@example.org (got ${JSON.stringify(from)})`,
+    );
+  return { smtpUrl: url, to, from };
+}
+
 /** The origins signed requests may name: KLUIS_ORIGINS and the onion address. */
 export function configuredOrigins(config: Pick<Config, 'origins' | 'onion'>): string[] {
   const origins = [...config.origins];
@@ -167,5 +248,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     requestTimeoutMs:
       integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 30, 3600) * 1000,
     staticDir: resolve(env.KLUIS_STATIC_DIR?.trim() || DEFAULTS.staticDir),
+    notify: notifyFromEnv(env),
   };
 }

@@ -42,6 +42,8 @@ export interface Settings {
   readonly demo: boolean;
   readonly onion: string | undefined;
   readonly version: string;
+  /** Days a closed case is kept before the server deletes it (KLUIS_RETENTION_DAYS), published in /info. */
+  readonly retentionDays: number;
   /**
    * The origins counsellors address this server by (KLUIS_ORIGINS, the onion address); a signed
    * request must name one. main.ts may add to it once it knows its port (before it serves).

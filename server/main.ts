@@ -15,7 +15,7 @@ import { displayFingerprint, type VerifiedBundle } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
 import { createApp } from './app.js';
 import { loadBundles } from './bundles.js';
-import { ConfigError, configFromEnv, configuredOrigins } from './config.js';
+import { ConfigError, configFromEnv, configuredOrigins, redactUrl } from './config.js';
 import { describeFailure } from './errors.js';
 import { demoCounsellor } from './demo.js';
 import {
@@ -26,6 +26,8 @@ import {
   preflightDataDir,
 } from './ops/startup.js';
 import { sweep } from './retention.js';
+import { Notifier } from './notify.js';
+import { smtpMailer } from './notify-mail.js';
 import { loadOrCreateSecret } from './secret.js';
 import { pageKeyWarnings } from './page-keys.js';
 import { openSpentTickets, type SpentTickets } from './spent-tickets.js';
@@ -147,6 +149,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       demo: demo !== undefined,
       onion: config.onion,
       version,
+      retentionDays: config.retentionDays,
       origins,
     },
     counsellors,
@@ -197,6 +200,10 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       console.log(`  counsellor ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
     for (const bundle of escalation)
       console.log(`  escalation ${displayFingerprint(bundle.fingerprint)}  ${bundle.name}`);
+    if (config.notify)
+      console.log(
+        `  notices: on the full hour, to ${config.notify.to.length} address(es), through ${redactUrl(config.notify.smtpUrl)}`,
+      );
     console.log(`  counsellors' signed requests accepted for: ${origins.join(' ')}`);
     if (defaultOrigins)
       console.log(
@@ -237,12 +244,26 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   const timer = setInterval(runSweep, RETENTION_INTERVAL_MS);
   timer.unref();
 
+  // Content-free notices to the counsellors, on the full hour (server/notify.ts).
+  const notifier = config.notify
+    ? new Notifier({
+        summaries: () => store.records.summaries(),
+        mailer: smtpMailer(config.notify),
+        from: config.notify.from,
+        to: config.notify.to,
+        now: Date.now,
+        log: (message) => console.error(`kluis: ${message}`),
+      })
+    : undefined;
+  notifier?.start();
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing requests in flight, then stopping`);
     clearInterval(timer);
+    notifier?.stop();
     server.close(() => {
       store.close().then(
         () => process.exit(0),

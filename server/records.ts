@@ -58,6 +58,8 @@ export interface CaseSummary {
   readonly messages: number;
   readonly lastHour: number | null;
   readonly lastAuthor: Poster | null;
+  /** Hour of the reporter's latest message (the report included): what the counsellors are mailed about (notify.ts). */
+  readonly lastReporterHour: number | null;
   readonly uploads: number;
   readonly bytes: number;
   /** Ciphertext bytes of the messages and notes (with `bytes`, what the case counts against the store quota). */
@@ -85,6 +87,7 @@ export function summarize(record: CaseRecord): CaseSummary {
     messages: record.messages.length,
     lastHour: last?.hour ?? null,
     lastAuthor: last?.author ?? null,
+    lastReporterHour: lastReporterHour(record.messages),
     uploads: record.uploads.length,
     bytes: record.uploads.reduce((sum, upload) => sum + upload.length, 0),
     messageBytes: [...record.messages, ...record.notes].reduce(
@@ -97,6 +100,12 @@ export function summarize(record: CaseRecord): CaseSummary {
     uploadIds: orNone(record.uploads.map((u) => u.id)),
     forwardedTo: orNone(record.forwardedTo),
   };
+}
+
+function lastReporterHour(messages: readonly StoredMessage[]): number | null {
+  for (let i = messages.length - 1; i >= 0; i--)
+    if (messages[i]!.author === 'reporter') return messages[i]!.hour;
+  return null;
 }
 
 /** Whole hours since the Unix epoch: the only time the server stores. */

@@ -56,8 +56,6 @@ beforeAll(async () => {
   const identity = generateIdentity('counsellor', 'A. de Vries');
   mine = identity.sign.publicKey;
   const { bundlePath } = await createKeyFile(keyPath, identity, PASSPHRASE);
-  // The operator's KLUIS_RETENTION_DAYS, as told to the counsellor (the server does not publish it).
-  writeFileSync(join(dir, 'keys', 'config.json'), JSON.stringify({ retentionDays: 3 }));
   const bundles = join(dir, 'counsellors.json');
   writeFileSync(
     bundles,
@@ -71,7 +69,13 @@ beforeAll(async () => {
   const [appDir] = await Promise.all([
     buildApp(join(dir, 'app')),
     startServer({
-      env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles, KLUIS_ESCALATION: escalation },
+      // The app shows deletion days from the server's published retention (GET /info).
+      env: {
+        KLUIS_POW_BITS: '0',
+        KLUIS_COUNSELLORS: bundles,
+        KLUIS_ESCALATION: escalation,
+        KLUIS_RETENTION_DAYS: '3',
+      },
     }).then((s) => {
       server = s;
     }),
@@ -157,9 +161,18 @@ describe('the counsellor app in Chromium', () => {
     const header = await table.locator('thead').textContent();
     expect(header).toContain('Signatures and chain');
     expect(await table.textContent()).toMatch(/due in [67] days/);
-    expect(await page.locator('.badge').count()).toBe(3); // every case unread
+    expect(await page.locator('.badge:not(.visit)').count()).toBe(3); // every case unread
     expect(await page.getByRole('button', { name: 'received: 3' }).count()).toBe(1);
     await axeBoth();
+    // A first visit: every case is new since the last one.
+    expect(await page.getByTestId('since-visit').textContent()).toContain(
+      'Since your last visit: new messages in 3 cases, 3 of them new reports.',
+    );
+    expect(await page.getByTestId('since-visit-mark').allTextContents()).toEqual([
+      'new report',
+      'new report',
+      'new report',
+    ]);
     await shot('inbox');
 
     // The search runs over the decrypted text in the app's process; the keyboard submits it.
@@ -372,7 +385,13 @@ describe('the counsellor app in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('textbox', { name: 'Type the case number to confirm' }).fill('AAAA-BBBB');
     await page.getByRole('button', { name: 'Delete permanently' }).click();
-    await page.getByText('type the case number to confirm; nothing was deleted').waitFor();
+    // The library's refusal, in the app's words for its code (the English message is the detail).
+    const failure = page.locator('[role=alert] .failure');
+    await failure.waitFor();
+    expect(await failure.getAttribute('data-code')).toBe('confirm-case-number');
+    expect(await failure.textContent()).toBe(
+      'Error: Type the case number to confirm. Nothing was deleted.',
+    );
     await page
       .getByRole('textbox', { name: 'Type the case number to confirm' })
       .fill(old.caseNumber.toLowerCase());
@@ -399,6 +418,38 @@ describe('the counsellor app in Chromium', () => {
   });
 });
 
+describe('new since the last visit', () => {
+  it('counts, on the inbox, the cases with messages by others since the last unlock, and filters them', async () => {
+    // Everything so far was one visit; lock, the reporter writes, unlock: a new visit.
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await page.getByLabel('Passphrase', { exact: true }).waitFor({ timeout: 30_000 });
+    await sendAsReporter(fraud, { text: 'Het gebeurde gisteren weer.' });
+    await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+    await page.keyboard.press('Enter');
+    await page.getByText('2 of 2 cases shown.').waitFor({ timeout: 60_000 });
+    const since = page.getByTestId('since-visit');
+    expect(await since.textContent()).toContain('Since your last visit: new messages in 1 case.');
+    // Only the reporter's message: the counsellor's own replies, statuses and forwards of the
+    // previous visit are not news to them.
+    const marks = page.getByTestId('since-visit-mark');
+    expect(await marks.allTextContents()).toEqual(['1 new message']);
+    expect(await page.locator('tbody tr', { has: marks }).locator('th button').textContent()).toBe(
+      displayCase(fraud.caseNumber),
+    );
+    await page.getByRole('button', { name: 'Show only those' }).click();
+    await page.getByText('1 of 2 cases shown.').waitFor();
+    await axeBoth();
+    await page.getByLabel('new since last visit only').uncheck();
+    await page.getByText('2 of 2 cases shown.').waitFor();
+    // In Dutch too, from the app's catalogue.
+    await page.locator('#lang').selectOption('nl');
+    expect(await since.textContent()).toContain(
+      'Sinds uw vorige bezoek: nieuwe berichten in 1 zaak.',
+    );
+    await page.locator('#lang').selectOption('en');
+  });
+});
+
 describe('the idle lock', () => {
   it('forgets the key after the idle time and asks for the passphrase again', async () => {
     const idle = await startAppProcess({
@@ -411,6 +462,16 @@ describe('the idle lock', () => {
     try {
       const p = await ctx.newPage();
       await p.goto(idle.url);
+      // A failure of the library reaches the Dutch page in Dutch, from the app's catalogue by its code.
+      await p.getByLabel('Wachtwoordzin', { exact: true }).fill('niet de goede');
+      await p.getByRole('button', { name: 'Ontgrendelen' }).click();
+      const failure = p.locator('[role=alert] .failure');
+      await failure.waitFor({ timeout: 30_000 });
+      expect(await failure.getAttribute('data-code')).toBe('wrong-passphrase');
+      expect(await failure.textContent()).toBe(
+        'Fout: Onjuiste wachtwoordzin (of het sleutelbestand is veranderd). Probeer het opnieuw.',
+      );
+      expect(await seriousViolations(p)).toEqual([]);
       await p.getByLabel('Wachtwoordzin', { exact: true }).fill(PASSPHRASE);
       await p.getByRole('button', { name: 'Ontgrendelen' }).click();
       await p.getByRole('button', { name: 'Vergrendelen' }).waitFor({ timeout: 30_000 });

@@ -587,6 +587,7 @@ describe('state and trust', () => {
           maxFileBytes: 1 << 20,
           maxCaseBytes: 1 << 22,
           uploadBytesPerSolution: 1 << 24,
+          retentionDays: 180,
           counsellors,
           escalation: [],
         }),

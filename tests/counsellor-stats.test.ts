@@ -60,6 +60,8 @@ function entry(
     receivedDay: day,
     messages: 1,
     unread: 0,
+    sinceVisit: 0,
+    newSinceVisit: false,
     deadlines: caseDeadlines(
       { reportHour, ackHour, feedbackGiven: feedbackHour !== null, closed: status === 'closed' },
       NOW,
@@ -116,6 +118,8 @@ describe('the inbox filters (pure)', () => {
     status: e.status,
     messages: 1,
     unread: 0,
+    sinceVisit: 0,
+    newSinceVisit: false,
     consent: null,
     addressAs: null,
     acknowledge: { ...e.deadlines.acknowledge, due: e.deadlines.acknowledge.due.toISOString() },
@@ -131,7 +135,7 @@ describe('the inbox filters (pure)', () => {
   });
   const rows = [
     json(entry('2026-06-28'), { unread: 2, language: 'en' }),
-    json(entry('2026-03-01'), { labels: ['fraude'] }),
+    json(entry('2026-03-01'), { labels: ['fraude'], sinceVisit: 1 }),
     json(entry('2026-01-10', { ack: 2, feedback: 20, status: 'closed' })),
     json(entry('2026-06-20'), { intact: false }),
   ];
@@ -144,12 +148,13 @@ describe('the inbox filters (pure)', () => {
     ]);
     expect(filterInbox(rows, NO_FILTER, 'newest')[0]!.received).toBe('2026-06-28');
   });
-  it('filters by status, overdue, unread, language, label and search matches', () => {
+  it('filters by status, overdue, unread, new since the last visit, language, label and search matches', () => {
     const ids = (f: Partial<typeof NO_FILTER>) =>
       filterInbox(rows, { ...NO_FILTER, ...f }, 'oldest').map((e) => e.received);
     expect(ids({ status: 'closed' })).toEqual(['2026-01-10']);
     expect(ids({ overdue: true })).toEqual(['2026-03-01', '2026-06-20']);
     expect(ids({ unread: true })).toEqual(['2026-06-28']);
+    expect(ids({ sinceVisit: true })).toEqual(['2026-03-01']);
     expect(ids({ language: 'en' })).toEqual(['2026-06-28']);
     expect(ids({ label: 'fraude' })).toEqual(['2026-03-01']);
     expect(ids({ matches: new Set(['C2026-01-10']) })).toEqual(['2026-01-10']);
@@ -205,9 +210,14 @@ describe('through npm run counsellor', () => {
     );
     writeFileSync(join(dir, 'counsellors.json'), `[${readFileSync(bundlePath, 'utf8')}]`);
     writeFileSync(passFile, 'correct horse battery staple\n', { mode: 0o600 });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ retentionDays: 3 }));
+    // An old config.json's retentionDays is ignored: the day shown is the server's (GET /info).
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ retentionDays: 99 }));
     server = await startServer({
-      env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: join(dir, 'counsellors.json') },
+      env: {
+        KLUIS_POW_BITS: '0',
+        KLUIS_COUNSELLORS: join(dir, 'counsellors.json'),
+        KLUIS_RETENTION_DAYS: '3',
+      },
     });
     first = await submitReport(server.url, { text: 'Een melding.', language: 'nl' });
     await submitReport(server.url, { text: 'A report.', language: 'en' });

@@ -26,6 +26,7 @@ import {
 } from '../crypto/index.js';
 import {
   apiCase,
+  counsellorFetch,
   buildReporter,
   counsellorBlob,
   counsellorPost,
@@ -299,6 +300,35 @@ describe('the reporter page', () => {
     expect(allRequests.every((r) => new URL(r.url).origin === server.url)).toBe(true);
     expect([...errors, ...second.errors]).toEqual([]);
     await second.context.close();
+
+    // The counsellor closes the case: the reporter's page says the day the server deletes it,
+    // from the server's own retention (GET /info, KLUIS_RETENTION_DAYS, 180 by default).
+    const open = await counsellorRead(server.url, counsellor, caseNumber);
+    await counsellorPost(
+      server.url,
+      counsellor,
+      caseNumber,
+      open,
+      { v: 1, type: 'status', time: '2026-11-29T10:00:00Z', status: 'closed', text: 'Afgerond.' },
+      { status: 'closed' },
+    );
+    const closed = (await (
+      await counsellorFetch(server.url, counsellor, 'GET', `/api/v1/counsellor/cases/${caseNumber}`)
+    ).json()) as { status: string; statusHour: number };
+    expect(closed.status).toBe('closed');
+    const day = new Date((closed.statusHour + 180 * 24) * 3_600_000);
+    const dutchDay = new Intl.DateTimeFormat('nl-NL', {
+      dateStyle: 'long',
+      timeZone: 'UTC',
+    }).format(day);
+    const third = await openPage();
+    await logIn(third.page, code);
+    await third.page.getByTestId('deletion').waitFor();
+    expect(await third.page.getByTestId('deletion').textContent()).toBe(
+      `Deze zaak is gesloten. De server verwijdert haar op ${dutchDay}, met alle berichten en bijlagen; daarna werkt uw ontvangstcode niet meer. Bewaar vóór die dag wat u wilt houden.`,
+    );
+    expect(await seriousViolations(third.page)).toEqual([]);
+    await third.context.close();
   });
 
   it('sends an English report with a file', async () => {

@@ -229,7 +229,7 @@ describe('npm run release', () => {
       // lowdb is the shape of the store's record files (its Adapter type), not code the server runs (server/store/lowdb-adapter.ts).
       const expected =
         name === 'kluis-server'
-          ? ['@hono/node-server', 'hono', 'tweetnacl']
+          ? ['@hono/node-server', 'hono', 'nodemailer', 'tweetnacl']
           : ['@hono/node-server', 'commander', 'hono', 'tweetnacl'];
       expect(Object.keys(manifest.dependencies)).toEqual(expected);
     }

@@ -49,8 +49,25 @@ describe('the server process', () => {
       file,
       JSON.stringify([exportBundle(generateIdentity('counsellor', 'A. de Vries'))]),
     );
-    const server = await startServer({ env: { KLUIS_COUNSELLORS: file } });
+    // With notices and a retention set: /info publishes the retention, and the start lines name
+    // the mail server without its password.
+    const server = await startServer({
+      env: {
+        KLUIS_COUNSELLORS: file,
+        KLUIS_RETENTION_DAYS: '90',
+        KLUIS_SMTP_URL: 'smtp://kluis%40example.org:pw-do-not-print@127.0.0.1:2525',
+        KLUIS_NOTIFY_TO: 'vp@example.org',
+      },
+    });
     try {
+      expect(server.output()).toContain(
+        'notices: on the full hour, to 1 address(es), through smtp://kluis%40example.org:***@127.0.0.1:2525',
+      );
+      expect(server.output()).not.toContain('pw-do-not-print');
+      expect(
+        ((await (await fetch(`${server.url}/api/v1/info`)).json()) as { retentionDays: number })
+          .retentionDays,
+      ).toBe(90);
       expect(server.output()).not.toContain('DEMO');
       expect(server.output()).toMatch(/counsellor [0-9A-Z]{4}(-[0-9A-Z]{4}){5} +A\. de Vries/);
       expect(
@@ -82,6 +99,11 @@ describe('the server process', () => {
       [{ KLUIS_PORT: '70000' }, /KLUIS_PORT must be a whole number from 0 to 65535/],
       [{ KLUIS_POW_BITS: '40' }, /KLUIS_POW_BITS must be a whole number from 0 to 32/],
       [{ KLUIS_ONION: 'example.com' }, /KLUIS_ONION must be a v3 onion address/],
+      [
+        { KLUIS_SMTP_URL: 'mail.example.org', KLUIS_NOTIFY_TO: 'vp@example.org' },
+        /KLUIS_SMTP_URL must be smtps:\/\/user:password@host:465/,
+      ],
+      [{ KLUIS_NOTIFY_TO: 'vp@example.org' }, /KLUIS_NOTIFY_TO is set but KLUIS_SMTP_URL is not/],
       [{ KLUIS_COUNSELLORS: join(work, 'missing.json') }, /KLUIS_COUNSELLORS: cannot read/],
       [{ KLUIS_COUNSELLORS: notJson }, /KLUIS_COUNSELLORS: .* is not JSON/],
       [{ KLUIS_COUNSELLORS: altered }, /KLUIS_COUNSELLORS: bundle 1 .* is not correctly signed/],

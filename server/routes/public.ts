@@ -25,6 +25,7 @@ export function publicRoutes(deps: Deps): Hono {
       maxFileBytes: deps.settings.maxFileBytes,
       maxCaseBytes: deps.settings.maxCaseBytes,
       uploadBytesPerSolution: UPLOAD_BYTES_PER_SOLUTION,
+      retentionDays: deps.settings.retentionDays,
       counsellors: deps.counsellors.map((b) => b.bundle),
       escalation: deps.escalation.map((b) => b.bundle),
     } satisfies InfoAnswer),

@@ -80,6 +80,7 @@ export async function makeHarness(
       maxStoreBytes: 1024 * 1024 * 1024,
       minFreeBytes: 0,
       version: 'test',
+      retentionDays: 180,
       origins: [LOCAL_ORIGIN],
       ...settings,
     },

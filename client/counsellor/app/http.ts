@@ -85,7 +85,11 @@ export function stringField(
   return value;
 }
 
-/** The JSON error for a library error: its kind, exit code and problems, shown loudly by the UI. */
+/**
+ * The JSON error for a library error: its stable code (the UI shows the catalogue's words for
+ * it: texts-nl/en `failures`), its class, exit code and problems, and the library's English
+ * message as the technical detail.
+ */
 export function errorJson(error: unknown): { status: number; body: unknown } {
   if (error instanceof HttpError)
     return { status: error.status, body: { error: { code: error.code, message: error.message } } };
@@ -95,7 +99,8 @@ export function errorJson(error: unknown): { status: number; body: unknown } {
       status: error instanceof UsageError ? 400 : 409,
       body: {
         error: {
-          code: error.name,
+          code: error.code,
+          kind: error.name,
           exitCode: error.exitCode,
           message: safeLine(error.message),
           problems,

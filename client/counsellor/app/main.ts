@@ -63,7 +63,6 @@ try {
     pageBuild: values['page-build'] ?? config.pageBuild,
     staticDir,
     idleMinutes,
-    retentionDays: config.retentionDays,
   });
   process.exit(0);
 } catch (error) {

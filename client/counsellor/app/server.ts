@@ -82,8 +82,6 @@ export interface AppOptions {
   readonly token?: string;
   /** Minutes without activity before the app locks itself (default 10). */
   readonly idleMinutes?: number | undefined;
-  /** The server's KLUIS_RETENTION_DAYS as configured here (the server does not publish it). */
-  readonly retentionDays?: number | undefined;
 }
 
 /** The idle lock's default, in minutes. */

@@ -29,6 +29,10 @@ export interface InboxEntryJson {
   readonly status: string;
   readonly messages: number;
   readonly unread: number;
+  /** Messages by others since the counsellor's last visit (lib/inbox.ts). */
+  readonly sinceVisit: number;
+  /** A case not known at the last visit. */
+  readonly newSinceVisit: boolean;
   readonly consent: string | null;
   readonly addressAs: string | null;
   readonly acknowledge: DeadlineJson;
@@ -59,8 +63,8 @@ export interface InboxJson {
   readonly vanished: readonly string[];
   /** Every label in use. */
   readonly labels: readonly string[];
-  /** The server's retention in days as configured here (config.json), or null if not known. */
-  readonly retentionDays: number | null;
+  /** The server's retention in days (its KLUIS_RETENTION_DAYS, from GET /api/v1/info). */
+  readonly retentionDays: number;
   /** Every counsellor, for the assignment filter. */
   readonly counsellors: readonly CounsellorJson[];
 }
@@ -69,7 +73,7 @@ export interface InboxJson {
 export interface ViewContext {
   readonly labels: (caseNumber: string) => readonly string[];
   readonly allLabels: readonly string[];
-  readonly retentionDays: number | null;
+  readonly retentionDays: number;
   readonly counsellors: readonly CounsellorJson[];
 }
 
@@ -149,7 +153,7 @@ export interface CaseJson {
   readonly labels: readonly string[];
   /** YYYY-MM-DD the server deletes this closed case (retention), or null. */
   readonly deletion: string | null;
-  readonly retentionDays: number | null;
+  readonly retentionDays: number;
   readonly assignee: CounsellorJson | null;
   readonly counsellors: readonly CounsellorJson[];
 }
@@ -160,8 +164,8 @@ function deadline(d: Deadline): DeadlineJson {
   return { due: d.due.toISOString(), done: d.done, overdue: d.overdue, daysLeft: d.daysLeft };
 }
 
-const deletion = (status: string, statusHour: number, retentionDays: number | null) =>
-  status === 'closed' && retentionDays !== null ? deletionDay(statusHour, retentionDays) : null;
+const deletion = (status: string, statusHour: number, retentionDays: number) =>
+  status === 'closed' ? deletionDay(statusHour, retentionDays) : null;
 
 /** The inbox for the page. */
 export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
@@ -176,6 +180,8 @@ export function inboxJson(inbox: Inbox, ctx: ViewContext): InboxJson {
       status: e.status,
       messages: e.messages,
       unread: e.unread,
+      sinceVisit: e.sinceVisit,
+      newSinceVisit: e.newSinceVisit,
       consent: e.consent ?? null,
       addressAs: e.addressAs === undefined ? null : safeLine(e.addressAs),
       acknowledge: deadline(e.deadlines.acknowledge),

@@ -33,8 +33,6 @@ export async function runLocalApp(options: {
   staticDir: string;
   /** Minutes without activity before the app forgets the key (default DEFAULT_IDLE_MINUTES). */
   idleMinutes: number | undefined;
-  /** The server's KLUIS_RETENTION_DAYS as the counsellor configured it (the server does not publish it). */
-  retentionDays: number | undefined;
 }): Promise<void> {
   await readKeyFile(options.keyPath); // a missing or broken key file: KeyFileError, exit 3
   // The page build to check on unlock: as configured (relative to the key's directory), or this directory's own build.
@@ -50,7 +48,6 @@ export async function runLocalApp(options: {
     pageBuild,
     staticDir: options.staticDir,
     idleMinutes: options.idleMinutes,
-    retentionDays: options.retentionDays,
   });
   console.log(`Kluis counsellor app for ${options.keyPath}`);
   console.log(`Open in your browser (keep this address to yourself): ${app.url}`);
@@ -100,7 +97,6 @@ export function addAppCommand(program: Command): void {
         pageBuild: options.pageBuild ?? config.pageBuild,
         staticDir,
         idleMinutes,
-        retentionDays: config.retentionDays,
       });
     });
 }

@@ -4,14 +4,13 @@
  * @module
  */
 
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.js';
 import { exportCase } from '../lib/export.js';
 import { caseJson, displayCase, formatCase, formatInbox } from '../lib/format.js';
-import { loadConfig } from '../lib/keys.js';
 import { confirm } from '../lib/prompt.js';
-import { caseArgument, failOnProblems, keyPathOf, out, withSession } from './context.js';
+import { caseArgument, failOnProblems, out, withSession } from './context.js';
 
 /** Adds `inbox`, `show`, `save`, `export`, `delete` to the program. */
 export function addCaseCommands(program: Command): void {
@@ -52,8 +51,8 @@ export function addCaseCommands(program: Command): void {
             ),
           );
         } else {
-          const config = await loadConfig(dirname(keyPathOf(command)));
-          out(formatInbox(inbox, { role: session.role, retentionDays: config.retentionDays }));
+          const { retentionDays } = (await session.serverInfo()).raw;
+          out(formatInbox(inbox, { role: session.role, retentionDays }));
         }
         const broken = inbox.entries.filter((e) => !e.intact);
         failOnProblems(

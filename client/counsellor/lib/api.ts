@@ -63,7 +63,7 @@ function read<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ContractError) throw new NetworkError(error.message);
+    if (error instanceof ContractError) throw new NetworkError(error.message, 'server-answer');
     throw error;
   }
 }
@@ -238,6 +238,7 @@ export class CounsellorApi {
       if (value === undefined)
         throw new NetworkError(
           `the server's answer to ${what} is not JSON (HTTP ${status}): is this a Kluis server?`,
+          'server-answer',
         );
       return value;
     }

@@ -64,7 +64,10 @@ export async function assignCase(
   if (to !== null) {
     const bundle = info.counsellors.find((b) => b.fingerprint === to);
     if (!bundle)
-      throw new UsageError('assign to a counsellor the server lists (give the fingerprint)');
+      throw new UsageError(
+        'assign to a counsellor the server lists (give the fingerprint)',
+        'assign-unknown',
+      );
     target = { fingerprint: bundle.fingerprint, name: bundle.name };
   }
   return session.addNote(caseNumber, assignmentText(target));

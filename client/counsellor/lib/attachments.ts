@@ -145,11 +145,15 @@ export async function uploadFile(
   let size: number;
   try {
     const info = await stat(path);
-    if (!info.isFile()) throw new UsageError(`${path} is not a regular file`);
+    if (!info.isFile())
+      throw new UsageError(`${path} is not a regular file`, 'attachment-unreadable');
     size = info.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+    throw new UsageError(
+      `cannot read ${path}: ${(error as Error).message}`,
+      'attachment-unreadable',
+    );
   }
   return uploadSource(
     api,
@@ -331,6 +335,7 @@ export async function* decryptedChunks(
       throw new IntegrityError(
         `attachment ${safeLine(ref.name)} does not decrypt (${error.code}): the server's copy was altered or cut short`,
         [`attachment ${safeLine(ref.name)}: ${error.code}`],
+        'attachment-not-verified',
       );
     throw new NetworkError(
       `the download of ${safeLine(ref.name)} broke off: ${(error as Error).message}`,
@@ -376,6 +381,7 @@ export async function saveAttachment(
       throw new IntegrityError(
         `attachment ${safeLine(ref.name)} does not decrypt (${error.code}): the server's copy was altered or cut short`,
         [`attachment ${safeLine(ref.name)}: ${error.code}`],
+        'attachment-not-verified',
       );
     }
     throw error;

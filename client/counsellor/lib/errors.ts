@@ -1,7 +1,9 @@
 /**
  * Failures of the counsellor client, each with the process exit code the
- * CLI uses for it. A later local web app maps the same classes to its own
- * messages; nothing here prints or exits.
+ * CLI uses for it and a stable code. The message is English, for the CLI
+ * and the terminal; the local app shows its own words for the code, from
+ * its catalogues (app/ui/texts-nl.ts, texts-en.ts `failures`), with the
+ * message as the technical detail. Nothing here prints or exits.
  * @module
  */
 
@@ -32,31 +34,88 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** Base class: a failure the user can act on, with its exit code. */
+/**
+ * Stable codes of the failures the app tells apart, in its own words. A failure without one of
+ * these has its class's code (`usage`, `key-file`, `network`, `integrity`, `policy`,
+ * `page-mismatch`, `local-file`), or for a refusal by the server the API's code (api/contract.ts).
+ */
+export const FAILURE_CODES = [
+  'failure',
+  'usage',
+  'key-file',
+  'network',
+  'integrity',
+  'policy',
+  'page-mismatch',
+  'local-file',
+  'wrong-passphrase',
+  'server-unreachable',
+  'server-answer',
+  'case-kept-changing',
+  'case-not-verified',
+  'notes-not-verified',
+  'no-readable-report',
+  'already-acknowledged',
+  'escalation-cannot-write',
+  'not-an-escalation-recipient',
+  'already-forwarded',
+  'consent-ask',
+  'consent-no',
+  'consent-unknown',
+  'text-too-long',
+  'text-empty',
+  'untrusted-keys',
+  'bad-server-bundle',
+  'attachment-not-verified',
+  'attachment-unreadable',
+  'confirm-case-number',
+  'state-file',
+  'assign-unknown',
+] as const;
+
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+const CODE_OF_EXIT: Record<ExitCode, string> = {
+  0: 'failure',
+  1: 'failure',
+  2: 'usage',
+  3: 'key-file',
+  4: 'network',
+  5: 'refused',
+  6: 'integrity',
+  7: 'policy',
+  8: 'page-mismatch',
+  9: 'local-file',
+};
+
+/** Base class: a failure the user can act on, with its exit code and stable code. */
 export class CounsellorError extends Error {
   readonly exitCode: ExitCode;
-  constructor(exitCode: ExitCode, message: string) {
+  /** A {@link FailureCode}, or for {@link ServerRefusedError} a {@link RefusalCode}. */
+  readonly code: string;
+  constructor(exitCode: ExitCode, message: string, code: string = CODE_OF_EXIT[exitCode]) {
     super(message);
     this.name = new.target.name;
     this.exitCode = exitCode;
+    this.code = code;
   }
 }
 
 export class UsageError extends CounsellorError {
-  constructor(message: string) {
-    super(EXIT.usage, message);
+  constructor(message: string, code: FailureCode = 'usage') {
+    super(EXIT.usage, message, code);
   }
 }
 
 export class KeyFileError extends CounsellorError {
-  constructor(message: string) {
-    super(EXIT.key, message);
+  constructor(message: string, code: FailureCode = 'key-file') {
+    super(EXIT.key, message, code);
   }
 }
 
 export class NetworkError extends CounsellorError {
-  constructor(message: string) {
-    super(EXIT.network, message);
+  constructor(message: string, code: FailureCode = 'network') {
+    super(EXIT.network, message, code);
   }
 }
 
@@ -64,13 +123,12 @@ export class NetworkError extends CounsellorError {
 export class ServerRefusedError extends CounsellorError {
   readonly status: number;
   /** The API's code (api/contract.ts); `http-<status>` for an answer without a known one; `key-not-configured` is this client's own. */
-  readonly code: RefusalCode;
+  declare readonly code: RefusalCode;
   /** The whole error body, e.g. `expected` on a seq-conflict. */
   readonly body: unknown;
   constructor(status: number, code: RefusalCode, message: string, body: unknown) {
-    super(EXIT.refused, message);
+    super(EXIT.refused, message, code);
     this.status = status;
-    this.code = code;
     this.body = body;
   }
 }
@@ -81,26 +139,26 @@ export type RefusalCode = ApiErrorCode | `http-${number}` | 'key-not-configured'
 /** Something in a case does not verify; `problems` lists every one, in order. */
 export class IntegrityError extends CounsellorError {
   readonly problems: readonly string[];
-  constructor(message: string, problems: readonly string[] = []) {
-    super(EXIT.integrity, message);
+  constructor(message: string, problems: readonly string[] = [], code: FailureCode = 'integrity') {
+    super(EXIT.integrity, message, code);
     this.problems = problems;
   }
 }
 
 export class PolicyError extends CounsellorError {
-  constructor(message: string) {
-    super(EXIT.policy, message);
+  constructor(message: string, code: FailureCode = 'policy') {
+    super(EXIT.policy, message, code);
   }
 }
 
 export class PageMismatchError extends CounsellorError {
   constructor(message: string) {
-    super(EXIT.pageMismatch, message);
+    super(EXIT.pageMismatch, message, 'page-mismatch');
   }
 }
 
 export class LocalFileError extends CounsellorError {
-  constructor(message: string) {
-    super(EXIT.localFile, message);
+  constructor(message: string, code: FailureCode = 'local-file') {
+    super(EXIT.localFile, message, code);
   }
 }

@@ -125,7 +125,9 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
             error.name === 'SocksError'
               ? error.message
               : `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim();
-          reject(new NetworkError(`cannot reach ${url.origin}${via}: ${reason}`));
+          reject(
+            new NetworkError(`cannot reach ${url.origin}${via}: ${reason}`, 'server-unreachable'),
+          );
         });
         req.end(
           request.body

@@ -23,6 +23,13 @@ export interface InboxEntry {
   readonly receivedDay: string;
   readonly messages: number;
   readonly unread: number;
+  /**
+   * Messages by someone else (the reporter, a colleague) that arrived since the last visit
+   * (session.ts, knownAtStart); the report counts for a case not known then.
+   */
+  readonly sinceVisit: number;
+  /** The case was not known at the last visit: a new report. */
+  readonly newSinceVisit: boolean;
   readonly consent?: Consent;
   readonly addressAs?: string;
   readonly deadlines: { readonly acknowledge: Deadline; readonly feedback: Deadline };
@@ -125,6 +132,10 @@ export async function readInbox(
         const view = await (views.get(item.case) ?? open(await session.api.getCase(item.case)));
         await session.remember(view, false, false);
         const closed = item.status === 'closed';
+        const known = session.knownAtStart.get(item.case);
+        const sinceVisit = view.messages.filter(
+          (m) => m.index >= (known ?? 0) && !(m.author?.kind === 'counsellor' && m.author.me),
+        ).length;
         return {
           caseNumber: item.case,
           listing: item,
@@ -132,6 +143,8 @@ export async function readInbox(
           receivedDay: dayOfHour(item.reportHour),
           messages: view.messages.length,
           unread: view.unread,
+          sinceVisit,
+          newSinceVisit: known === undefined,
           ...(view.consent ? { consent: view.consent } : {}),
           ...(view.report ? { addressAs: view.report.addressAs } : {}),
           deadlines: caseDeadlines(

@@ -4,7 +4,7 @@
  *   <dir>/key.json        the passphrase-protected key file (mode 0600)
  *   <dir>/bundle.json     the public bundle, for the operator
  *   <dir>/config.json     optional: { "server": "<url>", "proxy": "socks5h://…", "pageBuild",
- *                         "idleMinutes": 10, "retentionDays": 180 }
+ *                         "idleMinutes": 10 }
  *   <dir>/state/…         what this client has seen, per server (state.ts)
  *
  * The directory defaults to $KLUIS_COUNSELLOR_DIR, else
@@ -53,15 +53,16 @@ export interface ClientConfig {
   readonly pageBuild?: string;
   /** The app locks itself after this many minutes without activity (default 10). */
   readonly idleMinutes?: number;
-  /**
-   * The server's KLUIS_RETENTION_DAYS, as the operator told you: the app shows when a closed
-   * case will be deleted. (The server does not publish it in GET /api/v1/info.)
-   */
-  readonly retentionDays?: number;
 }
 
 const CONFIG_KEYS = ['server', 'proxy', 'pageBuild'] as const;
-const NUMBER_KEYS = { idleMinutes: [0.05, 24 * 60], retentionDays: [1, 3650] } as const;
+const NUMBER_KEYS = { idleMinutes: [0.05, 24 * 60] } as const;
+/**
+ * Settings of earlier versions, accepted and ignored so that an old config.json still works:
+ * `retentionDays` (the server publishes its KLUIS_RETENTION_DAYS in GET /api/v1/info now, and
+ * the day shown must be the day the server acts on, so no local value overrides it).
+ */
+const IGNORED_KEYS = ['retentionDays'];
 
 /** Reads `<dir>/config.json`; missing means empty. Throws UsageError if it is not valid. */
 export async function loadConfig(dir: string): Promise<ClientConfig> {
@@ -83,6 +84,7 @@ export async function loadConfig(dir: string): Promise<ClientConfig> {
   const record = value as Record<string, unknown>;
   const config: { -readonly [K in keyof ClientConfig]: ClientConfig[K] } = {};
   for (const key of Object.keys(record)) {
+    if (IGNORED_KEYS.includes(key)) continue;
     if (Object.hasOwn(NUMBER_KEYS, key)) {
       const [min, max] = NUMBER_KEYS[key as keyof typeof NUMBER_KEYS];
       const n = record[key];
@@ -213,7 +215,10 @@ export async function unlockKeyFile(keyPath: string, passphrase: string): Promis
     return await openKeyFile(keyFile, passphrase, nodeScrypt);
   } catch (error) {
     if (error instanceof AuthenticationError)
-      throw new KeyFileError(`wrong passphrase for ${keyPath} (or the key file was altered)`);
+      throw new KeyFileError(
+        `wrong passphrase for ${keyPath} (or the key file was altered)`,
+        'wrong-passphrase',
+      );
     if (error instanceof KluisError)
       throw new KeyFileError(`${keyPath} cannot be opened: ${error.message}`);
     throw error;

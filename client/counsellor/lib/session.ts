@@ -90,11 +90,18 @@ export class CounsellorSession {
   /** Worker threads for opening cases in the inbox. */
   readonly workers: number;
   #info: VerifiedInfo | undefined;
+  /**
+   * "Since the last visit": per case, the messages this client had verified when this session
+   * began (the state file as the previous session, app or CLI, left it). A case missing here
+   * was not known then. Kept in memory; the state file is the only thing on disk.
+   */
+  readonly knownAtStart: ReadonlyMap<string, number>;
 
   private constructor(options: SessionOptions, state: StateStore, api: CounsellorApi) {
     this.identity = options.identity;
     this.fingerprint = fingerprintOf(options.identity.sign.publicKey);
     this.state = state;
+    this.knownAtStart = new Map(state.cases().map((c) => [c, state.memory(c)!.count]));
     this.api = api;
     this.#key = {
       fingerprint: this.fingerprint,
@@ -160,12 +167,16 @@ export class CounsellorSession {
           if (error instanceof KluisError)
             throw new IntegrityError(
               `the server publishes a ${role} bundle (#${i + 1}) that does not verify: ${error.message}`,
+              [],
+              'bad-server-bundle',
             );
           throw error;
         }
         if (bundle.role !== role)
           throw new IntegrityError(
             `the server lists a bundle with role ${bundle.role} among the ${role} keys`,
+            [],
+            'bad-server-bundle',
           );
         return bundle;
       });
@@ -201,6 +212,7 @@ export class CounsellorSession {
         throw new IntegrityError(
           'the server publishes keys you have not trusted yet; every reply would be sealed to them. Compare their fingerprints with the ones your organisation publishes, then run `kluis-counsellor trust`',
           unknown.map((k) => `${k.role} ${k.fingerprint} ${k.name}`),
+          'untrusted-keys',
         );
       }
     }
@@ -227,6 +239,8 @@ export class CounsellorSession {
           if (error instanceof KluisError)
             throw new IntegrityError(
               `the server publishes a bundle that does not verify: ${error.message}`,
+              [],
+              'bad-server-bundle',
             );
           throw error;
         }
@@ -354,6 +368,7 @@ export class CounsellorSession {
       throw new IntegrityError(
         `${failures.length} attachment(s) of case ${view.caseNumber} did not verify`,
         failures,
+        'attachment-not-verified',
       );
     return saved;
   }

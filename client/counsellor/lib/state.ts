@@ -159,6 +159,7 @@ export class StateStore {
     ) {
       throw new LocalFileError(
         `the state file ${path} is damaged; remove it to start over (this client then forgets what it saw, and cannot tell whether the server rolled a case back)`,
+        'state-file',
       );
     }
     return new StateStore(path, server, {

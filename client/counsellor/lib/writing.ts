@@ -52,6 +52,8 @@ function recipients(
   if (!view.reporter)
     throw new IntegrityError(
       `case ${view.caseNumber} has no readable report: cannot tell whom to seal for`,
+      [],
+      'no-readable-report',
     );
   const all = [
     view.reporter,
@@ -67,7 +69,10 @@ function recipients(
 /** Refuses unless the session's key is a counsellor's: an escalation key only reads. */
 export function requireCounsellor(session: CounsellorSession, what: string): void {
   if (session.role !== 'counsellor')
-    throw new PolicyError(`an escalation key cannot ${what}: only counsellors write in a case`);
+    throw new PolicyError(
+      `an escalation key cannot ${what}: only counsellors write in a case`,
+      'escalation-cannot-write',
+    );
 }
 
 /**
@@ -93,6 +98,7 @@ export async function append(
       throw new IntegrityError(
         `case ${caseNumber} does not verify; refusing to write on top of it`,
         view.problems,
+        'case-not-verified',
       );
     }
     const { content, status, ack, extraRecipients } = build(view);
@@ -130,7 +136,10 @@ export async function append(
       throw error;
     }
   }
-  throw new NetworkError(`case ${caseNumber} kept changing while writing; try again`);
+  throw new NetworkError(
+    `case ${caseNumber} kept changing while writing; try again`,
+    'case-kept-changing',
+  );
 }
 
 function now8601(session: CounsellorSession): string {
@@ -188,6 +197,7 @@ export async function acknowledge(
     if (view.ack) {
       throw new PolicyError(
         `case ${caseNumber} was acknowledged already (message ${view.ack.index}, ${view.ack.content.receivedDate})`,
+        'already-acknowledged',
       );
     }
     receivedDate = dayOfHour(view.detail.messages[0]!.hour);
@@ -222,6 +232,7 @@ export async function addNote(
     throw new IntegrityError(
       `the notes of case ${caseNumber} do not verify; refusing to add one`,
       noteProblems,
+      'notes-not-verified',
     );
   const sealed = sealEnvelope({
     caseNumber,
@@ -266,6 +277,7 @@ export async function forward(
   if (!info.escalation.some((b) => b.fingerprint === recipient.fingerprint)) {
     throw new PolicyError(
       `the server does not list ${recipient.fingerprint} (${recipient.name}) as an escalation recipient; ask the operator to configure it`,
+      'not-an-escalation-recipient',
     );
   }
   const target = { fingerprint: recipient.fingerprint, boxPublicKey: recipient.boxPublicKey };
@@ -298,6 +310,7 @@ export async function forward(
       throw new IntegrityError(
         `case ${caseNumber} does not verify; refusing to forward it`,
         view.problems,
+        'case-not-verified',
       );
     requireConsent(view);
     // Only messages not yet addressed to the recipient (a second forward brings it up to date).
@@ -312,6 +325,7 @@ export async function forward(
       if (seq !== undefined) break;
       throw new PolicyError(
         `case ${caseNumber} was forwarded to ${recipient.fingerprint} (${recipient.name}) already, with every message`,
+        'already-forwarded',
       );
     }
     try {
@@ -338,9 +352,10 @@ function checkText(text: string, emptyAllowed: boolean): void {
   if (text.length > MAX_TEXT_LENGTH)
     throw new UsageError(
       `the text is too long (${text.length} characters; at most ${MAX_TEXT_LENGTH})`,
+      'text-too-long',
     );
   if (!emptyAllowed && text.trim().length === 0)
-    throw new UsageError('the text is empty; nothing was sent');
+    throw new UsageError('the text is empty; nothing was sent', 'text-empty');
 }
 
 /** Refuses unless the reporter's latest word on forwarding is yes. */
@@ -351,14 +366,17 @@ export function requireConsent(view: CaseView): void {
     case 'ask':
       throw new PolicyError(
         `the reporter of case ${view.caseNumber} asked to be asked first (consent: ask). Ask them in a reply; once they answer with consent "yes", forward again.`,
+        'consent-ask',
       );
     case 'no':
       throw new PolicyError(
         `the reporter of case ${view.caseNumber} did not consent to forwarding (consent: no). The case stays with you.`,
+        'consent-no',
       );
     default:
       throw new PolicyError(
         `case ${view.caseNumber} has no readable consent from the reporter; not forwarding`,
+        'consent-unknown',
       );
   }
 }

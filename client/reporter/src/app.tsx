@@ -229,6 +229,7 @@ export function App() {
           built={BUILT}
           counsellors={counsellors}
           limits={limits}
+          retentionDays={info?.retentionDays}
           onClose={() => setScreen({ name: 'welcome' })}
         />
       );

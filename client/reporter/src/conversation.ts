@@ -66,6 +66,8 @@ export interface CaseData {
   readonly status: { readonly value: string; readonly signed: boolean };
   /** The reporter's latest word on forwarding. */
   readonly consent: Consent;
+  /** The hour (since the epoch) the server closed the case, if it holds it closed: retention counts from it. */
+  readonly closedHour?: number;
 }
 
 /**
@@ -142,11 +144,12 @@ export async function loadCase(
   },
 ): Promise<CaseData> {
   const view = await getCase(session.caseNumber, session.keys.authKey);
-  return readConversation(
+  const data = readConversation(
     session.caseNumber,
     session.keys,
     parties,
     view.messages.map((m) => m.envelope),
     view.status,
   );
+  return view.status === 'closed' ? { ...data, closedHour: view.statusHour } : data;
 }

@@ -244,6 +244,9 @@ const nl = {
   errBug: 'Er ging iets mis in deze pagina. Er is niets verloren: probeer het opnieuw.',
   errCode: (code: string) => `Technische code: ${code}`,
   nothingSent: 'Er is niets verstuurd.',
+  // Retention of a closed case (issue #11).
+  deletionOn: (day: string) =>
+    `Deze zaak is gesloten. De server verwijdert haar op ${day}, met alle berichten en bijlagen; daarna werkt uw ontvangstcode niet meer. Bewaar vóór die dag wat u wilt houden.`,
 };
 
 /** The dictionary's shape: English must say everything Dutch says. */
@@ -465,6 +468,9 @@ const en: Dict = {
   errBug: 'Something went wrong in this page. Nothing is lost: please try again.',
   errCode: (code: string) => `Technical code: ${code}`,
   nothingSent: 'Nothing was sent.',
+  // Retention of a closed case (issue #11).
+  deletionOn: (day: string) =>
+    `This case is closed. The server deletes it on ${day}, with all its messages and attachments; after that your receipt code no longer works. Save what you want to keep before that day.`,
 };
 
 /** The dictionary of a language. */

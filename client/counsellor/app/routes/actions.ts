@@ -136,7 +136,10 @@ export function actionRoutes({ sessions }: AppDeps): Hono {
       typed = undefined;
     }
     if (typed !== caseNumber)
-      throw new UsageError('type the case number to confirm; nothing was deleted');
+      throw new UsageError(
+        'type the case number to confirm; nothing was deleted',
+        'confirm-case-number',
+      );
     await sessions.require().deleteCase(caseNumber);
     return c.json({ deleted: true });
   });

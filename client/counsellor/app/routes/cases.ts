@@ -18,16 +18,13 @@ import { caseParam, HttpError, jsonBody } from '../http.js';
 import type { AppDeps } from '../server.js';
 import { caseViewJson, inboxJson, type ViewContext } from '../views.js';
 
-/** The labels, the retention this app knows of, the counsellors: what the views add to the library's. */
-export async function viewContext(
-  s: CounsellorSession,
-  retentionDays: number | undefined,
-): Promise<ViewContext> {
+/** The labels, the server's retention (GET /info), the counsellors: what the views add to the library's. */
+export async function viewContext(s: CounsellorSession): Promise<ViewContext> {
   const info = await s.serverInfo();
   return {
     labels: (c) => s.state.labels(c),
     allLabels: s.state.allLabels(),
-    retentionDays: retentionDays ?? null,
+    retentionDays: info.raw.retentionDays,
     counsellors: info.counsellors.map((b) => ({
       fingerprint: b.fingerprint,
       display: displayFingerprint(b.fingerprint),
@@ -38,7 +35,7 @@ export async function viewContext(
 }
 
 /** The /api routes that read cases, built from the app's options and session holder. */
-export function caseRoutes({ options, sessions }: AppDeps): Hono {
+export function caseRoutes({ sessions }: AppDeps): Hono {
   const app = new Hono();
   /** Reads the inbox and keeps its search words (in this process's memory only). */
   const readInbox = async (): Promise<{ s: CounsellorSession; inbox: Inbox }> => {
@@ -52,7 +49,7 @@ export function caseRoutes({ options, sessions }: AppDeps): Hono {
   app.get('/api/inbox', async (c) => {
     const { s, inbox } = await readInbox();
     return c.json({
-      ...inboxJson(inbox, await viewContext(s, options.retentionDays)),
+      ...inboxJson(inbox, await viewContext(s)),
       role: s.role,
     });
   });
@@ -90,13 +87,7 @@ export function caseRoutes({ options, sessions }: AppDeps): Hono {
     const s = sessions.require();
     const view = await s.openCase(caseParam(c.req.param('case')));
     await s.markRead(view);
-    return c.json(
-      caseViewJson(
-        view,
-        { notes: s.role === 'counsellor' },
-        await viewContext(s, options.retentionDays),
-      ),
-    );
+    return c.json(caseViewJson(view, { notes: s.role === 'counsellor' }, await viewContext(s)));
   });
 
   app.put('/api/cases/:case/labels', async (c) => {

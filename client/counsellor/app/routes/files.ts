@@ -70,6 +70,7 @@ export function fileRoutes({ sessions }: AppDeps): Hono {
       throw new IntegrityError(
         `case ${download.case} does not verify; not opening its attachments`,
         [...view.problems],
+        'case-not-verified',
       );
     const chunks = decryptedChunks(s.api, view.caseNumber, ref);
     // The first piece before answering: a refused or broken download fails here, not half-way.

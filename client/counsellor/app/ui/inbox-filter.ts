@@ -11,6 +11,8 @@ export interface InboxFilter {
   status: string;
   overdue: boolean;
   unread: boolean;
+  /** Only cases with messages by others since the last visit. */
+  sinceVisit: boolean;
   forwarded: boolean;
   language: string;
   label: string;
@@ -26,6 +28,7 @@ export const NO_FILTER: InboxFilter = {
   status: '',
   overdue: false,
   unread: false,
+  sinceVisit: false,
   forwarded: false,
   language: '',
   label: '',
@@ -55,6 +58,7 @@ export function filterInbox(
       (filter.status === '' || e.status === filter.status) &&
       (!filter.overdue || isOverdue(e)) &&
       (!filter.unread || e.unread > 0) &&
+      (!filter.sinceVisit || e.sinceVisit > 0) &&
       (!filter.forwarded || e.forwarded) &&
       (filter.language === '' || e.language === filter.language) &&
       (filter.label === '' || e.labels.includes(filter.label)) &&
@@ -81,6 +85,15 @@ export function filterInbox(
     unread: (a, b) => b.unread - a.unread || byReceived(b, a),
   };
   return shown.sort(order[sort]);
+}
+
+/** What arrived since the last visit: cases with new messages, and how many of them are new reports. */
+export function sinceVisitCounts(entries: readonly InboxEntryJson[]): {
+  cases: number;
+  reports: number;
+} {
+  const changed = entries.filter((e) => e.sinceVisit > 0);
+  return { cases: changed.length, reports: changed.filter((e) => e.newSinceVisit).length };
 }
 
 /** Cases per status. */

@@ -125,13 +125,18 @@ export const en: typeof nl = {
   labelsEdit: 'Labels (separated by commas; yours only, kept on this computer)',
   saveLabels: 'Save labels',
   newMark: 'new',
+  sinceVisit: (cases: number, reports: number) =>
+    `Since your last visit: new messages in ${cases === 1 ? '1 case' : `${cases} cases`}${reports === 0 ? '' : `, ${reports === 1 ? '1 of them a new report' : `${reports} of them new reports`}`}.`,
+  nothingSinceVisit: 'Nothing new since your last visit.',
+  showSinceVisit: 'Show only those',
+  onlySinceVisit: 'new since last visit only',
+  newReportMark: 'new report',
+  sinceVisitMark: (n: number) => (n === 1 ? '1 new message' : `${n} new messages`),
   dueIn: (n: number) => (n === 0 ? 'due today' : n === 1 ? 'due in 1 day' : `due in ${n} days`),
   overdueBy: (n: number) => (n <= 1 ? 'OVERDUE by 1 day' : `OVERDUE by ${n} days`),
   languages: { nl: 'Dutch', en: 'English' },
   deletionSoon: 'Soon deleted by the server (retention). Export what you must keep:',
   deletionOn: (day: string) => `The server deletes this closed case on ${day}.`,
-  deletionUnknown:
-    'The server deletes closed cases after its retention period (KLUIS_RETENTION_DAYS, which it does not publish). Set "retentionDays" in config.json to see the day here.',
   thread: 'Conversation',
   privateNote: 'PRIVATE NOTE — counsellors only, the reporter does not see this',
   statusChanged: 'Status changed to',
@@ -189,4 +194,92 @@ export const en: typeof nl = {
   assignNote: (name: string) => `Assigned to ${name}.`,
   assignNone: 'No longer assigned to anyone.',
   error: 'Error',
+  technicalDetail: 'Technical details (for whoever helps you)',
+  /** Failures by stable code (lib/errors.ts FAILURE_CODES, the API's codes, the local app's own). */
+  failures: {
+    failure:
+      'Something went wrong. Please try again; if it keeps happening, pass on the technical details.',
+    'app-unreachable':
+      'The local app does not answer. Is the program still running? Start it again and open the new address.',
+    usage: 'This request is incomplete or not right. Nothing was changed.',
+    'key-file': 'The key file cannot be read, or is not a Kluis key file.',
+    'wrong-passphrase': 'Wrong passphrase (or the key file was altered). Please try again.',
+    network:
+      'The server cannot be reached, or the connection broke. Nothing is lost: please try again.',
+    'server-unreachable':
+      'The server cannot be reached. Check the internet connection (and Tor, if you use it) and try again.',
+    'server-answer':
+      'The server gave an answer that does not fit Kluis. Is the server address right? Tell the operator.',
+    'case-kept-changing':
+      'The case kept changing while you wrote (a colleague or the reporter wrote at the same time). Nothing was sent: please try again.',
+    refused: 'The server refused this request. Nothing was changed.',
+    'invalid-id': 'The server does not recognise this file.',
+    'invalid-ticket': 'The server refused this request (a reporter request). Nothing was changed.',
+    'ticket-expired': 'The server refused this request (a reporter request). Nothing was changed.',
+    'ticket-spent': 'The server refused this request (a reporter request). Nothing was changed.',
+    'insufficient-work':
+      'The server refused this request (a reporter request). Nothing was changed.',
+    'invalid-length':
+      'The server refused this attachment: its length does not fit. Nothing was sent.',
+    'method-not-allowed':
+      'The server does not know this request. Is it an older or another Kluis server?',
+    'case-exists': 'This case exists already.',
+    'offset-mismatch': 'An attachment was being sent at the same time. Please try again.',
+    'not-found': 'The server does not know this case or file (any more): it may have been deleted.',
+    forbidden: 'Your key is not allowed to do this.',
+    unauthorized: 'The server does not recognise your key.',
+    'key-not-configured':
+      'The server does not know your key. Give the operator your public bundle (export-bundle).',
+    'expired-signature':
+      "This computer's clock and the server's are too far apart. Set the clock right and try again.",
+    'replayed-signature': 'This request had been sent before. Please try again.',
+    'signature-before-start': 'The server has just restarted. Wait a few minutes and try again.',
+    'seq-conflict': 'Another message arrived at the same time. Nothing was sent: please try again.',
+    'forward-conflict': 'This case was being forwarded at the same time. Refresh the case.',
+    'too-large': 'This is too large for the server.',
+    'store-full': "The server's storage is full. Tell the operator.",
+    busy: 'The server is very busy just now. Please try again in a minute.',
+    'too-many-attempts': 'Too many attempts in a row. Wait a moment and try again.',
+    internal: 'Something went wrong in the local app. Look at the window it runs in.',
+    integrity:
+      'Something in this case does not check out: a signature or the order of the messages. Nothing was built on it; see the problems below.',
+    'case-not-verified':
+      'This case did not verify (see below). Kluis writes or opens nothing on top of it until that is resolved.',
+    'notes-not-verified':
+      'The private notes of this case do not verify (see below). No note was added.',
+    'no-readable-report':
+      "This case's report cannot be read, so Kluis cannot tell whom to encrypt for. Nothing was sent.",
+    'untrusted-keys':
+      'The server publishes keys you have not trusted yet. Compare their fingerprints with the ones your organisation publishes, and only then trust them.',
+    'bad-server-bundle':
+      'The server publishes a key that does not verify. Tell the operator; nothing was sent.',
+    'attachment-not-verified':
+      "An attachment does not check out: the server's copy was altered or cut short. Nothing was saved.",
+    policy: 'This is not allowed for this case.',
+    'already-acknowledged': 'Receipt of this report has been acknowledged already.',
+    'escalation-cannot-write':
+      'With an escalation key you can only read what was forwarded to you, not write.',
+    'not-an-escalation-recipient':
+      'The server does not list this recipient as an escalation recipient. Ask the operator to configure it.',
+    'already-forwarded': 'This case was forwarded to this recipient already, with every message.',
+    'consent-ask':
+      'The reporter wants to be asked first. Ask them in a reply; once they consent, you can forward.',
+    'consent-no': 'The reporter did not consent to forwarding. The case stays with you.',
+    'consent-unknown': "The reporter's consent cannot be read. Nothing was forwarded.",
+    'text-too-long': 'The text is too long. Please shorten it; nothing was sent.',
+    'text-empty': 'The text is empty. Nothing was sent.',
+    'attachment-unreadable': 'A chosen file cannot be read. Please choose it again.',
+    'confirm-case-number': 'Type the case number to confirm. Nothing was deleted.',
+    'assign-unknown': 'Choose a counsellor the server lists.',
+    'local-file': 'A file on this computer could not be read or written.',
+    'state-file':
+      'The file in which this computer keeps what it verified is damaged. Remove it to start over (see the technical details).',
+    'page-mismatch': "The server's reporter page is not your own build.",
+    locked: 'The app is locked. Unlock it with your passphrase.',
+    'invalid-body': 'This request is incomplete or not right. Nothing was changed.',
+    'invalid-case-number': 'This is not a valid case number.',
+    'invalid-query': 'This search or choice is not valid.',
+    'malformed-json': 'This request is incomplete or not right. Nothing was changed.',
+    'unsupported-media-type': 'This request is incomplete or not right. Nothing was changed.',
+  },
 };

@@ -123,14 +123,19 @@ export const nl = {
   labelsEdit: 'Labels (gescheiden door komma’s; alleen voor u, bewaard op deze computer)',
   saveLabels: 'Labels opslaan',
   newMark: 'nieuw',
+  sinceVisit: (cases: number, reports: number) =>
+    `Sinds uw vorige bezoek: nieuwe berichten in ${cases === 1 ? '1 zaak' : `${cases} zaken`}${reports === 0 ? '' : `, waarvan ${reports === 1 ? '1 nieuwe melding' : `${reports} nieuwe meldingen`}`}.`,
+  nothingSinceVisit: 'Niets nieuws sinds uw vorige bezoek.',
+  showSinceVisit: 'Alleen die tonen',
+  onlySinceVisit: 'alleen nieuw sinds vorig bezoek',
+  newReportMark: 'nieuwe melding',
+  sinceVisitMark: (n: number) => (n === 1 ? '1 nieuw bericht' : `${n} nieuwe berichten`),
   dueIn: (n: number) => (n === 0 ? 'vandaag' : n === 1 ? 'over 1 dag' : `over ${n} dagen`),
   overdueBy: (n: number) => (n <= 1 ? 'TE LAAT, 1 dag' : `TE LAAT, ${n} dagen`),
   languages: { nl: 'Nederlands', en: 'Engels' } as Record<string, string>,
   deletionSoon:
     'Binnenkort verwijderd door de server (bewaartermijn). Exporteer wat u moet bewaren:',
   deletionOn: (day: string) => `De server verwijdert deze gesloten zaak op ${day}.`,
-  deletionUnknown:
-    'De server verwijdert gesloten zaken na haar bewaartermijn (KLUIS_RETENTION_DAYS, die zij niet publiceert). Zet "retentionDays" in config.json om de datum hier te zien.',
   thread: 'Gesprek',
   privateNote: 'PRIVÉNOTITIE — alleen voor vertrouwenspersonen, de melder ziet dit niet',
   statusChanged: 'Status gewijzigd in',
@@ -189,4 +194,95 @@ export const nl = {
   assignNote: (name: string) => `Toegewezen aan ${name}.`,
   assignNone: 'Aan niemand meer toegewezen.',
   error: 'Fout',
+  technicalDetail: 'Technische details (Engels, voor wie u helpt)',
+  /** Failures by stable code (lib/errors.ts FAILURE_CODES, the API's codes, the local app's own). */
+  failures: {
+    failure:
+      'Er ging iets mis. Probeer het opnieuw; blijft het gebeuren, geef dan de technische details door.',
+    'app-unreachable':
+      'De lokale app antwoordt niet. Draait het programma nog? Start het opnieuw en open het nieuwe adres.',
+    usage: 'Dit verzoek is niet volledig of niet juist. Er is niets veranderd.',
+    'key-file': 'Het sleutelbestand kan niet worden gelezen of is geen Kluis-sleutelbestand.',
+    'wrong-passphrase':
+      'Onjuiste wachtwoordzin (of het sleutelbestand is veranderd). Probeer het opnieuw.',
+    network:
+      'De server is niet bereikbaar of de verbinding brak af. Er is niets verloren: probeer het opnieuw.',
+    'server-unreachable':
+      'De server is niet bereikbaar. Controleer de internetverbinding (en Tor, als u die gebruikt) en probeer het opnieuw.',
+    'server-answer':
+      'De server gaf een antwoord dat niet past bij Kluis. Is het adres van de server juist? Meld het aan de beheerder.',
+    'case-kept-changing':
+      'De zaak veranderde steeds terwijl u schreef (een collega of de melder schreef tegelijk). Er is niets verstuurd: probeer het opnieuw.',
+    refused: 'De server weigerde dit verzoek. Er is niets veranderd.',
+    'invalid-id': 'De server herkent dit bestand niet.',
+    'invalid-ticket': 'De server weigerde dit verzoek (een melderverzoek). Er is niets veranderd.',
+    'ticket-expired': 'De server weigerde dit verzoek (een melderverzoek). Er is niets veranderd.',
+    'ticket-spent': 'De server weigerde dit verzoek (een melderverzoek). Er is niets veranderd.',
+    'insufficient-work':
+      'De server weigerde dit verzoek (een melderverzoek). Er is niets veranderd.',
+    'invalid-length':
+      'De server weigerde deze bijlage: de lengte klopt niet. Er is niets verstuurd.',
+    'method-not-allowed':
+      'De server kent dit verzoek niet. Is dit een oudere of andere Kluis-server?',
+    'case-exists': 'Deze zaak bestaat al.',
+    'offset-mismatch': 'Een bijlage werd tegelijk al verder verstuurd. Probeer het opnieuw.',
+    'not-found': 'De server kent deze zaak of dit bestand niet (meer): mogelijk al verwijderd.',
+    forbidden: 'Dit mag met uw sleutel niet.',
+    unauthorized: 'De server herkent uw sleutel niet.',
+    'key-not-configured':
+      'De server kent uw sleutel niet. Geef de beheerder uw publieke bundel (export-bundle).',
+    'expired-signature':
+      'De klok van deze computer en die van de server lopen te ver uiteen. Zet de klok gelijk en probeer het opnieuw.',
+    'replayed-signature': 'Dit verzoek was al eens verstuurd. Probeer het opnieuw.',
+    'signature-before-start':
+      'De server is net opnieuw gestart. Wacht een paar minuten en probeer het opnieuw.',
+    'seq-conflict':
+      'Er kwam tegelijk een ander bericht binnen. Er is niets verstuurd: probeer het opnieuw.',
+    'forward-conflict': 'Deze zaak werd tegelijk al doorgestuurd. Vernieuw de zaak.',
+    'too-large': 'Dit is te groot voor de server.',
+    'store-full': 'De opslag van de server is vol. Meld het aan de beheerder.',
+    busy: 'De server is even erg druk. Probeer het over een minuut opnieuw.',
+    'too-many-attempts': 'Te veel pogingen achter elkaar. Wacht even en probeer het opnieuw.',
+    internal: 'Er ging iets mis in de lokale app. Kijk in het venster waarin zij draait.',
+    integrity:
+      'Iets in deze zaak klopt niet: een handtekening of de volgorde van de berichten. Er is niets op gebouwd; zie de problemen hieronder.',
+    'case-not-verified':
+      'Deze zaak is niet volledig gecontroleerd (zie hieronder). Kluis schrijft of opent er niets op voordat dat is opgelost.',
+    'notes-not-verified':
+      'De privénotities van deze zaak kloppen niet (zie hieronder). Er is geen notitie toegevoegd.',
+    'no-readable-report':
+      'De melding van deze zaak is niet leesbaar, dus Kluis weet niet voor wie te versleutelen. Er is niets verstuurd.',
+    'untrusted-keys':
+      'De server publiceert sleutels die u nog niet vertrouwt. Vergelijk hun vingerafdrukken met die uw organisatie publiceert, en vertrouw ze pas daarna.',
+    'bad-server-bundle':
+      'De server publiceert een sleutel die niet klopt. Meld het aan de beheerder; er is niets verstuurd.',
+    'attachment-not-verified':
+      'Een bijlage klopt niet: de kopie op de server is veranderd of afgebroken. Er is niets opgeslagen.',
+    policy: 'Dit is niet toegestaan voor deze zaak.',
+    'already-acknowledged': 'De ontvangst van deze melding is al bevestigd.',
+    'escalation-cannot-write':
+      'Met een escalatiesleutel kunt u alleen lezen wat aan u is doorgestuurd, niet schrijven.',
+    'not-an-escalation-recipient':
+      'De server kent deze ontvanger niet als escalatie-ontvanger. Vraag de beheerder die in te stellen.',
+    'already-forwarded': 'Deze zaak is al, met elk bericht, aan deze ontvanger doorgestuurd.',
+    'consent-ask':
+      'De melder wil eerst gevraagd worden. Vraag het in een antwoord; zodra de melder toestemming geeft, kunt u doorsturen.',
+    'consent-no': 'De melder gaf geen toestemming om door te sturen. De zaak blijft bij u.',
+    'consent-unknown': 'De toestemming van de melder is niet leesbaar. Er is niets doorgestuurd.',
+    'text-too-long': 'De tekst is te lang. Maak hem korter; er is niets verstuurd.',
+    'text-empty': 'De tekst is leeg. Er is niets verstuurd.',
+    'attachment-unreadable': 'Een gekozen bestand kan niet worden gelezen. Kies het opnieuw.',
+    'confirm-case-number': 'Typ het zaaknummer om te bevestigen. Er is niets verwijderd.',
+    'assign-unknown': 'Kies een vertrouwenspersoon die de server kent.',
+    'local-file': 'Een bestand op deze computer kon niet worden gelezen of geschreven.',
+    'state-file':
+      'Het bestand waarin deze computer bijhoudt wat hij al controleerde, is beschadigd. Verwijder het om opnieuw te beginnen (zie de technische details).',
+    'page-mismatch': 'De meldpagina van de server is niet uw eigen versie.',
+    locked: 'De app is vergrendeld. Ontgrendel haar met uw wachtwoordzin.',
+    'invalid-body': 'Dit verzoek is niet volledig of niet juist. Er is niets veranderd.',
+    'invalid-case-number': 'Dit is geen geldig zaaknummer.',
+    'invalid-query': 'Deze zoekvraag of keuze is niet geldig.',
+    'malformed-json': 'Dit verzoek is niet volledig of niet juist. Er is niets veranderd.',
+    'unsupported-media-type': 'Dit verzoek is niet volledig of niet juist. Er is niets veranderd.',
+  },
 };

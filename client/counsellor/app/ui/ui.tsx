@@ -36,9 +36,19 @@ export const hourIso = (hour: number) => new Date(hour * 3_600_000).toISOString(
 export function ErrorBox({ t, error }: { t: Texts; error: ApiError | Error | null }) {
   if (!error) return null;
   const problems = error instanceof ApiError ? error.problems : [];
+  // The catalogue's words for the code; the library's English message only as the detail.
+  const failures: Readonly<Record<string, string>> = t.failures;
+  const code = error instanceof ApiError ? error.code : 'app-unreachable';
+  const text = Object.hasOwn(failures, code) ? failures[code]! : t.failures.failure;
   return (
     <div class="alert" role="alert">
-      <strong>{t.error}:</strong> {error.message}
+      <p class="failure" data-code={code}>
+        <strong>{t.error}:</strong> {text}
+      </p>
+      <details>
+        <summary>{t.technicalDetail}</summary>
+        <code>{error.message}</code>
+      </details>
       {problems.length > 0 && (
         <ul>
           {problems.map((p) => (

@@ -37,6 +37,11 @@ function chainText(t: Dict, problem: ChainProblem): string {
       : t.chainFork(n);
 }
 
+/** The day (YYYY-MM-DD, UTC) the server deletes a case closed in `closedHour`: docs/API.md, `retentionDays`. */
+function deletionDay(closedHour: number, retentionDays: number): string {
+  return new Date((closedHour + retentionDays * 24) * 3_600_000).toISOString().slice(0, 10);
+}
+
 function statusText(t: Dict, status: string): string {
   return (t.status as Record<string, string>)[status] ?? status;
 }
@@ -318,6 +323,7 @@ export function CaseScreen({
   built,
   counsellors,
   limits,
+  retentionDays,
   onClose,
 }: {
   session: Session;
@@ -327,9 +333,11 @@ export function CaseScreen({
   /** The built counsellors the server lists too: whom a reply is sealed for. */
   counsellors: readonly VerifiedBundle[];
   limits: FileLimits;
+  /** The server's KLUIS_RETENTION_DAYS (GET /info), if known. */
+  retentionDays: number | undefined;
   onClose: () => void;
 }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const [data, setData] = useState<CaseData | null>(initial);
   const [loading, setLoading] = useState(initial === null);
   const [problem, setProblem] = useState<Problem | null>(null);
@@ -361,6 +369,11 @@ export function CaseScreen({
         <p class="status" data-testid="case-status">
           <strong>{t.statusLabel}:</strong> {statusText(t, data.status.value)}{' '}
           {data.status.signed ? null : <span class="hint">{t.statusFromServer}</span>}
+        </p>
+      ) : null}
+      {data?.closedHour !== undefined && retentionDays !== undefined ? (
+        <p class="notice" data-testid="deletion">
+          {t.deletionOn(formatDay(deletionDay(data.closedHour, retentionDays), lang))}
         </p>
       ) : null}
       {data ? (

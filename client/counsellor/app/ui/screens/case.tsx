@@ -9,7 +9,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import type { CaseJson } from '../../views.js';
-import { ApiError, api, TOKEN } from '../api.js';
+import { api, apiError, TOKEN } from '../api.js';
 import type { Lang, Texts } from '../i18n.js';
 import { ActionForm, Confirm, dayText, download, ErrorBox, ScreenHeading } from '../ui.js';
 import { Assign, Forward, Labels, type Recipient } from './case-parts.js';
@@ -31,15 +31,8 @@ async function postReply(caseNumber: string, data: FormData): Promise<{ seq: num
     credentials: 'omit',
     cache: 'no-store',
   });
-  const value = (await response.json().catch(() => ({}))) as {
-    seq: number;
-    error?: { message?: string; problems?: string[] };
-  };
-  if (!response.ok)
-    throw new ApiError(
-      value.error?.message ?? `HTTP ${response.status}`,
-      value.error?.problems ?? [],
-    );
+  const value = (await response.json().catch(() => ({}))) as { seq: number };
+  if (!response.ok) throw apiError(value, response.status);
   return value;
 }
 
@@ -106,9 +99,9 @@ export function CaseScreen(props: {
             {view.language ? ` · ${t.languages[view.language] ?? view.language}` : ''}
             {view.assignee ? ` · ${t.assignedTo}: ${view.assignee.name}` : ''}
           </p>
-          {view.status === 'closed' && (
+          {view.deletion && (
             <p class="notice" data-testid="deletion">
-              {view.deletion ? t.deletionOn(dayText(lang, view.deletion)) : t.deletionUnknown}
+              {t.deletionOn(dayText(lang, view.deletion))}
             </p>
           )}
           {writer && <Labels t={t} caseNumber={caseNumber} labels={view.labels} onSaved={load} />}

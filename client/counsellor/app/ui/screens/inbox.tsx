@@ -18,6 +18,7 @@ import {
   type InboxSort,
   isOverdue,
   NO_FILTER,
+  sinceVisitCounts,
   statusCounts,
 } from '../inbox-filter.js';
 import { CASE_STATUSES } from '../../../../../crypto/content.js';
@@ -69,6 +70,7 @@ export function InboxView({
   const entries = inbox?.entries ?? [];
   const shown = filterInbox(entries, filter, sort);
   const counts = statusCounts(entries);
+  const fresh = sinceVisitCounts(entries);
   const broken = entries.filter((e) => !e.intact);
   const soon = entries.filter(
     (e) => e.deletion !== null && Date.parse(`${e.deletion}T00:00:00Z`) - Date.now() <= 7 * DAY_MS,
@@ -82,6 +84,22 @@ export function InboxView({
       </button>
       {busy && <p role="status">{t.loading}</p>}
       <ErrorBox t={t} error={error} />
+      {inbox && (
+        <p class={fresh.cases > 0 ? 'notice' : ''} role="status" data-testid="since-visit">
+          {fresh.cases > 0 ? (
+            <>
+              <strong>{t.sinceVisit(fresh.cases, fresh.reports)}</strong>{' '}
+              {!filter.sinceVisit && (
+                <button type="button" class="link" onClick={() => set({ sinceVisit: true })}>
+                  {t.showSinceVisit}
+                </button>
+              )}
+            </>
+          ) : (
+            t.nothingSinceVisit
+          )}
+        </p>
+      )}
       {broken.length > 0 && (
         <div class="alert" role="alert">
           <strong>
@@ -214,6 +232,12 @@ export function InboxView({
               onChange={(unread) => set({ unread })}
             />
             <Check
+              id="f-since-visit"
+              label={t.onlySinceVisit}
+              checked={filter.sinceVisit}
+              onChange={(sinceVisit) => set({ sinceVisit })}
+            />
+            <Check
               id="f-forwarded"
               label={t.onlyForwarded}
               checked={filter.forwarded}
@@ -261,6 +285,11 @@ function InboxTable(props: {
                 {e.display}
               </button>
               {e.unread > 0 && <span class="badge">{t.newMark}</span>}
+              {e.sinceVisit > 0 && (
+                <span class="badge visit" data-testid="since-visit-mark">
+                  {e.newSinceVisit ? t.newReportMark : t.sinceVisitMark(e.sinceVisit)}
+                </span>
+              )}
               {e.addressAs ? <div class="meta">{e.addressAs}</div> : null}
             </th>
             <td>{dayText(lang, e.received)}</td>
