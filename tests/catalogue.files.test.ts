@@ -7,6 +7,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { defaultAckText } from '../client/counsellor/lib/writing.js';
 import { CATALOGUES, LANGUAGE_LIST, SOURCE_LANGUAGE } from '../client/reporter/build/catalogues.js';
 import { type Catalogue, compareCatalogues } from '../client/reporter/src/catalogue.js';
 import { dict, type Lang, LANGUAGES, useCatalogue } from '../client/reporter/src/i18n.js';
@@ -67,5 +68,14 @@ describe('the reporter page’s message catalogues', () => {
         expect(keys.has(text), `${path} shows its key`).toBe(false);
       }
     }
+  });
+
+  it('give the counsellor’s standard acknowledgement in the report’s language, English otherwise', () => {
+    for (const { code } of LANGUAGE_LIST)
+      expect(defaultAckText(code)).toBe(CATALOGUES[code]!.ackDefaultText);
+    expect(defaultAckText('pt-BR')).toBe(CATALOGUES.pt!.ackDefaultText);
+    expect(defaultAckText('fr')).toMatch(/^Nous avons reçu votre signalement/);
+    expect(defaultAckText('fil')).toBe(CATALOGUES.en!.ackDefaultText);
+    expect(defaultAckText('constructor')).toBe(CATALOGUES.en!.ackDefaultText);
   });
 });

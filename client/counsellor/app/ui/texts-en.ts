@@ -127,7 +127,14 @@ export const en: typeof nl = {
   newMark: 'new',
   dueIn: (n: number) => (n === 0 ? 'due today' : n === 1 ? 'due in 1 day' : `due in ${n} days`),
   overdueBy: (n: number) => (n <= 1 ? 'OVERDUE by 1 day' : `OVERDUE by ${n} days`),
-  languages: { nl: 'Dutch', en: 'English' },
+  languages: {
+    nl: 'Dutch',
+    en: 'English',
+    fr: 'French',
+    es: 'Spanish',
+    pt: 'Portuguese',
+    ar: 'Arabic',
+  },
   deletionSoon: 'Soon deleted by the server (retention). Export what you must keep:',
   deletionOn: (day: string) => `The server deletes this closed case on ${day}.`,
   deletionUnknown:
