@@ -33,3 +33,17 @@ export const SOURCE_LANGUAGE: string = languages.source;
 
 /** Each language's catalogue, by code. */
 export const CATALOGUES: Readonly<Record<string, Catalogue>> = { nl, en, fr, es, pt, ar };
+
+/**
+ * Whether the page's JavaScript needs a key at run time. Not: the no-JavaScript pages' keys
+ * (`basic…`, served by the server), the `<noscript>` block's (`noscript…`, written into
+ * index.html at build time) and the counsellor's standard acknowledgement (`ackDefaultText`).
+ */
+export function isPageKey(key: string): boolean {
+  return !/^(basic|noscript)[A-Z0-9_]/.test(key) && key !== 'ackDefaultText';
+}
+
+/** The part of a catalogue the page fetches: only the keys it shows (a smaller download). */
+export function pageCatalogue(catalogue: Catalogue): Catalogue {
+  return Object.fromEntries(Object.entries(catalogue).filter(([key]) => isPageKey(key)));
+}

@@ -6,10 +6,11 @@
  * @module
  */
 
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Plugin, ResolvedConfig } from 'vite';
+import { pageCatalogue } from './catalogues.js';
 import { loadSiteConfig, type SiteConfig } from './site-config.js';
 import { applySite, readPage } from './site-step.js';
 
@@ -95,6 +96,32 @@ export function jsBudget(): Plugin {
       );
       if (gzip > JS_BUDGET_BYTES)
         this.error(`JavaScript is ${kb(gzip)} KB gzip, over the ${kb(JS_BUDGET_BYTES)} KB budget`);
+    },
+  };
+}
+
+/**
+ * Emits each message catalogue the page imports as `locales/<lang>.json?url` as a file of its
+ * own holding only the keys the page shows at run time (`pageCatalogue`): the no-JavaScript
+ * pages' and the `<noscript>` block's words stay out of what a visitor downloads. The file is
+ * content-named and lands in manifest.json like every other file of the build.
+ */
+export function pageCatalogues(): Plugin {
+  return {
+    name: 'kluis-page-catalogues',
+    apply: 'build',
+    enforce: 'pre',
+    load(id) {
+      const [path = '', query = ''] = id.split('?');
+      if (!query.split('&').includes('url') || !/[/\\]locales[/\\][^/\\]+\.json$/.test(path))
+        return null;
+      const catalogue = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+      const reference = this.emitFile({
+        type: 'asset',
+        name: basename(path),
+        source: `${JSON.stringify(pageCatalogue(catalogue))}\n`,
+      });
+      return `export default import.meta.ROLLDOWN_FILE_URL_${reference};`;
     },
   };
 }
