@@ -15,7 +15,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 import { staticBuild } from './client/build/static-build.js';
-import { jsBudget, siteConfig } from './client/reporter/build/plugins.js';
+import { jsBudget, pageCatalogues, siteConfig } from './client/reporter/build/plugins.js';
 
 const root = resolve(import.meta.dirname, 'client/reporter');
 
@@ -31,6 +31,7 @@ export default defineConfig({
     },
   },
   plugins: [
+    pageCatalogues(),
     siteConfig(
       process.env.KLUIS_PAGE_GENERIC === '1'
         ? undefined

@@ -137,10 +137,18 @@ async function compile(entries: string[], outDir: string): Promise<Record<string
     for (const imported of input.imports)
       if (imported.external && !isBuiltin(imported.path)) packages.add(packageOf(imported.path));
   }
+  // JSON (the reporter page's message catalogues and language list) is data, imported with
+  // `with { type: 'json' }`: copied as it is, not compiled into a .js module of another name.
+  for (const path of sources.filter((p) => p.endsWith('.json'))) {
+    mkdirSync(resolve(outDir, path, '..'), { recursive: true });
+    copyFileSync(join(ROOT, path), join(outDir, path));
+  }
   await build({
     absWorkingDir: ROOT,
-    entryPoints: sources,
+    entryPoints: sources.filter((p) => !p.endsWith('.json')),
     bundle: false,
+    // Node 20.10+ reads `with { type: 'json' }`; esbuild's node20 target would drop the attribute.
+    supported: { 'import-attributes': true },
     outdir: outDir,
     outbase: ROOT,
     platform: 'node',

@@ -13,9 +13,11 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashBuild } from '../client/counsellor/lib/verify-page.js';
 import { applySite, readPage } from '../client/reporter/build/site-step.js';
+import { CATALOGUES, LANGUAGE_LIST } from '../client/reporter/build/catalogues.js';
 import { loadSiteConfig } from '../client/reporter/build/site-config.js';
 import {
   buildGenericReporter,
+  chooseLanguage,
   buildReporter,
   launchBrowser,
   recordRequests,
@@ -101,12 +103,19 @@ describe('the built reporter page', () => {
     );
   });
 
-  it('ships at most 60 KB of JavaScript (gzip) and nothing Safer level or the CSP would refuse', () => {
+  it('ships at most 60 KB of JavaScript (gzip) with its largest catalogue, and nothing Safer level or the CSP would refuse', () => {
+    const gzipped = (n: string) => gzipSync(readFileSync(join(first, n)), { level: 9 }).length;
     const js = files(first).filter((n) => n.endsWith('.js'));
-    const gzip = js.reduce(
-      (sum, n) => sum + gzipSync(readFileSync(join(first, n)), { level: 9 }).length,
-      0,
-    );
+    // One message catalogue per language, each its own file: a visitor fetches one at a time.
+    const catalogues = files(first).filter((n) => /^assets\/.*\.json$/.test(n));
+    expect(catalogues).toHaveLength(LANGUAGE_LIST.length);
+    // Only what the page shows: the <noscript> block's and the no-JavaScript pages' words stay home.
+    for (const name of catalogues) {
+      const keys = Object.keys(JSON.parse(readFileSync(join(first, name), 'utf8')) as object);
+      expect(keys).toContain('welcomeTitle');
+      expect(keys.filter((k) => /^(basic|noscript)[A-Z0-9_]|^ackDefaultText$/.test(k))).toEqual([]);
+    }
+    const gzip = js.reduce((sum, n) => sum + gzipped(n), 0) + Math.max(...catalogues.map(gzipped));
     expect(gzip).toBeLessThanOrEqual(60 * 1024);
     const html = readFileSync(join(first, 'index.html'), 'utf8');
     // No inline script: the one <script> without src is the site configuration, an inert data block.
@@ -149,10 +158,10 @@ describe('the built reporter page', () => {
       'index.html',
     ]);
     const texts = [
-      site.supportPoint.nl,
+      site.supportPoint.nl!,
       site.supportPoint.en,
-      site.fingerprintsPublishedAt.nl,
-      ...site.otherWays.nl,
+      site.fingerprintsPublishedAt.nl!,
+      ...site.otherWays.nl!,
     ];
     for (const [name, bytes] of genericFiles) {
       const text = Buffer.from(bytes).toString('utf8');
@@ -204,6 +213,20 @@ describe('the built reporter page', () => {
     expect(text.indexOf('Deze pagina heeft JavaScript nodig')).toBeLessThan(
       text.indexOf('This page needs JavaScript'),
     );
+    // Every language has its section, in its own language and direction, linking to the no-JavaScript path.
+    for (const { code, dir } of LANGUAGE_LIST) {
+      const section = page.locator(
+        `noscript section[lang="${code}"], section.noscript[lang="${code}"]`,
+      );
+      expect(await section.getAttribute('dir')).toBe(dir);
+      const c = CATALOGUES[code]!;
+      const link = section.getByRole('link', { name: c.noscriptBasicLink! });
+      expect(await link.getAttribute('href')).toBe(`/basic/?lang=${code}`);
+      // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what is being tested
+      const own = await section.innerText();
+      expect(own).toContain(c.noscriptWhy!);
+      expect(own).toContain(c.noscriptBasic!);
+    }
     expect(requests.every((r) => new URL(r.url).origin === server.url)).toBe(true);
     await context.close();
   });
@@ -215,7 +238,7 @@ describe('the built reporter page', () => {
     const banner = page.getByTestId('demo-banner');
     await banner.waitFor();
     expect(await banner.textContent()).toContain('Stuur hier geen echte melding');
-    await page.getByRole('button', { name: 'English' }).click();
+    await chooseLanguage(page, 'English');
     expect(await banner.textContent()).toContain('Do not send a real report here');
     await context.close();
   });

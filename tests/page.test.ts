@@ -26,6 +26,7 @@ import {
 } from '../crypto/index.js';
 import {
   apiCase,
+  chooseLanguage,
   counsellorFetch,
   buildReporter,
   counsellorBlob,
@@ -337,7 +338,7 @@ describe('the reporter page', () => {
     const file = fileBytes(`FILECANARY-${toHex(generateReceiptSecret())}`, 70_000);
     const { context, page, requests } = await openPage();
 
-    await page.getByRole('button', { name: 'English' }).click();
+    await chooseLanguage(page, 'English');
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     await page.getByRole('button', { name: 'Write a report' }).click();
     await page.getByLabel('What happened?').fill(`It happened at the meeting. ${canary}`);
@@ -389,9 +390,9 @@ describe('the reporter page', () => {
     expect(apiRequests(requests.slice(before))).toEqual([]);
 
     // English too, for the same typo.
-    await page.getByRole('button', { name: 'English' }).click();
+    await chooseLanguage(page, 'English');
     expect(await error.textContent()).toContain('There is probably a typing mistake in the code');
-    await page.getByRole('button', { name: 'Nederlands' }).click();
+    await chooseLanguage(page, 'Nederlands');
 
     // A well-formed code with the wrong secret: the server says no, in the same words as an unknown case.
     const wrong = formatReceiptCode({
@@ -473,7 +474,7 @@ describe('the reporter page', () => {
     await page.getByText('Bericht 3 sluit niet aan op het bericht ervoor').first().waitFor();
     expect(await page.getByText('Eerste antwoord.').count()).toBe(0);
     expect(await page.locator('.badge-bad').count()).toBe(2);
-    await page.getByRole('button', { name: 'English' }).click();
+    await chooseLanguage(page, 'English');
     await page.getByText('Warning: something is wrong in this conversation').waitFor();
     await page
       .getByText('This message could not be opened: it was changed after it was written.')
@@ -587,9 +588,9 @@ describe('the reporter page', () => {
     await page.getByText('De server is op dit moment vol').waitFor({ timeout: 30_000 });
     await page.getByText('Technische code: store-full').waitFor();
     expect(casePosts).toBe(1);
-    await page.getByRole('button', { name: 'English' }).click();
+    await chooseLanguage(page, 'English');
     await page.getByText('The server is full at the moment').waitFor();
-    await page.getByRole('button', { name: 'Nederlands' }).click();
+    await chooseLanguage(page, 'Nederlands');
     await page.unroute('**/api/v1/cases');
 
     // The page holds its solved ticket now, so the lost connection is on the case request.
@@ -705,9 +706,16 @@ describe('the reporter page', () => {
       );
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Snel weg'); // first: leaving quickly is one key away
-    await page.keyboard.press('Tab');
-    await page.keyboard.press('Tab');
-    expect(await focused()).toBe('English');
+    await page.keyboard.press('Tab'); // "skip to content"
+    // Then the language picker: one button per language, each named in its own language.
+    const picked: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      picked.push((await focused()) ?? '');
+    }
+    expect([...picked].sort()).toEqual(
+      ['English', 'Español', 'Français', 'Nederlands', 'Português', 'العربية'].sort(),
+    );
     await page.keyboard.press('Tab');
     expect(await focused()).toBe('Een melding schrijven');
     await page.keyboard.press('Enter');
@@ -761,7 +769,7 @@ describe('the reporter page', () => {
               send: 'Encrypt and send',
               close: 'Close my report',
             };
-      if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
+      if (lang === 'en') await chooseLanguage(page, 'English');
       await check(`${lang} welcome`);
       await page.getByRole('button', { name: t.write }).click();
       await page.getByRole('button', { name: t.send }).click(); // empty: the field's error shows
@@ -794,7 +802,7 @@ describe('the reporter page', () => {
     await page.getByRole('button', { name: 'Try again' }).click();
     await readCode(page);
     await check('en receipt');
-    await page.getByRole('button', { name: 'Nederlands' }).click();
+    await chooseLanguage(page, 'Nederlands');
     await check('nl receipt');
     for (const [name, violations] of Object.entries(screens))
       expect({ name, violations }).toEqual({ name, violations: [] });

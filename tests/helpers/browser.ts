@@ -431,3 +431,15 @@ export async function apiCase(
     throw new Error(`making a case: ${response.status} ${await response.text()}`);
   return { code: formatReceiptCode(code), caseNumber: code.caseNumber };
 }
+
+/**
+ * Chooses a language in the reporter page's picker (the button named in that language) and
+ * waits until the page speaks it: its catalogue is fetched when first chosen.
+ */
+export async function chooseLanguage(page: Page, name: string): Promise<void> {
+  const button = page.getByRole('button', { name, exact: true });
+  const code = await button.getAttribute('lang');
+  await button.click();
+  await page.waitForFunction((lang) => document.documentElement.lang === lang, code);
+  await page.locator(`button[lang="${code}"][aria-pressed="true"]`).waitFor();
+}

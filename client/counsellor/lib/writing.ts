@@ -33,16 +33,25 @@ import {
   ServerRefusedError,
   UsageError,
 } from './errors.js';
+import { CATALOGUES } from '../../reporter/build/catalogues.js';
 import type { CaseView } from './open-case.js';
 import type { CounsellorSession, VerifiedInfo } from './session.js';
 
 const ISO_SECOND = (date: Date) => `${date.toISOString().slice(0, 19)}Z`;
 const MAX_WRITE_ATTEMPTS = 6;
 
-const DEFAULT_ACK_TEXT: Record<'nl' | 'en', string> = {
-  nl: 'Wij hebben uw melding ontvangen. Deze ontvangstbevestiging is ondertekend en noemt de datum van ontvangst. Binnen drie maanden hoort u van ons wat er met uw melding gebeurt.',
-  en: 'We have received your report. This acknowledgement of receipt is signed and states the date we received it. Within three months you will hear from us what is done with your report.',
-};
+/**
+ * The standard acknowledgement in a report's language: the reporter page's catalogue
+ * (`ackDefaultText`, translated with the page's other words, docs/TRANSLATING.md), matched on the
+ * primary subtag (`pt-BR` → `pt`); English for a language the page does not have.
+ */
+export function defaultAckText(language: string): string {
+  const primary = language.toLowerCase().split('-')[0] ?? '';
+  return (
+    (Object.hasOwn(CATALOGUES, primary) ? CATALOGUES[primary]?.ackDefaultText : undefined) ??
+    CATALOGUES.en!.ackDefaultText!
+  );
+}
 
 function recipients(
   view: CaseView,
@@ -209,7 +218,7 @@ export async function acknowledge(
         time: now8601(session),
         reportHash: view.messages[0]!.hash!,
         receivedDate,
-        text: text ?? (language === 'nl' ? DEFAULT_ACK_TEXT.nl : DEFAULT_ACK_TEXT.en),
+        text: text ?? defaultAckText(language),
       },
       ack: true,
     };

@@ -6,14 +6,21 @@
  * @module
  */
 
-import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Plugin, ResolvedConfig } from 'vite';
+import { pageCatalogue } from './catalogues.js';
 import { loadSiteConfig, type SiteConfig } from './site-config.js';
 import { applySite, readPage } from './site-step.js';
 
-/** Budget for all JavaScript shipped, gzip-compressed (level 9), in bytes. */
+/**
+ * Budget for the JavaScript a visitor downloads, gzip-compressed (level 9),
+ * in bytes: every chunk of code (the worker included) plus the largest
+ * message catalogue. Catalogues are JSON files of their own, fetched one at
+ * a time (src/i18n.ts), so adding a language does not add to what anyone
+ * downloads; the largest stands for the one a visitor gets.
+ */
 export const JS_BUDGET_BYTES = 60 * 1024;
 
 /**
@@ -58,24 +65,63 @@ export function jsBudget(): Plugin {
     generateBundle(_options, bundle) {
       let raw = 0;
       let gzip = 0;
+      let catalogueRaw = 0;
+      let catalogueGzip = 0;
       // The page's chunks, and the worker, which Vite emits as an asset.
       for (const item of Object.values(bundle)) {
         const code =
           item.type === 'chunk'
             ? item.code
-            : item.fileName.endsWith('.js')
+            : item.fileName.endsWith('.js') || item.fileName.endsWith('.json')
               ? item.source
               : undefined;
         if (code === undefined) continue;
+        const size = gzipSync(code, { level: 9 }).length;
+        if (item.fileName.endsWith('.json')) {
+          // A message catalogue: only the largest counts (one is fetched at a time).
+          if (size > catalogueGzip) {
+            catalogueGzip = size;
+            catalogueRaw = Buffer.byteLength(code);
+          }
+          continue;
+        }
         raw += Buffer.byteLength(code);
-        gzip += gzipSync(code, { level: 9 }).length;
+        gzip += size;
       }
+      raw += catalogueRaw;
+      gzip += catalogueGzip;
       const kb = (bytes: number) => (bytes / 1024).toFixed(1);
       logger?.info(
-        `JavaScript shipped: ${kb(raw)} KB, ${kb(gzip)} KB gzip (budget ${kb(JS_BUDGET_BYTES)} KB gzip)`,
+        `JavaScript shipped: ${kb(raw)} KB, ${kb(gzip)} KB gzip, code and the largest catalogue (${kb(catalogueGzip)} KB gzip) (budget ${kb(JS_BUDGET_BYTES)} KB gzip)`,
       );
       if (gzip > JS_BUDGET_BYTES)
         this.error(`JavaScript is ${kb(gzip)} KB gzip, over the ${kb(JS_BUDGET_BYTES)} KB budget`);
+    },
+  };
+}
+
+/**
+ * Emits each message catalogue the page imports as `locales/<lang>.json?url` as a file of its
+ * own holding only the keys the page shows at run time (`pageCatalogue`): the no-JavaScript
+ * pages' and the `<noscript>` block's words stay out of what a visitor downloads. The file is
+ * content-named and lands in manifest.json like every other file of the build.
+ */
+export function pageCatalogues(): Plugin {
+  return {
+    name: 'kluis-page-catalogues',
+    apply: 'build',
+    enforce: 'pre',
+    load(id) {
+      const [path = '', query = ''] = id.split('?');
+      if (!query.split('&').includes('url') || !/[/\\]locales[/\\][^/\\]+\.json$/.test(path))
+        return null;
+      const catalogue = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+      const reference = this.emitFile({
+        type: 'asset',
+        name: basename(path),
+        source: `${JSON.stringify(pageCatalogue(catalogue))}\n`,
+      });
+      return `export default import.meta.ROLLDOWN_FILE_URL_${reference};`;
     },
   };
 }

@@ -14,11 +14,30 @@
 import { readFileSync } from 'node:fs';
 import { KluisError, verifyBundle } from '../../../crypto/index.js';
 import type { PublicBundle, Role } from '../../../crypto/index.js';
+import { message } from '../src/catalogue.js';
+import { CATALOGUES, LANGUAGE_LIST } from './catalogues.js';
 
-/** A text in each language of the build. */
-export type Localised = { nl: string; en: string };
-/** A list of texts in each language of the build. */
-export type LocalisedList = { nl: string[]; en: string[] };
+/**
+ * A text per page language. English is required: it stands in for any page
+ * language the site does not give (a site written in Dutch and English shows
+ * its English names on the French page). The other languages are optional.
+ */
+export type Localised = { en: string } & { [lang: string]: string };
+/** A list of texts per page language, English required (the same rule). */
+export type LocalisedList = { en: string[] } & { [lang: string]: string[] };
+
+/** The page languages a site text may be given in (client/reporter/languages.json). */
+const SITE_LANGUAGES = LANGUAGE_LIST.map((l) => l.code);
+
+/** A site text in `lang`, or English where the site does not give it. */
+export function siteTextIn(texts: Localised, lang: string): string {
+  return texts[lang] ?? texts.en;
+}
+
+/** A site list in `lang`, or English where the site does not give it. */
+export function siteListIn(lists: LocalisedList, lang: string): string[] {
+  return lists[lang] ?? lists.en;
+}
 
 /** The build-time site configuration (see client/reporter/README.md). */
 export interface SiteConfig {
@@ -67,32 +86,42 @@ function checkText(path: string, value: unknown, field: string, max: number): st
   return value;
 }
 
-function checkLocalised(path: string, value: unknown, field: string, max: number): Localised {
-  if (typeof value !== 'object' || value === null)
-    fail(path, `${field} must be an object { "nl": …, "en": … }`);
+/** The language keys of a per-language field: `en` present, every key a page language. */
+function checkLanguages(path: string, value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(path, `${field} must be an object { "en": …, "nl": …, … } (one entry per language)`);
   const record = value as Record<string, unknown>;
-  const extra = Object.keys(record).filter((key) => key !== 'nl' && key !== 'en');
-  if (extra.length > 0) fail(path, `${field} has unknown keys: ${extra.join(', ')}`);
-  return {
-    nl: checkText(path, record.nl, `${field}.nl`, max),
-    en: checkText(path, record.en, `${field}.en`, max),
-  };
+  const extra = Object.keys(record).filter((key) => !SITE_LANGUAGES.includes(key));
+  if (extra.length > 0)
+    fail(
+      path,
+      `${field} has unknown keys: ${extra.join(', ')} (languages are ${SITE_LANGUAGES.join(', ')})`,
+    );
+  if (!Object.hasOwn(record, 'en'))
+    fail(path, `${field}.en is required (English stands in for a language the site does not give)`);
+  return record;
+}
+
+function checkLocalised(path: string, value: unknown, field: string, max: number): Localised {
+  const record = checkLanguages(path, value, field);
+  const out: Record<string, string> = {};
+  for (const lang of SITE_LANGUAGES)
+    if (Object.hasOwn(record, lang))
+      out[lang] = checkText(path, record[lang], `${field}.${lang}`, max);
+  return out as Localised;
 }
 
 function checkList(path: string, value: unknown, field: string): LocalisedList {
-  if (typeof value !== 'object' || value === null)
-    fail(path, `${field} must be an object { "nl": [...], "en": [...] }`);
-  const record = value as Record<string, unknown>;
-  const list = (language: 'nl' | 'en'): string[] => {
-    const items = record[language];
-    if (!Array.isArray(items) || items.length === 0 || items.length > 10) {
-      fail(path, `${field}.${language} must be a list of 1 to 10 strings`);
-    }
-    return items.map((item, i) => checkText(path, item, `${field}.${language}[${i}]`, 500));
-  };
-  const extra = Object.keys(record).filter((key) => key !== 'nl' && key !== 'en');
-  if (extra.length > 0) fail(path, `${field} has unknown keys: ${extra.join(', ')}`);
-  return { nl: list('nl'), en: list('en') };
+  const record = checkLanguages(path, value, field);
+  const out: Record<string, string[]> = {};
+  for (const lang of SITE_LANGUAGES) {
+    if (!Object.hasOwn(record, lang)) continue;
+    const items = record[lang];
+    if (!Array.isArray(items) || items.length === 0 || items.length > 10)
+      fail(path, `${field}.${lang} must be a list of 1 to 10 strings`);
+    out[lang] = items.map((item, i) => checkText(path, item, `${field}.${lang}[${i}]`, 500));
+  }
+  return out as LocalisedList;
 }
 
 /** Reads and checks the site configuration file. Throws with a message naming the file and field. */
@@ -147,54 +176,34 @@ export function escapeHtml(text: string): string {
     .replace(/"/g, '&quot;');
 }
 
-/** The <noscript> block, Dutch first: why JavaScript is needed, how to go from Safest to Safer, other ways in. */
+/**
+ * The `<noscript>` block, one section per page language (the site's default
+ * first, each with its own `lang` and `dir`): why the page needs JavaScript,
+ * the plain-HTML path at /basic/ and what is weaker there, how to go from
+ * Safest to Safer, and the site's other ways in. Every word comes from the
+ * catalogues (`noscript*` keys) and the site configuration.
+ */
 export function noscriptHtml(site: SiteConfig): string {
-  const text = {
-    nl: {
-      why: 'Deze pagina heeft JavaScript nodig',
-      because:
-        'Uw melding wordt in uw eigen browser versleuteld, voordat er iets wordt verstuurd. Alleen de vertrouwenspersoon kan haar lezen. Dat versleutelen doet JavaScript. Zonder JavaScript kan deze pagina niets voor u doen.',
-      tor: 'Gebruikt u Tor Browser met het beveiligingsniveau ‘Veiligst’ (Safest)? Zet het dan op ‘Veiliger’ (Safer):',
-      steps: [
-        'Klik op het schildje naast de adresbalk.',
-        'Kies ‘Wijzigen…’ of ‘Instellingen…’ (Change… / Settings…).',
-        'Kies ‘Veiliger’ (Safer). Vraagt Tor Browser om opnieuw te starten? Doe dat.',
-        'Open deze pagina opnieuw.',
-      ],
-      safer:
-        'Deze pagina werkt op ‘Veiliger’. Zij gebruikt geen WebAssembly, geen lettertypen of plaatjes van andere websites, en maakt geen contact met andere websites. Bent u klaar? Dan kunt u het niveau weer op ‘Veiligst’ zetten.',
-      other: 'Liever niet? U kunt ons ook zo bereiken:',
-    },
-    en: {
-      why: 'This page needs JavaScript',
-      because:
-        'Your report is encrypted in your own browser before anything is sent. Only the counsellor can read it. JavaScript does that encryption. Without JavaScript, this page cannot do anything for you.',
-      tor: 'Are you using Tor Browser at the security level ‘Safest’? Then set it to ‘Safer’:',
-      steps: [
-        'Click the shield icon next to the address bar.',
-        'Choose ‘Change…’ or ‘Settings…’.',
-        'Choose ‘Safer’. If Tor Browser asks to restart, do so.',
-        'Open this page again.',
-      ],
-      safer:
-        'This page works at ‘Safer’. It uses no WebAssembly, no fonts or images from other websites, and contacts no other website. When you are done, you can set the level back to ‘Safest’.',
-      other: 'Would you rather not? You can also reach us like this:',
-    },
-  } as const;
-  const block = (language: 'nl' | 'en'): string => {
-    const t = text[language];
+  const block = (lang: string, dir: string): string => {
+    const c = CATALOGUES[lang]!;
+    const t = (key: string) => escapeHtml(message(c, lang, key, {}, CATALOGUES.en));
     return [
-      `<section class="noscript" lang="${language}">`,
-      `<h1>${escapeHtml(site.supportPoint[language])}</h1>`,
-      `<h2>${escapeHtml(t.why)}</h2>`,
-      `<p>${escapeHtml(t.because)}</p>`,
-      `<p>${escapeHtml(t.tor)}</p>`,
-      `<ol>${t.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>`,
-      `<p>${escapeHtml(t.safer)}</p>`,
-      `<h2>${escapeHtml(t.other)}</h2>`,
-      `<ul>${site.otherWays[language].map((way) => `<li>${escapeHtml(way)}</li>`).join('')}</ul>`,
+      `<section class="noscript" lang="${lang}" dir="${dir}">`,
+      `<h1>${escapeHtml(siteTextIn(site.supportPoint, lang))}</h1>`,
+      `<h2>${t('noscriptWhy')}</h2>`,
+      `<p>${t('noscriptBecause')}</p>`,
+      `<p>${t('noscriptBasic')}</p>`,
+      `<p><a class="basic-link" href="/basic/?lang=${lang}">${t('noscriptBasicLink')}</a></p>`,
+      `<p>${t('noscriptTor')}</p>`,
+      `<ol>${[1, 2, 3, 4].map((i) => `<li>${t(`noscriptStep${i}`)}</li>`).join('')}</ol>`,
+      `<p>${t('noscriptSafer')}</p>`,
+      `<h2>${t('noscriptOther')}</h2>`,
+      `<ul>${siteListIn(site.otherWays, lang)
+        .map((way) => `<li>${escapeHtml(way)}</li>`)
+        .join('')}</ul>`,
       '</section>',
     ].join('\n');
   };
-  return `<noscript><main class="noscript-main">\n${block('nl')}\n${block('en')}\n</main></noscript>`;
+  const blocks = LANGUAGE_LIST.map((l) => block(l.code, l.dir));
+  return `<noscript><main class="noscript-main">\n${blocks.join('\n')}\n</main></noscript>`;
 }

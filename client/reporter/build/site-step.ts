@@ -19,7 +19,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { escapeHtml, loadSiteConfig, noscriptHtml, type SiteConfig } from './site-config.js';
+import { LANGUAGE_LIST } from './catalogues.js';
+import {
+  escapeHtml,
+  loadSiteConfig,
+  noscriptHtml,
+  type SiteConfig,
+  siteTextIn,
+} from './site-config.js';
 
 /** The marks in the generic index.html that the site step fills in, each exactly once. */
 export const MARKS = {
@@ -86,7 +93,11 @@ export function applySite(generic: PageFiles, site: SiteConfig): Map<string, Uin
         `the generic page already holds ${name}: not a generic reporter page`,
       );
   let html = new TextDecoder('utf-8', { fatal: true }).decode(index);
-  html = fillOnce(html, MARKS.title, escapeHtml(site.supportPoint.nl));
+  html = fillOnce(
+    html,
+    MARKS.title,
+    escapeHtml(siteTextIn(site.supportPoint, LANGUAGE_LIST[0]!.code)),
+  );
   html = fillOnce(html, MARKS.noscript, noscriptHtml(site));
   html = fillOnce(html, MARKS.site, siteDataBlock(site));
   const out = new Map(generic);

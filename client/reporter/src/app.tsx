@@ -15,7 +15,7 @@ import type { CaseData, Session } from './conversation.js';
 import { loadCase } from './conversation.js';
 import { compareWithServer, loadBuiltKeys } from './keys.js';
 import type { Lang } from './i18n.js';
-import { dict, siteText } from './i18n.js';
+import { DEFAULT_LANG, dict, LANGUAGES, loadLanguage, preferredOrder, siteText } from './i18n.js';
 import type { Problem } from './problems.js';
 import { toProblem } from './problems.js';
 import type { ReportDraft, SendProgress } from './send.js';
@@ -56,8 +56,55 @@ function checkKeys(info: Info): Keys {
   return { status: 'ready', counsellors: usable, foreign };
 }
 
+/** The page's languages, the browser's preferred ones first (read once: nothing about it is sent). */
+const ORDER = preferredOrder(typeof navigator === 'undefined' ? [] : navigator.languages);
+
+/**
+ * The language picker, on every screen: one button per language, each in
+ * its own language and script, the current one pressed. A language's
+ * catalogue is fetched (same origin) when it is first chosen.
+ */
+function LanguagePicker({
+  lang,
+  label,
+  onChoose,
+}: {
+  lang: Lang;
+  label: string;
+  onChoose: (lang: Lang) => void;
+}) {
+  const choose = async (code: Lang) => {
+    try {
+      await loadLanguage(code);
+      onChoose(code);
+    } catch {
+      // The catalogue could not be fetched (network): the page stays in its language.
+    }
+  };
+  return (
+    <nav class="langs" aria-label={label}>
+      {ORDER.map((code) => {
+        const language = LANGUAGES.find((l) => l.code === code)!;
+        return (
+          <button
+            key={code}
+            type="button"
+            class="lang"
+            lang={code}
+            dir={language.dir}
+            aria-pressed={code === lang}
+            onClick={() => void choose(code)}
+          >
+            {language.name}
+          </button>
+        );
+      })}
+    </nav>
+  );
+}
+
 export function App() {
-  const [lang, setLang] = useState<Lang>('nl');
+  const [lang, setLang] = useState<Lang>(DEFAULT_LANG);
   const t = dict(lang);
   const [info, setInfo] = useState<Info | null>(null);
   const [keys, setKeys] = useState<Keys>({ status: 'loading' });
@@ -75,6 +122,7 @@ export function App() {
 
   useEffect(() => {
     document.documentElement.lang = lang;
+    document.documentElement.dir = t.dir;
     document.title = siteText(lang).supportPoint;
   }, [lang]);
 
@@ -259,14 +307,7 @@ export function App() {
             {t.skip}
           </button>
           <span class="brand">{siteText(lang).supportPoint}</span>
-          <button
-            type="button"
-            class="lang"
-            lang={t.otherLanguageCode}
-            onClick={() => setLang(t.otherLanguageCode)}
-          >
-            {t.otherLanguage}
-          </button>
+          <LanguagePicker lang={lang} label={t.languagePicker} onChoose={setLang} />
         </div>
       </header>
       {info?.demo ? (

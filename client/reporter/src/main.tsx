@@ -5,6 +5,25 @@
 
 import { render } from 'preact';
 import { App } from './app.js';
+import { DEFAULT_LANG, loadLanguage } from './i18n.js';
 
 const root = document.getElementById('app');
-if (root) render(<App />, root);
+
+/**
+ * The first language's catalogue is a file of its own, fetched before the first render. A
+ * failed fetch (a Tor circuit dropping) is tried again, a little later each time: without its
+ * words the page cannot say anything, not even what went wrong.
+ */
+async function start(element: HTMLElement): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await loadLanguage(DEFAULT_LANG);
+      break;
+    } catch {
+      await new Promise((done) => setTimeout(done, Math.min(30_000, 1000 * 2 ** attempt)));
+    }
+  }
+  render(<App />, element);
+}
+
+if (root) void start(root);

@@ -11,10 +11,12 @@
  * @module
  */
 
-interface Localised {
-  readonly nl: string;
-  readonly en: string;
-}
+/** A text per language: English always (the fallback for a language the site does not give), others as the site gives them. */
+type Localised = { readonly en: string } & { readonly [lang: string]: string | undefined };
+/** A list of texts per language, English always. */
+type LocalisedList = { readonly en: readonly string[] } & {
+  readonly [lang: string]: readonly string[] | undefined;
+};
 
 /** The site configuration, as the build checked it (see ../README.md). */
 export interface Site {
@@ -22,7 +24,7 @@ export interface Site {
   readonly organisation: Localised;
   readonly escalation: Localised;
   readonly fingerprintsPublishedAt: Localised;
-  readonly otherWays: { readonly nl: readonly string[]; readonly en: readonly string[] };
+  readonly otherWays: LocalisedList;
   /** Public bundles, checked by the build; the page verifies them again before use (keys.ts). */
   readonly counsellors: readonly unknown[];
   readonly escalationRecipients: readonly unknown[];
@@ -42,9 +44,24 @@ const NONE: Site = {
 };
 
 function isLocalised(value: unknown): value is Localised {
-  const v = value as Localised | null;
+  const v = value as Record<string, unknown> | null;
   return (
-    typeof v === 'object' && v !== null && typeof v.nl === 'string' && typeof v.en === 'string'
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.en === 'string' &&
+    Object.values(v).every((text) => typeof text === 'string')
+  );
+}
+
+function isLocalisedList(value: unknown): value is LocalisedList {
+  const v = value as Record<string, unknown> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Array.isArray(v.en) &&
+    Object.values(v).every(
+      (list) => Array.isArray(list) && list.every((t) => typeof t === 'string'),
+    )
   );
 }
 
@@ -62,9 +79,7 @@ export function readSite(
       value.escalation,
       value.fingerprintsPublishedAt,
     ];
-    const lists = value.otherWays;
-    if (!texts.every(isLocalised) || !Array.isArray(lists?.nl) || !Array.isArray(lists.en))
-      return NONE;
+    if (!texts.every(isLocalised) || !isLocalisedList(value.otherWays)) return NONE;
     if (!Array.isArray(value.counsellors) || !Array.isArray(value.escalationRecipients))
       return NONE;
     return value;

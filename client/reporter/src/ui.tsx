@@ -11,14 +11,16 @@ import { useContext, useEffect, useId, useRef, useState } from 'preact/hooks';
 import type { Consent } from '../../../crypto/index.js';
 import { MAX_ATTACHMENTS } from '../../../crypto/index.js';
 import type { Dict, Lang } from './i18n.js';
-import { dict, formatBytes } from './i18n.js';
+import { formatBytes } from './i18n.js';
 import type { Problem } from './problems.js';
 import { describeProblem } from './problems.js';
 import type { DraftFile } from './send.js';
 import { ciphertextBytes } from './upload.js';
 
-/** The language in use and its dictionary. */
-export const LangContext = createContext<{ lang: Lang; t: Dict }>({ lang: 'nl', t: dict('nl') });
+/** The language in use and its dictionary (App provides it; catalogues load asynchronously, so there is no default). */
+export const LangContext = createContext<{ lang: Lang; t: Dict }>(
+  undefined as unknown as { lang: Lang; t: Dict },
+);
 
 /** The current language and dictionary. */
 export function useT(): { lang: Lang; t: Dict } {

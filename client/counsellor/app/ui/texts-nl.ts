@@ -132,7 +132,14 @@ export const nl = {
   sinceVisitMark: (n: number) => (n === 1 ? '1 nieuw bericht' : `${n} nieuwe berichten`),
   dueIn: (n: number) => (n === 0 ? 'vandaag' : n === 1 ? 'over 1 dag' : `over ${n} dagen`),
   overdueBy: (n: number) => (n <= 1 ? 'TE LAAT, 1 dag' : `TE LAAT, ${n} dagen`),
-  languages: { nl: 'Nederlands', en: 'Engels' } as Record<string, string>,
+  languages: {
+    nl: 'Nederlands',
+    en: 'Engels',
+    fr: 'Frans',
+    es: 'Spaans',
+    pt: 'Portugees',
+    ar: 'Arabisch',
+  } as Record<string, string>,
   deletionSoon:
     'Binnenkort verwijderd door de server (bewaartermijn). Exporteer wat u moet bewaren:',
   deletionOn: (day: string) => `De server verwijdert deze gesloten zaak op ${day}.`,

@@ -19,6 +19,7 @@ import { fetchAttachment, saveBlob } from '../files.js';
 import type { BuiltKeys } from '../keys.js';
 import type { Dict } from '../i18n.js';
 import { formatBytes, formatDay, formatTime } from '../i18n.js';
+import { CaseProcedure } from './procedure.js';
 import type { Problem } from '../problems.js';
 import { toProblem } from '../problems.js';
 import type { DraftFile, SendProgress } from '../send.js';
@@ -376,6 +377,7 @@ export function CaseScreen({
           {t.deletionOn(formatDay(deletionDay(data.closedHour, retentionDays), lang))}
         </p>
       ) : null}
+      {data ? <CaseProcedure data={data} /> : null}
       {data ? (
         data.intact ? (
           <p class="ok" data-testid="integrity">

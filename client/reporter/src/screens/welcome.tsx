@@ -10,6 +10,7 @@ import { displayFingerprint } from '../../../../crypto/index.js';
 import { siteText } from '../i18n.js';
 import type { Problem } from '../problems.js';
 import { Heading, ProblemBox, useT } from '../ui.js';
+import { Procedure } from './procedure.js';
 
 /** What the welcome screen knows about the server. */
 export type Keys =
@@ -79,6 +80,7 @@ export function Welcome({
         <h2 id="escalation">{t.escalationTitle}</h2>
         <p>{t.escalationText}</p>
       </section>
+      <Procedure />
       <section aria-labelledby="safe">
         <h2 id="safe">{t.safeTitle}</h2>
         <p>{t.safeText}</p>
