@@ -124,6 +124,8 @@ export interface TicketAnswer {
 export interface CaseCreatedAnswer {
   readonly case: string;
   readonly hour: number;
+  /** The uploads announced with the case (`uploads` in the body), in the body's order; absent without them. */
+  readonly uploads?: readonly UploadCreatedAnswer[];
 }
 
 /** A message or note as stored: where, when (the hour), and the envelope. */

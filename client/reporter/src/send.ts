@@ -20,6 +20,7 @@ import type {
   Recipient,
   ReporterKeys,
   VerifiedBundle,
+  WrappedAhead,
 } from '../../../crypto/index.js';
 import {
   encodeContent,
@@ -36,6 +37,7 @@ import { ApiError } from './api.js';
 import { isTransient, SealError } from './problems.js';
 import type { UploadJob } from './upload.js';
 import { newUploadJob, uploadJob } from './upload.js';
+import { wrapAheadFast } from './workers.js';
 
 import { isTicketErrorCode } from '../../../api/contract.js';
 
@@ -130,6 +132,31 @@ export function seal(input: Parameters<typeof sealEnvelope>[0]): ReturnType<type
   } catch (error) {
     throw new SealError(false, error);
   }
+}
+
+/**
+ * The content key of the next envelope wrapped ahead, while the reporter
+ * writes, for the reporter and the counsellors (after the key check:
+ * `sealFor`); undefined if that fails (sealing then wraps it itself).
+ */
+export async function wrapForLater(
+  keys: ReporterKeys,
+  sealFor: () => Promise<readonly VerifiedBundle[]>,
+): Promise<WrappedAhead | undefined> {
+  try {
+    return await wrapAheadFast(recipientsFor(keys, await sealFor()));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `ahead` if it was wrapped for exactly `recipients`, else undefined. */
+export function wrappedFor(
+  ahead: WrappedAhead | undefined,
+  recipients: readonly Recipient[],
+): WrappedAhead | undefined {
+  if (!ahead || ahead.keys.length !== recipients.length) return undefined;
+  return ahead.keys.every((key, i) => key.to === recipients[i]!.fingerprint) ? ahead : undefined;
 }
 
 export function delay(ms: number): Promise<void> {
