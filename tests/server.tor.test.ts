@@ -2,9 +2,13 @@
  * What the server does for fewer round trips over Tor (docs/API.md): a new
  * case that announces its report's uploads in the same request, paid for
  * in its case ticket, and upload chunks that may arrive out of order when
- * the page pipelines them.
+ * the page pipelines them, and the page's files served compressed.
  */
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   attachmentCiphertextLength,
@@ -13,6 +17,7 @@ import {
   toBase64,
 } from '../crypto/index.js';
 import { ChunkOrder } from '../server/chunk-order.js';
+import { loadStaticFiles } from '../server/static.js';
 import { json, sealReport, ticket, workHeaders } from './helpers/api-client.js';
 import { type Harness, makeHarness } from './helpers/app-harness.js';
 
@@ -188,5 +193,25 @@ describe('ChunkOrder', () => {
     await bounded.turn('a', 200, async () => 0);
     bounded.reached('a', 100);
     await first;
+  });
+});
+
+describe("the page's files", () => {
+  it('are held gzip-compressed too when that makes text smaller, the same bytes once decoded', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kluis-static-'));
+    try {
+      const script = `export const words = "${'woorden '.repeat(500)}";\n`;
+      writeFileSync(join(dir, 'page.js'), script);
+      writeFileSync(join(dir, 'tiny.txt'), 'a');
+      writeFileSync(join(dir, 'icon.png'), new Uint8Array(2000));
+      const files = loadStaticFiles(dir);
+      const js = files.get('/page.js')!;
+      expect(js.gzip!.length).toBeLessThan(js.body.length);
+      expect(new TextDecoder().decode(gunzipSync(js.gzip!))).toBe(script);
+      expect(files.get('/tiny.txt')!.gzip).toBeUndefined(); // no smaller
+      expect(files.get('/icon.png')!.gzip).toBeUndefined(); // not text
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import type { Info } from './api.js';
 import { ApiError, getCase, getInfo } from './api.js';
 import type { CaseData, Session } from './conversation.js';
 import { loadCase } from './conversation.js';
+import type { KeyCheck } from './keys.js';
 import { compareWithServer, loadBuiltKeys } from './keys.js';
 import type { Lang } from './i18n.js';
 import { dict, siteText } from './i18n.js';
@@ -52,11 +53,6 @@ export const QUICK_EXIT_URL = 'about:blank';
 /** The keys this page was built with: the only ones it seals for and trusts as authors. */
 const BUILT = loadBuiltKeys();
 
-function checkKeys(info: Info): Keys {
-  const { usable, foreign } = compareWithServer(BUILT, info);
-  return { status: 'ready', counsellors: usable, foreign };
-}
-
 export function App() {
   const [lang, setLang] = useState<Lang>('nl');
   const t = dict(lang);
@@ -81,28 +77,28 @@ export function App() {
 
   // The first screen does not wait for /info (one round trip less to a ready page); sealing does
   // (sealFor): the key check against the server's list comes before anything is sealed (keys.ts).
-  const infoRequest = useRef<Promise<Info> | null>(null);
-  const fetchInfo = (): Promise<Info> => {
+  // Checked once per answer: verifying the listed bundles takes a while without a JIT.
+  const keyCheck = useRef<Promise<KeyCheck> | null>(null);
+  const fetchInfo = (): Promise<KeyCheck> => {
     setKeys({ status: 'loading' });
-    const request = getInfo();
-    infoRequest.current = request;
-    request.then(
-      (fetched) => {
-        setInfo(fetched);
-        setKeys(checkKeys(fetched));
-      },
-      (error: unknown) => setKeys({ status: 'error', problem: toProblem(error) }),
-    );
+    const request = getInfo().then((fetched) => {
+      const check = compareWithServer(BUILT, fetched);
+      setInfo(fetched);
+      setKeys({ status: 'ready', counsellors: check.usable, foreign: check.foreign });
+      return check;
+    });
+    request.catch((error: unknown) => setKeys({ status: 'error', problem: toProblem(error) }));
+    keyCheck.current = request;
     return request;
   };
   const sealFor = async (): Promise<readonly VerifiedBundle[]> => {
-    let fetched: Info;
+    let check: KeyCheck;
     try {
-      fetched = await (infoRequest.current ?? fetchInfo());
+      check = await (keyCheck.current ?? fetchInfo());
     } catch {
-      fetched = await fetchInfo();
+      check = await fetchInfo();
     }
-    return compareWithServer(BUILT, fetched).usable;
+    return check.usable;
   };
 
   useEffect(() => {

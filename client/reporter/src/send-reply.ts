@@ -66,7 +66,7 @@ export class ReplySender {
    */
   prepare(files: ReplyDraft['files']): void {
     this.#prepaid.warm(1);
-    // The slow part of sealing, done before the text is known (crypto's wrapAhead).
+    // The slow part of sealing, done before the text is known (send.ts wrapForLater).
     this.#ahead ??= wrapForLater(this.#session.keys, this.#sealFor);
     for (const [id, job] of this.#jobs)
       if (!files.some((f) => f.id === id)) {

@@ -81,7 +81,7 @@ export class ReportSender {
         const code = { caseNumber: ticket.case, secret: generateReceiptSecret() };
         const keys = deriveReporterKeys(code);
         this.#codes.set(ticket, { code, keys });
-        // The slow part of sealing, done before the text is known (crypto's wrapAhead).
+        // The slow part of sealing, done before the text is known (send.ts wrapForLater).
         this.#ahead.set(keys, wrapForLater(keys, sealFor));
       },
     );

@@ -1,15 +1,12 @@
 /**
  * A Web Worker (same origin, allowed by `worker-src 'self'`) that does the
  * page's heavy, pure work on another core: sealing attachment chunks with
- * crypto's `encryptChunk`, searching a range of proof-of-work nonces
- * with `solvePow`, and wrapping a content key for a recipient ahead of
- * sealing with `wrapContentKey`. It keeps no state between messages and never touches
+ * crypto's `encryptChunk`, and searching a range of proof-of-work nonces
+ * with `solvePow`. It keeps no state between messages and never touches
  * the network.
  * @module
  */
 
-import type { WrappedKey } from '../../../crypto/envelope.js';
-import { wrapContentKey } from '../../../crypto/envelope.js';
 import { solvePow } from '../../../crypto/pow.js';
 import { encryptChunk } from '../../../crypto/stream.js';
 
@@ -31,20 +28,12 @@ export type WorkerRequest =
       readonly bits: number;
       readonly start: number;
       readonly count: number;
-    }
-  | {
-      readonly id: number;
-      readonly kind: 'wrap';
-      readonly contentKey: Uint8Array;
-      readonly fingerprint: string;
-      readonly boxPublicKey: Uint8Array;
     };
 
 /** A worker's answer. */
 export type WorkerResponse =
   | { readonly id: number; readonly sealed: Uint8Array }
   | { readonly id: number; readonly nonce: number | null }
-  | { readonly id: number; readonly wrapped: WrappedKey }
   | { readonly id: number; readonly error: string };
 
 const scope = self as unknown as {
@@ -58,12 +47,6 @@ scope.onmessage = (event) => {
     if (job.kind === 'seal') {
       const sealed = encryptChunk(job.key, job.prefix, job.index, job.plaintext, job.last);
       scope.postMessage({ id: job.id, sealed }, [sealed.buffer]);
-    } else if (job.kind === 'wrap') {
-      const { contentKey, fingerprint, boxPublicKey } = job;
-      scope.postMessage(
-        { id: job.id, wrapped: wrapContentKey(contentKey, { fingerprint, boxPublicKey }) },
-        [],
-      );
     } else {
       const nonce = solvePow(job.challenge, job.bits, job.start, job.count);
       scope.postMessage({ id: job.id, nonce: nonce ?? null }, []);

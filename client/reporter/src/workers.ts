@@ -8,8 +8,7 @@
  * @module
  */
 
-import type { Recipient, WrappedAhead } from '../../../crypto/index.js';
-import { encryptChunk, secureRandom, wrapAhead } from '../../../crypto/index.js';
+import { encryptChunk } from '../../../crypto/index.js';
 import { WorkError } from './problems.js';
 import type { WorkerRequest, WorkerResponse } from './worker.js';
 import { solveWork, yieldToBrowser } from './work.js';
@@ -219,35 +218,4 @@ export async function solveWorkMany(
     );
   }
   return nonces;
-}
-
-/**
- * A content key wrapped for `recipients` ahead of sealing (crypto's
- * `wrapAhead`), one recipient per worker at once; on the page's own thread
- * when there are no workers.
- */
-export async function wrapAheadFast(recipients: readonly Recipient[]): Promise<WrappedAhead> {
-  const workers = workerPool();
-  if (workers) {
-    try {
-      const contentKey = secureRandom(32);
-      const keys = await Promise.all(
-        recipients.map(async ({ fingerprint, boxPublicKey }) => {
-          const response = await workers.call({
-            kind: 'wrap',
-            contentKey,
-            fingerprint,
-            boxPublicKey,
-          });
-          if (!('wrapped' in response)) throw new Error('worker failed');
-          return response.wrapped;
-        }),
-      );
-      return { contentKey, keys };
-    } catch {
-      workers.fail();
-    }
-  }
-  await yieldToBrowser();
-  return wrapAhead(recipients);
 }
