@@ -196,6 +196,9 @@ export interface CaseDetailsAnswer {
   readonly next: string | null;
 }
 
+/** Most uploads a new case announces with itself (`uploads` in `POST /cases`); more go one by one. */
+export const MAX_CASE_UPLOADS = 20;
+
 /** Most cases in one case-details page. */
 export const MAX_CASE_DETAILS = 500;
 

@@ -44,7 +44,12 @@ import { proofFromHeaders, solutionsFor } from '../proof.js';
 import { RECORD_OVERHEAD_BYTES } from '../quota.js';
 import type { CaseRecord, StoredMessage, StoredUpload } from '../records.js';
 import { RecordExistsError, RecordNotFoundError } from '../store/index.js';
-import type { CaseAnswer, CaseCreatedAnswer, WrittenAnswer } from '../../api/contract.js';
+import {
+  type CaseAnswer,
+  type CaseCreatedAnswer,
+  MAX_CASE_UPLOADS,
+  type WrittenAnswer,
+} from '../../api/contract.js';
 
 /** Largest message body: one envelope of the largest content, in base64, with room for the rest. */
 export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
@@ -52,9 +57,6 @@ export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
 export const MAX_MESSAGES = 1000;
 /** Most ciphertext bytes in one conversation's messages (attachments are counted apart). */
 export const MAX_CONVERSATION_BYTES = 16 * 1024 * 1024;
-
-/** Most uploads a new case may announce with itself (a report's attachments). */
-export const MAX_CASE_UPLOADS = 20;
 
 /**
  * The lengths a new case announces as uploads (`uploads` in `POST /cases`),

@@ -25,6 +25,7 @@ import {
 import type { Ticket } from './api.js';
 import { ApiError, createCase, getCase, getTicket, postMessage } from './api.js';
 import { Prepaid } from './prepaid.js';
+import { MAX_CASE_UPLOADS } from '../../../api/contract.js';
 import type { Session } from './conversation.js';
 import type { Lang } from './i18n.js';
 import { SealError } from './problems.js';
@@ -128,6 +129,7 @@ export class ReportSender {
 
   /** Solutions a new case costs: one, and its announced uploads' (docs/API.md, "The price"). */
   #price(jobs: readonly UploadJob[]): number {
+    if (jobs.length > MAX_CASE_UPLOADS) return 1; // announced one by one, each with its own ticket
     return 1 + jobs.reduce((sum, job) => sum + solutionsFor(job.length), 0);
   }
 
@@ -243,7 +245,11 @@ export class ReportSender {
       }
       const body = {
         verifier: toBase64(keys.verifier),
-        ...(report === undefined ? { uploads: jobs.map((job) => job.length) } : { report }),
+        ...(report !== undefined
+          ? { report }
+          : jobs.length <= MAX_CASE_UPLOADS
+            ? { uploads: jobs.map((job) => job.length) }
+            : {}),
       };
       try {
         const created = await retrying(() => createCase(body, work), onRetry);
