@@ -13,8 +13,9 @@
  * then its scripts and style sheet, which the CSP keeps out of it).
  *
  * Before each Send the bench waits until the page has fetched its ticket
- * and solved the proof of work (the `kluis:prepaid` User Timing mark), as
- * it would while a person writes; the time that work took, jitless, is
+ * and solved the proof of work (the `kluis:prepaid` User Timing mark) and
+ * sealed a file's first requests in memory (`kluis:sealed`), as it would
+ * while a person writes; the time that work took, jitless, is
  * measured too (from the `kluis:ticket` mark).
  *
  * Settings (environment): KLUIS_BENCH_POW_BITS (default 12, the server's
@@ -197,6 +198,16 @@ async function sendOnce(browser: Browser, url: string, file: Buffer | undefined)
     }
     // The page works for the ticket while the person writes; a person takes longer than this.
     const work = await waitForWork(page, file ? 2 : 1);
+    // And the file's first requests sealed in memory (upload.ts), as while a person writes.
+    if (file)
+      await page.waitForFunction(
+        () => performance.getEntriesByName('kluis:sealed').length > 0,
+        null,
+        {
+          timeout: 300_000,
+          polling: 50,
+        },
+      );
     const button = page.getByRole('button', { name: 'Versleutelen en versturen' });
     const m = meter(page);
     m.start();
