@@ -544,7 +544,7 @@ describe('the reporter page', () => {
     await page.getByText('Technische code: internal').waitFor();
 
     // A full store (503 store-full): said plainly, in the reporter's language, and not retried by itself.
-    await page.unroute('**/api/v1/cases');
+    await page.unroute('**/api/v1/tickets');
     let casePosts = 0;
     await page.route('**/api/v1/cases', (route) => {
       casePosts++;
