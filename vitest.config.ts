@@ -10,6 +10,7 @@ const CHROMIUM = [
   'tests/page.build.test.ts',
   'tests/page.keys.test.ts',
   'tests/page.languages.test.ts',
+  'tests/page.tor.test.ts',
   'tests/counsellor-app.test.ts',
   'tests/counsellor-app-screens.test.ts',
   'tests/release.test.ts',

@@ -129,6 +129,8 @@ export interface TicketAnswer {
 export interface CaseCreatedAnswer {
   readonly case: string;
   readonly hour: number;
+  /** The uploads announced with the case (`uploads` in the body), in the body's order; absent without them. */
+  readonly uploads?: readonly UploadCreatedAnswer[];
 }
 
 /** A message or note as stored: where, when (the hour), and the envelope. */
@@ -198,6 +200,9 @@ export interface CaseDetailsAnswer {
   /** The `after` of the following page, or null at the end. */
   readonly next: string | null;
 }
+
+/** Most uploads a new case announces with itself (`uploads` in `POST /cases`); more go one by one. */
+export const MAX_CASE_UPLOADS = 20;
 
 /** Most cases in one case-details page. */
 export const MAX_CASE_DETAILS = 500;

@@ -131,7 +131,16 @@ export function parseTicket(value: unknown): TicketAnswer {
 export function parseCaseCreated(value: unknown): CaseCreatedAnswer {
   const s = new Shape('POST /cases');
   const o = s.object(value, 'body');
-  return { case: s.string(o.case, 'case', isCaseNumber), hour: s.count(o.hour, 'hour') };
+  const created = { case: s.string(o.case, 'case', isCaseNumber), hour: s.count(o.hour, 'hour') };
+  if (o.uploads === undefined) return created;
+  const uploads = s.array(o.uploads, 'uploads').map((item, i) => {
+    const u = s.object(item, `uploads[${i}]`);
+    return {
+      id: s.string(u.id, `uploads[${i}].id`, isBlobId),
+      offset: s.count(u.offset, `uploads[${i}].offset`),
+    };
+  });
+  return { ...created, uploads };
 }
 
 function upload(s: Shape, value: unknown, field: string): UploadAnswer {

@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   server: () => import('./server.js'),
   counsellor: () => import('./counsellor.js'),
   page: () => import('./page.js'),
+  tor: () => import('./tor.js'),
 };
 
 const name = process.argv[2];

@@ -96,6 +96,19 @@ export interface SealInput {
    * only so that tests and vectors can make the cases older clients wrote.
    */
   readonly version?: PayloadVersion;
+  /**
+   * The content key and its wrapped copies made ahead by {@link wrapAhead}
+   * for exactly `recipients` (same fingerprints, same order): the slow part
+   * of sealing (two X25519 operations per recipient) done before the text
+   * is known. Used for this one envelope only; without it, sealing makes its own.
+   */
+  readonly wrapped?: WrappedAhead;
+}
+
+/** A fresh content key wrapped for a list of recipients, made before the content exists. */
+export interface WrappedAhead {
+  readonly contentKey: Uint8Array;
+  readonly keys: readonly WrappedKey[];
 }
 
 /** A sealed envelope with what its author may want to keep. */
@@ -237,6 +250,19 @@ export function wrapContentKey(
   return { to: recipient.fingerprint, epk: toBase64(ephemeral.publicKey), wk: toBase64(wrapped) };
 }
 
+/**
+ * A fresh content key wrapped for each of `recipients` (PROTOCOL §5.2), to
+ * seal one envelope with later ({@link SealInput.wrapped}). The key is
+ * random and never used for a second envelope.
+ */
+export function wrapAhead(
+  recipients: readonly Recipient[],
+  random: RandomSource = secureRandom,
+): WrappedAhead {
+  const contentKey = expectBytes(random(32), 32, 'random').slice();
+  return { contentKey, keys: recipients.map((r) => wrapContentKey(contentKey, r, random)) };
+}
+
 /** Hash of an envelope: labelled SHA-512 of its nonce and ciphertext, 32 bytes. Wrapped keys are not covered (forwarding adds some). */
 export function envelopeHash(envelope: Envelope): Uint8Array {
   return hashOf(fromBase64(envelope.nonce), fromBase64(envelope.ct));
@@ -274,10 +300,21 @@ export function sealEnvelope(input: SealInput, random: RandomSource = secureRand
       content,
     }),
   );
-  const contentKey = expectBytes(random(32), 32, 'random').slice();
+  const ahead = input.wrapped;
+  if (
+    ahead &&
+    (ahead.keys.length !== recipients.length ||
+      ahead.keys.some((key, i) => key.to !== recipients[i]!.fingerprint))
+  )
+    throw new MalformedError('the key wrapped ahead is for other recipients');
+  const contentKey = ahead
+    ? expectBytes(ahead.contentKey, 32, 'content key')
+    : expectBytes(random(32), 32, 'random').slice();
   const nonce = expectBytes(random(24), 24, 'random').slice();
   const ciphertext = sealSecretbox(contentKey, nonce, payload);
-  const keys = recipients.map((recipient) => wrapContentKey(contentKey, recipient, random));
+  const keys = ahead
+    ? ahead.keys.slice()
+    : recipients.map((recipient) => wrapContentKey(contentKey, recipient, random));
   const envelope: Envelope = { v: 1, nonce: toBase64(nonce), ct: toBase64(ciphertext), keys };
   return { envelope, hash: hashOf(nonce, ciphertext), contentKey };
 }

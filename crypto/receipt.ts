@@ -126,13 +126,27 @@ export function authVerifier(authKey: Uint8Array): Uint8Array {
   return labelledHash('kluis/v1/auth-verifier', 32, expectBytes(authKey, 32, 'auth key'));
 }
 
-/** Derives the reporter's keys from a receipt code, with one label per key. */
-export function deriveReporterKeys(code: ReceiptCode): ReporterKeys {
+function receiptRoot(code: ReceiptCode): Uint8Array {
   if (!isCaseNumber(code.caseNumber)) throw new MalformedError('not a case number');
-  const root = hmacSha512(
+  return hmacSha512(
     expectBytes(code.secret, RECEIPT_SECRET_BYTES, 'receipt secret'),
     concatBytes(utf8('kluis/v1/receipt'), new Uint8Array([0]), utf8(code.caseNumber)),
   );
+}
+
+/**
+ * The reporter's server authentication key alone (the `authKey` of
+ * {@link deriveReporterKeys}): hashes only, so a page can ask for the case
+ * while it derives the key pairs (two X25519/Ed25519 base multiplications,
+ * slow without a JIT).
+ */
+export function deriveReporterAuthKey(code: ReceiptCode): Uint8Array {
+  return deriveKey(receiptRoot(code), 'kluis/v1/server-auth');
+}
+
+/** Derives the reporter's keys from a receipt code, with one label per key. */
+export function deriveReporterKeys(code: ReceiptCode): ReporterKeys {
+  const root = receiptRoot(code);
   const sign = nacl.sign.keyPair.fromSeed(deriveKey(root, 'kluis/v1/reporter-sign'));
   const box = nacl.box.keyPair.fromSecretKey(deriveKey(root, 'kluis/v1/reporter-box'));
   const authKey = deriveKey(root, 'kluis/v1/server-auth');

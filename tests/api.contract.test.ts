@@ -31,6 +31,7 @@ import {
 } from '../api/contract.js';
 import {
   AttachmentEncryptor,
+  attachmentCiphertextLength,
   concatBytes,
   encodeContent,
   newAttachmentKey,
@@ -108,6 +109,16 @@ describe('every answer of a whole flow is what the contract and docs/API.md say'
       json({ verifier: Buffer.alloc(32).toString('base64') }, workHeaders(t)),
     );
     expect((await conforms(created, 201, parseCaseCreated)).case).toBe(t.caseNumber);
+    // A report with attachments announces them with its case (paid in the case ticket).
+    const withUploads = await ticket(h.fetch, { kind: 'case' }, 2);
+    const caseWithUploads = await h.fetch(
+      '/api/v1/cases',
+      json(
+        { verifier: Buffer.alloc(32).toString('base64'), uploads: [attachmentCiphertextLength(1)] },
+        workHeaders(withUploads),
+      ),
+    );
+    expect((await conforms(caseWithUploads, 201, parseCaseCreated)).uploads).toHaveLength(1);
 
     reporter = await submitReport(h.fetch, h.counsellorRecipients, 'A report.');
     const m = await ticket(h.fetch, { kind: 'message', case: reporter.caseNumber });

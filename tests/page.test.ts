@@ -789,8 +789,9 @@ describe('the reporter page', () => {
       await page.getByRole('button', { name: t.close }).click();
     }
 
-    // Sending (with its error) and the receipt.
-    await page.route('**/api/v1/tickets', (route) =>
+    // Sending (with its error) and the receipt. The ticket was prepared while the form was open
+    // (prepaid.ts): the request that fails is the one Send makes.
+    await page.route('**/api/v1/cases', (route) =>
       route.fulfill({ status: 503, json: { error: { code: 'internal', message: 'x' } } }),
     );
     await page.getByRole('button', { name: 'Write a report' }).click();
@@ -798,7 +799,7 @@ describe('the reporter page', () => {
     await page.getByRole('button', { name: 'Encrypt and send' }).click();
     await page.getByText('Something went wrong on the server.').waitFor({ timeout: 30_000 });
     await check('en sending, failed');
-    await page.unroute('**/api/v1/tickets');
+    await page.unroute('**/api/v1/cases');
     await page.getByRole('button', { name: 'Try again' }).click();
     await readCode(page);
     await check('en receipt');

@@ -147,7 +147,8 @@ describe('resumed uploads', () => {
     await expect(uploadJob('K7P49QXM', new Uint8Array(32), job, events)).rejects.toMatchObject({
       code: 'invalid-body',
     });
-    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280]);
+    // Pipelined (upload.ts PIPELINE): all three went before the first answer came back.
+    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280, 1_966_560]);
 
     // The file changes on disk; the server says it holds nothing, to have chunk 0 sealed again.
     const changed = data.slice();
@@ -158,7 +159,7 @@ describe('resumed uploads', () => {
       FileChangedError,
     );
     // Nothing at all was sent again, least of all other bytes at offset 0 (keystream over two plaintexts).
-    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280]);
+    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280, 1_966_560]);
   });
 
   it('resume from an earlier offset when the file is unchanged (the same ciphertext again)', async () => {
@@ -174,10 +175,12 @@ describe('resumed uploads', () => {
     await uploadJob('K7P49QXM', new Uint8Array(32), job, events);
     expect(job.complete).toBe(true);
     // Chunk 0 onwards went again, byte for byte the same: nothing new under the same nonces.
-    expect(server.received.map((r) => r.offset)).toEqual([0, 983_280, 0, 983_280, 1_966_560]);
-    expect(same(server.received[0]!.bytes, server.received[2]!.bytes)).toBe(true);
-    expect(same(server.received[1]!.bytes, server.received[3]!.bytes)).toBe(true);
-    const sent = concatBytes(...server.received.slice(2).map((r) => r.bytes));
+    expect(server.received.map((r) => r.offset)).toEqual([
+      0, 983_280, 1_966_560, 0, 983_280, 1_966_560,
+    ]);
+    for (let i = 0; i < 3; i++)
+      expect(same(server.received[i]!.bytes, server.received[i + 3]!.bytes)).toBe(true);
+    const sent = concatBytes(...server.received.slice(3).map((r) => r.bytes));
     expect(same(sent, reference(job, data))).toBe(true);
   });
 });

@@ -4,7 +4,14 @@
  */
 
 import { Hono } from 'hono';
-import { CASE_STATUSES, type Envelope, KluisError, parseEnvelope } from '../../crypto/index.js';
+import {
+  CASE_STATUSES,
+  type Envelope,
+  isValidAttachmentLength,
+  KluisError,
+  parseEnvelope,
+  toHex,
+} from '../../crypto/index.js';
 import {
   base64Of,
   exactObject,
@@ -27,16 +34,22 @@ import {
 import {
   CaseExistsError,
   InvalidBodyError,
+  InvalidLengthError,
   InvalidTicketError,
   NotFoundError,
   SeqConflictError,
   TooLargeError,
 } from '../errors.js';
-import { proofFromHeaders } from '../proof.js';
+import { proofFromHeaders, solutionsFor } from '../proof.js';
 import { RECORD_OVERHEAD_BYTES } from '../quota.js';
-import type { CaseRecord, StoredMessage } from '../records.js';
+import type { CaseRecord, StoredMessage, StoredUpload } from '../records.js';
 import { RecordExistsError, RecordNotFoundError } from '../store/index.js';
-import type { CaseAnswer, CaseCreatedAnswer, WrittenAnswer } from '../../api/contract.js';
+import {
+  type CaseAnswer,
+  type CaseCreatedAnswer,
+  MAX_CASE_UPLOADS,
+  type WrittenAnswer,
+} from '../../api/contract.js';
 
 /** Largest message body: one envelope of the largest content, in base64, with room for the rest. */
 export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
@@ -44,6 +57,38 @@ export const MESSAGE_BODY_LIMIT = 2 * 1024 * 1024;
 export const MAX_MESSAGES = 1000;
 /** Most ciphertext bytes in one conversation's messages (attachments are counted apart). */
 export const MAX_CONVERSATION_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The lengths a new case announces as uploads (`uploads` in `POST /cases`),
+ * checked as `POST …/uploads` checks one: a length a padded stream can have,
+ * at most `maxFileBytes` each and `maxCaseBytes` together.
+ */
+function announcedLengths(deps: Deps, value: unknown): number[] {
+  if (value === undefined) return [];
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.length > MAX_CASE_UPLOADS ||
+    !value.every((v) => Number.isSafeInteger(v) && (v as number) > 0)
+  )
+    throw new InvalidBodyError(
+      `uploads: 1 to ${MAX_CASE_UPLOADS} ciphertext lengths (whole numbers)`,
+    );
+  const lengths = value as number[];
+  for (const length of lengths) {
+    if (!isValidAttachmentLength(length))
+      throw new InvalidLengthError('no attachment has this ciphertext length');
+    if (length > deps.settings.maxFileBytes)
+      throw new TooLargeError(
+        `a file may be at most ${deps.settings.maxFileBytes} bytes encrypted`,
+      );
+  }
+  if (lengths.reduce((sum, n) => sum + n, 0) > deps.settings.maxCaseBytes)
+    throw new TooLargeError(
+      `a case may hold at most ${deps.settings.maxCaseBytes} bytes of attachments`,
+    );
+  return lengths;
+}
 
 /** The envelope of a body field, or 400 with the reason. */
 export function envelopeField(value: unknown): Envelope {
@@ -101,12 +146,29 @@ export function caseRoutes(deps: Deps): Hono {
       const caseNumber = proof.ticket.caseNumber;
       await deps.quota.check(RECORD_OVERHEAD_BYTES, RECORD_OVERHEAD_BYTES);
       const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
-      const body = exactObject(parseJson(raw), { verifier: base64Of(32) }, { report: present });
+      const body = exactObject(
+        parseJson(raw),
+        { verifier: base64Of(32) },
+        { report: present, uploads: present },
+      );
       // A report without attachments comes with the case: one request, one durable write.
       const report = body.report === undefined ? undefined : envelopeField(body.report);
+      // A report with attachments announces them with the case instead (it cannot name them yet):
+      // the case ticket then carries one more solution per upload's 16 MiB, as POST …/uploads would.
+      const lengths = announcedLengths(deps, body.uploads);
+      if (report && lengths.length > 0)
+        throw new InvalidBodyError('send either the report or its uploads with a new case');
+      proof.require(1 + lengths.reduce((sum, n) => sum + solutionsFor(n), 0));
+      const announced = lengths.reduce((sum, n) => sum + n, 0);
       const bytes = RECORD_OVERHEAD_BYTES + (report?.ct.length ?? 0);
-      await deps.quota.check(bytes, raw.length);
+      await deps.quota.check(bytes + announced, raw.length + announced);
       const hour = currentHour(deps);
+      const uploads: StoredUpload[] = lengths.map((length) => ({
+        id: toHex(deps.random(16)),
+        length,
+        hour,
+        complete: false,
+      }));
       const record: CaseRecord = {
         v: 1,
         case: caseNumber,
@@ -117,7 +179,7 @@ export function caseRoutes(deps: Deps): Hono {
         ackHour: null,
         messages: report ? [{ seq: 0, hour, author: 'reporter', envelope: report }] : [],
         notes: [],
-        uploads: [],
+        uploads,
         forwardedTo: [],
       };
       try {
@@ -128,7 +190,18 @@ export function caseRoutes(deps: Deps): Hono {
           throw new CaseExistsError('this case number is taken: ask for a new ticket');
         throw error;
       }
-      deps.quota.wrote(bytes, raw.length);
+      deps.quota.wrote(bytes + announced, raw.length);
+      // The record names the uploads first (as POST …/uploads does); a PATCH makes a missing blob.
+      for (const upload of uploads) await deps.store.blobs.create(upload.id);
+      if (uploads.length > 0)
+        return c.json(
+          {
+            case: caseNumber,
+            hour,
+            uploads: uploads.map(({ id }) => ({ id, offset: 0 })),
+          } satisfies CaseCreatedAnswer,
+          201,
+        );
       return c.json({ case: caseNumber, hour } satisfies CaseCreatedAnswer, 201);
     } catch (error) {
       // Any other failure (bad body, full store, a disk error) gives the ticket back, in memory.

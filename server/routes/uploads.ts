@@ -26,6 +26,7 @@ import {
   OffsetMismatchError,
   TooLargeError,
 } from '../errors.js';
+import { ChunkOrder } from '../chunk-order.js';
 import { proofFromHeaders, solutionsFor } from '../proof.js';
 import type { StoredUpload } from '../records.js';
 import {
@@ -67,6 +68,8 @@ async function append(deps: Deps, id: string, offset: number, bytes: Uint8Array)
 
 export function uploadRoutes(deps: Deps): Hono {
   const app = new Hono();
+  // A pipelined chunk that arrives before the one before it waits for its turn (chunk-order.ts).
+  const order = new ChunkOrder();
 
   app.post('/cases/:case/uploads', async (c) => {
     const caseNumber = caseParam(c);
@@ -143,6 +146,7 @@ export function uploadRoutes(deps: Deps): Hono {
       throw new OffsetMismatchError('this upload is complete', { offset: upload.length });
     if (offset + bytes.length > upload.length)
       throw new TooLargeError('these bytes go past the announced length');
+    if (offset > 0) await order.turn(id, offset, () => deps.store.blobs.size(id));
     let size: number;
     try {
       size = await append(deps, id, offset, bytes);
@@ -155,6 +159,7 @@ export function uploadRoutes(deps: Deps): Hono {
       size = await append(deps, id, offset, bytes);
     }
     deps.quota.wrote(0, bytes.length);
+    order.reached(id, size);
     const complete = size === upload.length;
     if (complete) {
       // The hash is over the bytes as stored (read back), so a later store check can tell damage on disk.

@@ -77,6 +77,9 @@ export function jsBudget(): Plugin {
               : undefined;
         if (code === undefined) continue;
         const size = gzipSync(code, { level: 9 }).length;
+        // KLUIS_BUDGET_DETAIL=1 names each file's share, to see where the budget goes.
+        if (process.env.KLUIS_BUDGET_DETAIL === '1')
+          logger?.info(`  ${item.fileName}: ${(size / 1024).toFixed(1)} KB gzip`);
         if (item.fileName.endsWith('.json')) {
           // A message catalogue: only the largest counts (one is fetched at a time).
           if (size > catalogueGzip) {

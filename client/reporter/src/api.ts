@@ -9,10 +9,12 @@
 import {
   type ApiErrorCode,
   type CaseAnswer,
+  type CaseCreatedAnswer,
   ContractError,
   errorCodeOf,
   type InfoAnswer,
   parseCase,
+  parseCaseCreated,
   parseInfo,
   parseTicket,
   parseUpload,
@@ -168,12 +170,19 @@ export async function getTicket(
   return read(() => parseTicket(value));
 }
 
-/** POST /api/v1/cases, with the report (message 0) when it has no attachments; paid for by a case ticket. */
+/**
+ * POST /api/v1/cases, paid for by a case ticket: with the report (message 0)
+ * when it has no attachments, else announcing its uploads (their ids come back).
+ */
 export async function createCase(
-  body: { verifier: string; report?: unknown },
+  body: { verifier: string; report?: unknown; uploads?: readonly number[] },
   work: Work,
-): Promise<void> {
-  await json('POST', 'cases', { json: body, headers: workHeaders(work) });
+): Promise<CaseCreatedAnswer> {
+  const value = await json('POST', 'cases', { json: body, headers: workHeaders(work) });
+  const created = read(() => parseCaseCreated(value));
+  if (created.uploads !== undefined && created.uploads.length !== (body.uploads?.length ?? 0))
+    throw new ApiError(0, 'bad-response:uploads');
+  return created;
 }
 
 /** GET /api/v1/cases/:case with the reporter's key. */

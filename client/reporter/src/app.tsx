@@ -7,12 +7,13 @@
  */
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ReceiptCode } from '../../../crypto/index.js';
-import { deriveReporterKeys } from '../../../crypto/index.js';
+import type { ReceiptCode, VerifiedBundle } from '../../../crypto/index.js';
+import { deriveReporterAuthKey, deriveReporterKeys } from '../../../crypto/index.js';
 import type { Info } from './api.js';
-import { ApiError, getInfo } from './api.js';
+import { ApiError, getCase, getInfo } from './api.js';
 import type { CaseData, Session } from './conversation.js';
 import { loadCase } from './conversation.js';
+import type { KeyCheck } from './keys.js';
 import { compareWithServer, loadBuiltKeys } from './keys.js';
 import type { Lang } from './i18n.js';
 import { DEFAULT_LANG, dict, LANGUAGES, loadLanguage, preferredOrder, siteText } from './i18n.js';
@@ -29,6 +30,7 @@ import type { Keys } from './screens/welcome.js';
 import { Welcome } from './screens/welcome.js';
 import { Write } from './screens/write.js';
 import { LangContext, leaving } from './ui.js';
+import { yieldToBrowser } from './work.js';
 
 type Screen =
   | { readonly name: 'welcome' }
@@ -50,11 +52,6 @@ export const QUICK_EXIT_URL = 'about:blank';
 
 /** The keys this page was built with: the only ones it seals for and trusts as authors. */
 const BUILT = loadBuiltKeys();
-
-function checkKeys(info: Info): Keys {
-  const { usable, foreign } = compareWithServer(BUILT, info);
-  return { status: 'ready', counsellors: usable, foreign };
-}
 
 /** The page's languages, the browser's preferred ones first (read once: nothing about it is sent). */
 const ORDER = preferredOrder(typeof navigator === 'undefined' ? [] : navigator.languages);
@@ -126,27 +123,51 @@ export function App() {
     document.title = siteText(lang).supportPoint;
   }, [lang]);
 
-  const fetchInfo = async () => {
+  // The first screen does not wait for /info (one round trip less to a ready page); sealing does
+  // (sealFor): the key check against the server's list comes before anything is sealed (keys.ts).
+  // Checked once per answer: verifying the listed bundles takes a while without a JIT.
+  const keyCheck = useRef<Promise<KeyCheck> | null>(null);
+  const fetchInfo = (): Promise<KeyCheck> => {
     setKeys({ status: 'loading' });
-    try {
-      const fetched = await getInfo();
+    const request = getInfo().then((fetched) => {
+      const check = compareWithServer(BUILT, fetched);
       setInfo(fetched);
-      setKeys(checkKeys(fetched));
-    } catch (error) {
-      setKeys({ status: 'error', problem: toProblem(error) });
+      setKeys({ status: 'ready', counsellors: check.usable, foreign: check.foreign });
+      return check;
+    });
+    request.catch((error: unknown) => setKeys({ status: 'error', problem: toProblem(error) }));
+    keyCheck.current = request;
+    return request;
+  };
+  const sealFor = async (): Promise<readonly VerifiedBundle[]> => {
+    let check: KeyCheck;
+    try {
+      check = await (keyCheck.current ?? fetchInfo());
+    } catch {
+      check = await fetchInfo();
     }
+    return check.usable;
   };
 
   useEffect(() => {
-    void fetchInfo();
+    fetchInfo().catch(() => {});
   }, []);
 
-  const counsellors = keys.status === 'ready' ? keys.counsellors : [];
+  // While the write screen is open: the case ticket and its proof of work (send-report.ts).
+  useEffect(() => {
+    if (screen.name !== 'write') return;
+    sender.current ??= new ReportSender(sealFor);
+    const current = sender.current;
+    current.prepare(draft);
+    return () => current.pause();
+  }, [screen.name, draft.files]);
+
   const limits = { maxFileBytes: info?.maxFileBytes ?? 0, maxCaseBytes: info?.maxCaseBytes ?? 0 };
 
   const quickExit = () => {
     // Wipe what is in memory, empty the page, and replace it in the tab's history.
     leaving.now = true;
+    sender.current?.pause();
     sender.current = null;
     setDraft(EMPTY_DRAFT);
     setScreen({ name: 'welcome' });
@@ -169,9 +190,12 @@ export function App() {
 
   const sendReport = async () => {
     setWriteProblem(null);
-    sender.current ??= new ReportSender(counsellors);
+    sender.current ??= new ReportSender(sealFor);
+    const current = sender.current;
+    let counsellors: readonly VerifiedBundle[];
     try {
-      sender.current.preflight(draft, lang);
+      counsellors = await sealFor();
+      current.preflight(draft, lang, counsellors);
     } catch (error) {
       setWriteProblem(toProblem(error));
       return;
@@ -180,7 +204,7 @@ export function App() {
     setProgress(null);
     setScreen({ name: 'sending' });
     try {
-      const sent = await sender.current.send(draft, lang, setProgress);
+      const sent = await current.send(draft, lang, counsellors, setProgress);
       sender.current = null;
       setDraft(EMPTY_DRAFT);
       setScreen({ name: 'receipt', code: sent.code, session: sent.session });
@@ -195,8 +219,13 @@ export function App() {
     setLoginBusy(true);
     setLoginFailure(null);
     try {
+      // One round trip: the case is asked for with the authentication key (hashes only) while the
+      // key pairs, slow without a JIT, are derived.
+      const asked = getCase(code.caseNumber, deriveReporterAuthKey(code));
+      asked.catch(() => {}); // met below
+      await yieldToBrowser();
       const session: Session = { caseNumber: code.caseNumber, keys: deriveReporterKeys(code) };
-      const data = await loadCase(session, BUILT);
+      const data = await loadCase(session, BUILT, asked);
       setScreen({ name: 'case', session, data });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) setLoginFailure({ kind: 'unknown' });
@@ -221,7 +250,7 @@ export function App() {
             setLoginFailure(null);
             setScreen({ name: 'login' });
           }}
-          onRetry={() => void fetchInfo()}
+          onRetry={() => void fetchInfo().catch(() => {})}
         />
       );
       break;
@@ -275,7 +304,7 @@ export function App() {
           session={screen.session}
           initial={screen.data}
           built={BUILT}
-          counsellors={counsellors}
+          sealFor={sealFor}
           limits={limits}
           retentionDays={info?.retentionDays}
           onClose={() => setScreen({ name: 'welcome' })}

@@ -14,6 +14,7 @@ import type {
   VerifiedBundle,
 } from '../../../crypto/index.js';
 import { readConversation as readByRules } from '../../../crypto/index.js';
+import type { CaseView } from './api.js';
 import { getCase } from './api.js';
 
 /** A reporter who holds a receipt code, in memory only. */
@@ -68,6 +69,8 @@ export interface CaseData {
   readonly consent: Consent;
   /** The hour (since the epoch) the server closed the case, if it holds it closed: retention counts from it. */
   readonly closedHour?: number;
+  /** The envelopes as stored, in order: a reply is sealed after the last (send-reply.ts). */
+  readonly envelopes: readonly unknown[];
 }
 
 /**
@@ -132,18 +135,20 @@ export function readConversation(
       ? { value: read.status, signed: true }
       : { value: serverStatus, signed: false },
     consent: read.consent,
+    envelopes,
   };
 }
 
-/** Fetches and reads the session's case. */
+/** Fetches (or takes the answer already asked for, `asked`) and reads the session's case. */
 export async function loadCase(
   session: Session,
   parties: {
     readonly counsellors: readonly VerifiedBundle[];
     readonly escalation: readonly VerifiedBundle[];
   },
+  asked: Promise<CaseView> = getCase(session.caseNumber, session.keys.authKey),
 ): Promise<CaseData> {
-  const view = await getCase(session.caseNumber, session.keys.authKey);
+  const view = await asked;
   const data = readConversation(
     session.caseNumber,
     session.keys,

@@ -1,15 +1,22 @@
 /**
- * Sending a report: a case ticket and its proof of work, the case, the
- * uploads, the sealed report (with the case in one request when it has no
- * attachments). Resumable: see send.ts.
+ * Sending a report: a case ticket and its proof of work (prepaid while the
+ * reporter writes, prepaid.ts), then after Send the case with the sealed
+ * report in one request when it has no attachments; with attachments, the
+ * case announcing its uploads in one request, the uploads (pipelined), and
+ * the sealed report. Resumable: see send.ts.
  * @module
  */
 
-import type { Content, ReceiptCode, ReporterKeys, VerifiedBundle } from '../../../crypto/index.js';
+import type {
+  Content,
+  ReceiptCode,
+  ReporterKeys,
+  VerifiedBundle,
+  WrappedAhead,
+} from '../../../crypto/index.js';
 import {
   deriveReporterKeys,
   formatReceiptCode,
-  fromBase64,
   GENESIS_HASH,
   generateReceiptSecret,
   MAX_RECIPIENTS,
@@ -17,18 +24,18 @@ import {
 } from '../../../crypto/index.js';
 import type { Ticket } from './api.js';
 import { ApiError, createCase, getCase, getTicket, postMessage } from './api.js';
+import { Prepaid } from './prepaid.js';
+import { MAX_CASE_UPLOADS } from '../../../api/contract.js';
 import type { Session } from './conversation.js';
 import type { Lang } from './i18n.js';
 import { SealError } from './problems.js';
 import type { UploadJob } from './upload.js';
-import { newUploadJob } from './upload.js';
-import { solveWorkFast } from './workers.js';
+import { dropAhead, newUploadJob, sealAhead, solutionsFor } from './upload.js';
 import {
   alreadyStored,
   attachmentRef,
   checkText,
   encode,
-  fresh,
   isTicketProblem,
   PLACEHOLDER_KEY,
   type Listener,
@@ -39,6 +46,8 @@ import {
   retrying,
   seal,
   uploadAll,
+  wrapForLater,
+  wrappedFor,
 } from './send.js';
 
 /** The result of a report that reached the server. */
@@ -49,9 +58,12 @@ export interface SentReport {
 
 /** Sends one report; call `send` again after a failure to carry on. */
 export class ReportSender {
-  readonly #counsellors: readonly VerifiedBundle[];
-  #ticket: Ticket | undefined;
-  #nonce: number | undefined;
+  #counsellors: readonly VerifiedBundle[] = [];
+  readonly #prepaid: Prepaid;
+  /** The receipt code and keys of each case ticket's case, made when the ticket came. */
+  readonly #codes = new WeakMap<Ticket, { code: ReceiptCode; keys: ReporterKeys }>();
+  /** The report's content key, wrapped ahead for each case's keys (used once). */
+  readonly #ahead = new WeakMap<ReporterKeys, Promise<WrappedAhead | undefined>>();
   #code: ReceiptCode | undefined;
   #keys: ReporterKeys | undefined;
   #caseCreated = false;
@@ -59,13 +71,66 @@ export class ReportSender {
   readonly #jobs = new Map<number, UploadJob>();
   readonly #sealed: Uint8Array[] = [];
 
-  constructor(counsellors: readonly VerifiedBundle[]) {
-    this.#counsellors = counsellors;
+  /**
+   * `sealFor` gives the counsellors to seal for once the build's keys are
+   * checked against the server's list (keys.ts).
+   */
+  constructor(sealFor: () => Promise<readonly VerifiedBundle[]>) {
+    this.#prepaid = new Prepaid(
+      () => getTicket({ kind: 'case' }),
+      (ticket) => {
+        const code = { caseNumber: ticket.case, secret: generateReceiptSecret() };
+        const keys = deriveReporterKeys(code);
+        this.#codes.set(ticket, { code, keys });
+        // The slow part of sealing, done before the text is known (send.ts wrapForLater).
+        this.#ahead.set(keys, wrapForLater(keys, sealFor));
+      },
+    );
   }
 
   /** Whether the case exists on the server already (so a retry will not make a new one). */
   get started(): boolean {
     return this.#caseCreated;
+  }
+
+  /**
+   * While the reporter writes: the case ticket and its proof of work for
+   * the files chosen so far (one solution, and one per 16 MiB of each
+   * file), renewed before it expires. Sends nothing of the report.
+   */
+  prepare(draft: ReportDraft): void {
+    if (this.#caseCreated) return;
+    const jobs = this.#jobsFor(draft);
+    this.#prepaid.warm(this.#price(jobs));
+    // The files' first requests, sealed in memory (upload.ts); a removed file's are dropped.
+    for (const [id, job] of this.#jobs)
+      if (!draft.files.some((f) => f.id === id)) {
+        dropAhead(job);
+        this.#jobs.delete(id);
+      }
+    for (const job of jobs) sealAhead(job);
+  }
+
+  /** Stops renewing the prepaid ticket (the write screen closed). */
+  pause(): void {
+    this.#prepaid.stop();
+  }
+
+  #jobsFor(draft: ReportDraft): UploadJob[] {
+    return draft.files.map((f) => {
+      let job = this.#jobs.get(f.id);
+      if (!job) {
+        job = newUploadJob(f.file);
+        this.#jobs.set(f.id, job);
+      }
+      return job;
+    });
+  }
+
+  /** Solutions a new case costs: one, and its announced uploads' (docs/API.md, "The price"). */
+  #price(jobs: readonly UploadJob[]): number {
+    if (jobs.length > MAX_CASE_UPLOADS) return 1; // announced one by one, each with its own ticket
+    return 1 + jobs.reduce((sum, job) => sum + solutionsFor(job.length), 0);
   }
 
   #content(
@@ -87,16 +152,18 @@ export class ReportSender {
     };
   }
 
-  /** Checks, before anything is sent, that the report can be sealed. Throws SealError. */
-  preflight(draft: ReportDraft, language: Lang): void {
+  /**
+   * Checks, before anything is sent, that the report can be sealed for
+   * `counsellors` (the build's keys the server lists too). Throws SealError.
+   */
+  preflight(draft: ReportDraft, language: Lang, counsellors: readonly VerifiedBundle[]): void {
     checkText(draft.text);
-    if (this.#counsellors.length === 0 || this.#counsellors.length + 1 > MAX_RECIPIENTS)
+    if (counsellors.length === 0 || counsellors.length + 1 > MAX_RECIPIENTS)
       throw new SealError(false);
-    const jobs = draft.files.map((f) => this.#jobs.get(f.id) ?? newUploadJob(f.file));
-    encode(this.#content(draft, language, undefined, jobs));
+    encode(this.#content(draft, language, undefined, this.#jobsFor(draft)));
   }
 
-  #seal(
+  async #seal(
     draft: ReportDraft,
     language: Lang,
     code: ReceiptCode,
@@ -104,24 +171,36 @@ export class ReportSender {
     jobs: readonly UploadJob[],
   ) {
     const content = encode(this.#content(draft, language, keys, jobs));
+    const recipients = recipientsFor(keys, this.#counsellors);
+    const ahead = wrappedFor(await this.#ahead.get(keys), recipients);
+    this.#ahead.delete(keys); // a content key seals one envelope
     const sealed = seal({
       caseNumber: code.caseNumber,
       seq: 0,
       prev: GENESIS_HASH,
       author: keys.sign,
       content,
-      recipients: recipientsFor(keys, this.#counsellors),
+      recipients,
+      ...(ahead ? { wrapped: ahead } : {}),
     });
     this.#sealed.push(sealed.hash);
     return sealed.envelope;
   }
 
   /**
-   * Runs (or resumes) the whole send. A report without files travels with
-   * the new case in one request (one round trip less over Tor); one with
-   * files needs the case first, then the uploads, then message 0.
+   * Runs (or resumes) the whole send, sealing for `counsellors` (checked
+   * against the server's list before: keys.ts). A report without files
+   * travels with the new case in one request; one with files announces
+   * them with the case, uploads them, then posts message 0.
    */
-  async send(draft: ReportDraft, language: Lang, listener: Listener): Promise<SentReport> {
+  async send(
+    draft: ReportDraft,
+    language: Lang,
+    counsellors: readonly VerifiedBundle[],
+    listener: Listener,
+  ): Promise<SentReport> {
+    this.#counsellors = counsellors;
+    this.#prepaid.stop();
     try {
       return await this.#send(draft, language, listener);
     } catch (error) {
@@ -135,8 +214,9 @@ export class ReportSender {
         )
       )
         throw error;
-      this.#ticket = undefined;
+      this.#prepaid.drop();
       this.#caseCreated = false;
+      for (const job of this.#jobs.values()) dropAhead(job);
       this.#jobs.clear();
       return this.#send(draft, language, listener);
     }
@@ -144,45 +224,40 @@ export class ReportSender {
 
   async #send(draft: ReportDraft, language: Lang, listener: Listener): Promise<SentReport> {
     const progress = new Progress(listener, draft.files.length);
-    this.preflight(draft, language);
+    this.preflight(draft, language, this.#counsellors);
     const onRetry = () => progress.set({ resuming: true });
 
     while (!this.#caseCreated) {
-      if (!fresh(this.#ticket)) {
-        progress.set({ step: 'prepare' });
-        this.#ticket = await retrying(() => getTicket({ kind: 'case' }), onRetry);
-        this.#nonce = undefined;
-        this.#code = { caseNumber: this.#ticket.case, secret: generateReceiptSecret() };
-        this.#keys = deriveReporterKeys(this.#code);
-      }
-      const ticket = this.#ticket;
-      const code = this.#code!;
-      const keys = this.#keys!;
-      if (this.#nonce === undefined) {
-        progress.set({ step: 'work', work: 0 });
-        this.#nonce = await solveWorkFast(fromBase64(ticket.ticket), ticket.bits, (work) =>
-          progress.set({ work }),
-        );
-      }
-      const nonce = this.#nonce;
+      const jobs = this.#jobsFor(draft);
+      // Usually solved while the reporter wrote; if not, the screen shows the work.
+      this.#prepaid.onWork = (work) => progress.set({ step: 'work', work });
+      const work = await this.#prepaid.work(this.#price(jobs)).finally(() => {
+        this.#prepaid.onWork = undefined;
+      });
+      const ticket = work.ticketAnswer;
+      const { code, keys } = this.#codes.get(ticket)!;
       let report: unknown;
-      if (draft.files.length === 0) {
+      if (jobs.length === 0) {
         progress.set({ step: 'seal', work: 1 });
-        report = this.#seal(draft, language, code, keys, []);
+        report = await this.#seal(draft, language, code, keys, []);
       } else {
         progress.set({ step: 'case', work: 1 });
       }
+      const body = {
+        verifier: toBase64(keys.verifier),
+        ...(report !== undefined
+          ? { report }
+          : jobs.length <= MAX_CASE_UPLOADS
+            ? { uploads: jobs.map((job) => job.length) }
+            : {}),
+      };
       try {
-        await retrying(
-          () =>
-            createCase(
-              { verifier: toBase64(keys.verifier), ...(report === undefined ? {} : { report }) },
-              { ticket: ticket.ticket, nonces: [nonce] },
-            ),
-          onRetry,
-        );
-        this.#caseCreated = true;
-        this.#reportStored = report !== undefined;
+        const created = await retrying(() => createCase(body, work), onRetry);
+        this.#started(code, keys, report !== undefined);
+        for (const [i, upload] of (created.uploads ?? []).entries()) {
+          const job = jobs[i];
+          if (job) Object.assign(job, { id: upload.id, offset: upload.offset, stale: false });
+        }
       } catch (error) {
         if (
           error instanceof ApiError &&
@@ -192,19 +267,28 @@ export class ReportSender {
           // it is ours if our key opens it.
           try {
             const view = await getCase(ticket.case, keys.authKey);
-            this.#caseCreated = true;
-            this.#reportStored = alreadyStored(
-              view.messages.slice(0, 1).map((m) => m.envelope),
-              this.#sealed,
+            this.#started(
+              code,
+              keys,
+              alreadyStored(
+                view.messages.slice(0, 1).map((m) => m.envelope),
+                this.#sealed,
+              ),
             );
+            // Its uploads are ours too, announced in the same order as the files.
+            for (const [i, upload] of view.uploads.entries()) {
+              const job = jobs[i];
+              if (job && upload.length === job.length)
+                Object.assign(job, { id: upload.id, offset: upload.offset, stale: true });
+            }
             continue;
           } catch (check) {
             if (!(check instanceof ApiError && check.status === 401)) throw check;
           }
-          this.#ticket = undefined;
+          this.#prepaid.drop();
           continue;
         }
-        if (isTicketProblem(error)) this.#ticket = undefined;
+        if (isTicketProblem(error)) this.#prepaid.drop();
         throw error;
       }
     }
@@ -220,7 +304,7 @@ export class ReportSender {
         progress,
       );
       progress.set({ step: 'seal' });
-      const envelope = this.#seal(draft, language, code, keys, jobs);
+      const envelope = await this.#seal(draft, language, code, keys, jobs);
       try {
         await retrying(
           () => postMessage(code.caseNumber, keys.authKey, { seq: 0, envelope }),
@@ -242,5 +326,15 @@ export class ReportSender {
     }
     progress.set({ step: 'done' });
     return { code: formatReceiptCode(code), session: { caseNumber: code.caseNumber, keys } };
+  }
+
+  /** The case exists: its ticket is spent, and no renewal will name another case. */
+  #started(code: ReceiptCode, keys: ReporterKeys, reportStored: boolean): void {
+    this.#prepaid.stop();
+    this.#prepaid.drop();
+    this.#code = code;
+    this.#keys = keys;
+    this.#caseCreated = true;
+    this.#reportStored = reportStored;
   }
 }

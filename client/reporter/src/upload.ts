@@ -25,7 +25,7 @@ import {
   streamChunkCount,
   toBase64,
 } from '../../../crypto/index.js';
-import type { Ticket, Work } from './api.js';
+import type { Ticket, UploadState, Work } from './api.js';
 import { ApiError, appendUpload, createUpload, getTicket, getUpload } from './api.js';
 import { FileChangedError, FileReadError, isTransient } from './problems.js';
 import type { ChunkSealer } from './workers.js';
@@ -43,6 +43,20 @@ export const CHUNKS_PER_REQUEST = 15;
  * says how many solutions in its `insufficient-work` answer.
  */
 export const UPLOAD_BYTES_PER_SOLUTION = 16 * 1024 * 1024;
+/** Solutions announcing `length` ciphertext bytes costs (docs/API.md, "The price"). */
+export function solutionsFor(length: number): number {
+  return Math.max(1, Math.ceil(length / UPLOAD_BYTES_PER_SOLUTION));
+}
+/**
+ * PATCH requests of one upload in flight at once. Over Tor a round trip
+ * costs about a second: the next chunk leaves before the answer to the one
+ * before comes back (the server lets a chunk that arrives early wait for
+ * its turn, docs/API.md).
+ */
+export const PIPELINE = 3;
+/** Most ciphertext the page holds sealed ahead of Send, over all files (about three requests). */
+export const AHEAD_BYTES = 3 * CHUNKS_PER_REQUEST * STREAM_SEALED_CHUNK_BYTES;
+let aheadHeld = 0;
 /** Automatic resumptions in a row without progress before the page asks the reporter. */
 export const MAX_RESUMES = 4;
 
@@ -70,6 +84,12 @@ export interface UploadJob {
   work: { readonly ticket: Ticket; readonly nonces: readonly number[] } | undefined;
   /** Solutions the server asked for, when more than this page's own count. */
   solutions: number | undefined;
+  /** The payment being made (one at a time: the page may start it ahead of Send). */
+  paying: Promise<Work> | undefined;
+  /** Where the payment's progress goes while a send waits for it. */
+  onWork: ((fraction: number) => void) | undefined;
+  /** The first requests' ciphertext, sealed while the reporter writes (kept in memory, never sent before Send). */
+  readonly ahead: Map<number, { readonly end: number; readonly bytes: Promise<Uint8Array> }>;
 }
 
 /** Longest file name the protocol allows, in UTF-8 bytes. */
@@ -106,6 +126,9 @@ export function newUploadJob(file: File): UploadJob {
     tags: new Map(),
     work: undefined,
     solutions: undefined,
+    paying: undefined,
+    onWork: undefined,
+    ahead: new Map(),
   };
 }
 
@@ -194,24 +217,81 @@ export interface UploadEvents {
 const TICKET_MARGIN_S = 120;
 
 /** Pays for announcing `job`: an upload ticket and one solution per UPLOAD_BYTES_PER_SOLUTION. */
-async function payFor(caseNumber: string, job: UploadJob, events: UploadEvents): Promise<Work> {
+function payFor(caseNumber: string, job: UploadJob, events: UploadEvents): Promise<Work> {
+  job.onWork = events.onWork;
+  job.paying ??= pay(caseNumber, job).finally(() => {
+    job.paying = undefined;
+  });
+  return job.paying;
+}
+
+async function pay(caseNumber: string, job: UploadJob): Promise<Work> {
   if (!job.work || job.work.ticket.expires - TICKET_MARGIN_S <= Date.now() / 1000) {
     const ticket = await getTicket({ kind: 'upload', case: caseNumber });
-    const count = Math.max(
-      job.solutions ?? 0,
-      Math.ceil(job.length / UPLOAD_BYTES_PER_SOLUTION),
-      1,
-    );
-    events.onWork(0);
-    const nonces = await solveWorkMany(
-      fromBase64(ticket.ticket),
-      ticket.bits,
-      count,
-      events.onWork,
+    const count = Math.max(job.solutions ?? 0, solutionsFor(job.length));
+    job.onWork?.(0);
+    const nonces = await solveWorkMany(fromBase64(ticket.ticket), ticket.bits, count, (f) =>
+      job.onWork?.(f),
     );
     job.work = { ticket, nonces };
   }
   return { ticket: job.work.ticket.ticket, nonces: job.work.nonces };
+}
+
+/**
+ * Pays for announcing `job` ahead of Send (a reply's file, while the
+ * reporter writes): a ticket request, nothing of the file. A failure is
+ * left for the send to meet again.
+ */
+export function prepay(caseNumber: string, job: UploadJob): void {
+  if (job.id !== undefined) return;
+  job.paying ??= pay(caseNumber, job).finally(() => {
+    job.paying = undefined;
+  });
+  job.paying.catch(() => {});
+}
+
+/**
+ * Seals the first requests of `job` (up to PIPELINE, within AHEAD_BYTES
+ * over all files) while the reporter writes, on the workers, so the first
+ * PATCH leaves as soon as the upload exists: without a JIT, sealing a
+ * request takes seconds. They stay in memory; nothing is sent before Send.
+ */
+export function sealAhead(job: UploadJob): void {
+  if (job.ahead.size > 0 || job.id !== undefined) return;
+  const sealing: Promise<Uint8Array>[] = [];
+  for (let start = 0, n = 0; start < job.length && n < PIPELINE; n++) {
+    const end = requestEnd(job, start);
+    if (aheadHeld + (end - start) > AHEAD_BYTES) break;
+    aheadHeld += end - start;
+    const bytes = ciphertextRange(job, start, end);
+    bytes.catch(() => {}); // met (or sealed again) when it is sent
+    sealing.push(bytes);
+    job.ahead.set(start, { end, bytes });
+    start = end;
+  }
+  // A User Timing mark (page-local), as in prepaid.ts: `npm run bench -- tor` waits for it.
+  Promise.all(sealing).then(
+    () => performance.mark?.('kluis:sealed'),
+    () => {},
+  );
+}
+
+/** Forgets what `job` sealed ahead (sent, or the file was removed). */
+export function dropAhead(job: UploadJob): void {
+  for (const [start, { end }] of job.ahead) aheadHeld -= end - start;
+  job.ahead.clear();
+}
+
+/** The ciphertext [start, end): sealed ahead if it was, else now. */
+function requestBytes(job: UploadJob, start: number, end: number): Promise<Uint8Array> {
+  const ahead = job.ahead.get(start);
+  if (ahead) {
+    job.ahead.delete(start);
+    aheadHeld -= ahead.end - start;
+    if (ahead.end === end) return ahead.bytes.catch(() => ciphertextRange(job, start, end));
+  }
+  return ciphertextRange(job, start, end);
 }
 
 /**
@@ -307,28 +387,41 @@ async function pump(
   onAdvance: () => void,
 ): Promise<void> {
   const id = job.id!;
-  const prepare = (start: number) => {
-    const end = requestEnd(job, start);
-    const bytes = ciphertextRange(job, start, end);
-    bytes.catch(() => {}); // handled where it is awaited; a dropped one must not be reported as unhandled
-    return { start, end, bytes };
-  };
-  let next: ReturnType<typeof prepare> | undefined = prepare(job.offset);
-  while (next) {
-    const body: { start: number; end: number; bytes: Promise<Uint8Array> } = next;
-    const bytes = await body.bytes;
-    const request = appendUpload(caseNumber, authKey, id, body.start, bytes);
-    // Encrypt the next request while this one travels.
-    next = body.end < job.length ? prepare(body.end) : undefined;
-    const state = await request;
-    if (state.offset <= body.start || state.offset > job.length)
-      throw new ApiError(0, 'bad-response:offset');
-    job.offset = state.offset;
-    job.complete = state.complete || state.offset === job.length;
-    onAdvance();
-    events.onProgress(job.offset, job.length);
-    if (job.complete) return;
-    if (state.offset !== body.end) next = prepare(state.offset);
-    if (!next) next = prepare(job.offset);
+  const inFlight: { start: number; end: number; answer: Promise<UploadState> }[] = [];
+  let next = job.offset;
+  try {
+    for (;;) {
+      // Keep PIPELINE requests on the way; each is sealed while the ones before it travel.
+      while (inFlight.length < PIPELINE && next < job.length) {
+        const start = next;
+        const end = requestEnd(job, start);
+        const bytes = await requestBytes(job, start, end);
+        const answer = appendUpload(caseNumber, authKey, id, start, bytes);
+        answer.catch(() => {}); // met where it is awaited, or dropped after an earlier failure
+        inFlight.push({ start, end, answer });
+        next = end;
+      }
+      const head = inFlight.shift();
+      if (!head) return;
+      const state = await head.answer;
+      if (state.offset <= head.start || state.offset > job.length)
+        throw new ApiError(0, 'bad-response:offset');
+      job.offset = Math.max(job.offset, state.offset);
+      job.complete = state.complete || job.offset === job.length;
+      onAdvance();
+      events.onProgress(job.offset, job.length);
+      if (job.complete) {
+        dropAhead(job);
+        return;
+      }
+      if (state.offset !== head.end) {
+        // The server holds other bytes than this page counted on: let the rest settle, go on from its offset.
+        await Promise.allSettled(inFlight.map((r) => r.answer));
+        inFlight.length = 0;
+        next = job.offset;
+      }
+    }
+  } finally {
+    if (inFlight.length > 0) job.stale = true;
   }
 }

@@ -209,13 +209,16 @@ function MessageItem({ item, session }: { item: Item; session: Session }) {
 
 function Reply({
   session,
-  counsellors,
+  sealFor,
+  known,
   limits,
   consent,
   onSent,
 }: {
   session: Session;
-  counsellors: readonly VerifiedBundle[];
+  sealFor: () => Promise<readonly VerifiedBundle[]>;
+  /** The conversation as shown: the reply is sealed after its last message. */
+  known: readonly unknown[];
   limits: FileLimits;
   consent: Consent;
   onSent: () => void;
@@ -235,6 +238,13 @@ function Reply({
 
   useEffect(() => setChoice(consent), [consent]);
   useEffect(warmWorkers, []);
+  // The ticket and proof of work (and the files' upload tickets) while the reporter writes.
+  useEffect(() => {
+    sender.current ??= new ReplySender(session, sealFor);
+    const current = sender.current;
+    current.prepare(files);
+    return () => current.pause();
+  }, [files]);
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -248,12 +258,13 @@ function Reply({
     setMissing(false);
     setSent(false);
     setProblem(null);
-    sender.current ??= new ReplySender(session, counsellors);
+    sender.current ??= new ReplySender(session, sealFor);
+    const current = sender.current;
     const draft = { text, files, ...(changed ? { consent: choice } : {}) };
     setBusy(true);
     sending.current = true;
     try {
-      await sender.current.send(draft, setProgress);
+      await current.send(draft, await sealFor(), known, setProgress);
       sender.current = null;
       setText('');
       setFiles([]);
@@ -322,7 +333,7 @@ export function CaseScreen({
   session,
   initial,
   built,
-  counsellors,
+  sealFor,
   limits,
   retentionDays,
   onClose,
@@ -331,8 +342,8 @@ export function CaseScreen({
   initial: CaseData | null;
   /** The keys this page was built with: who may write and read. */
   built: BuiltKeys;
-  /** The built counsellors the server lists too: whom a reply is sealed for. */
-  counsellors: readonly VerifiedBundle[];
+  /** The built counsellors the server lists too (once checked): whom a reply is sealed for. */
+  sealFor: () => Promise<readonly VerifiedBundle[]>;
   limits: FileLimits;
   /** The server's KLUIS_RETENTION_DAYS (GET /info), if known. */
   retentionDays: number | undefined;
@@ -422,7 +433,8 @@ export function CaseScreen({
       {data ? (
         <Reply
           session={session}
-          counsellors={counsellors}
+          sealFor={sealFor}
+          known={data.envelopes}
           limits={limits}
           consent={data.consent}
           onSent={() => void reload()}

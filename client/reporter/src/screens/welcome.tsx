@@ -53,7 +53,11 @@ export function Welcome({
   onRetry: () => void;
 }) {
   const { t } = useT();
-  const ready = keys.status === 'ready' && keys.counsellors.length > 0;
+  // Usable before the server's list arrives (sending waits for the check, keys.ts), not once it
+  // leaves no counsellor to seal for.
+  const ready =
+    built.length > 0 &&
+    (keys.status === 'loading' || (keys.status === 'ready' && keys.counsellors.length > 0));
   return (
     <>
       <Heading>{t.welcomeTitle}</Heading>
