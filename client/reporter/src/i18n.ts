@@ -121,9 +121,13 @@ function build(lang: Lang, c: Catalogue) {
     message(c, lang, key, { ...siteParams, ...params });
   const language = LANGUAGES.find((l) => l.code === lang)!;
   // Every text without placeholders of its own, by its key (the site's names filled in): the
-  // screens read them as `t.key`. Listing them one by one would cost the page a kilobyte.
+  // screens read them as `t.key`. Listing them one by one would cost the page a kilobyte. Texts
+  // with a placeholder of their own (and their plural forms) are the functions below.
   const plain = {} as Record<PlainKey, string>;
-  for (const key of Object.keys(c)) plain[key as PlainKey] = m(key);
+  for (const key of Object.keys(c)) {
+    const text = m(key);
+    if (!text.includes('{{')) plain[key as PlainKey] = text;
+  }
   return {
     ...plain,
     htmlLang: lang,
