@@ -13,7 +13,7 @@ const CHROMIUM = [
   'tests/counsellor-app-screens.test.ts',
   'tests/release.test.ts',
 ];
-const FIREFOX = ['tests/page.firefox.test.ts'];
+const FIREFOX = ['tests/page.firefox.test.ts', 'tests/basic.firefox.test.ts'];
 const SETUP = ['tests/helpers/browsers-setup.ts'];
 
 export default defineConfig({
