@@ -8,6 +8,8 @@
  * are priced in proof of work) nor a counsellor (SECURITY.md, "Flooding the no-JavaScript pages").
  */
 
+import { DEFAULTS } from '../config.js';
+
 /** What the gate allows (docs/API.md, "No-JavaScript pages"). */
 export interface GateLimits {
   /** Submissions (reports and replies) accepted per clock hour, across all reporters. */
@@ -19,7 +21,11 @@ export interface GateLimits {
 }
 
 /** The defaults: generous for a support point that receives a few reports a week. */
-export const DEFAULT_GATE_LIMITS: GateLimits = { perHour: 60, concurrent: 1, queue: 4 };
+export const DEFAULT_GATE_LIMITS: GateLimits = {
+  perHour: DEFAULTS.basicPerHour,
+  concurrent: 1,
+  queue: 4,
+};
 
 /** Why the gate refused. */
 export type GateRefusal = 'hour-budget' | 'queue-full';

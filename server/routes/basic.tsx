@@ -228,6 +228,8 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
       throw error;
     }
     const keys = deriveReporterKeys(code);
+    // The canonical spelling goes back into the page's hidden fields, never what was typed.
+    const canonical = formatReceiptCode(code);
     code.secret.fill(0);
     const record = await deps.store.records.get(code.caseNumber);
     try {
@@ -257,7 +259,7 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
         ...(deps.verifier ? { verifier: deps.verifier } : {}),
       },
     );
-    return { record: record!, keys, read, code: form.text('code')! };
+    return { record: record!, keys, read, code: canonical };
   };
 
   const casePage = (
@@ -381,29 +383,34 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
         }
         const upload = opened.record.uploads.find((u) => u.id === blob && u.complete);
         if (!ref || !upload) throw new NotFoundError('no such attachment in this case');
+        // Decrypted as it streams, a piece at a time: a large file is never whole in memory.
         const decryptor = new AttachmentDecryptor(ref);
-        const parts: Uint8Array[] = [];
-        try {
-          for await (const piece of deps.store.blobs.read(upload.id))
-            parts.push(...decryptor.push(piece));
-          parts.push(...decryptor.finish());
-        } catch (error) {
-          for (const part of parts) part.fill(0);
-          if (error instanceof KluisError) throw new NotFoundError('this attachment does not open');
-          throw error;
-        }
-        const body = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-        let at = 0;
-        for (const part of parts) {
-          body.set(part, at);
-          at += part.length;
-          part.fill(0);
-        }
+        const pieces = deps.store.blobs.read(upload.id)[Symbol.asyncIterator]();
+        const stream = new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            try {
+              const { done, value } = await pieces.next();
+              if (done) {
+                for (const part of decryptor.finish()) controller.enqueue(part);
+                controller.close();
+              } else {
+                for (const part of decryptor.push(value)) controller.enqueue(part);
+              }
+            } catch (error) {
+              // A damaged or altered blob: the download breaks off rather than end in wrong bytes.
+              controller.error(error);
+            }
+          },
+          async cancel() {
+            await pieces.return?.();
+          },
+        });
         // Always a download, never shown inline: the declared type is the sender's word.
-        return new Response(body, {
+        return new Response(stream, {
           headers: {
             'content-type': 'application/octet-stream',
-            'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(ref.name)}`,
+            'content-length': String(ref.size),
+            'content-disposition': `attachment; filename*=UTF-8''${rfc5987(ref.name)}`,
           },
         });
       } finally {
@@ -420,6 +427,14 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
   );
 
   return app;
+}
+
+/** A file name as an RFC 5987 value (percent-encoded UTF-8, with the characters it reserves too). */
+function rfc5987(name: string): string {
+  return encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /** Refuses files the server's limits do not allow, before any is sealed. */
