@@ -6,17 +6,12 @@
  * the site's default.
  */
 
+import { readFileSync } from 'node:fs';
 import {
   type Catalogue,
   type MessageParams,
   message,
 } from '../../client/reporter/src/catalogue.js';
-import ar from '../../client/reporter/locales/ar.json' with { type: 'json' };
-import en from '../../client/reporter/locales/en.json' with { type: 'json' };
-import es from '../../client/reporter/locales/es.json' with { type: 'json' };
-import fr from '../../client/reporter/locales/fr.json' with { type: 'json' };
-import nl from '../../client/reporter/locales/nl.json' with { type: 'json' };
-import pt from '../../client/reporter/locales/pt.json' with { type: 'json' };
 import type { StaticFile } from '../static.js';
 
 /** The languages of the pages, in the order the picker shows them. */
@@ -25,10 +20,21 @@ export const BASIC_LANGUAGES = ['nl', 'en', 'fr', 'es', 'pt', 'ar'] as const;
 export type BasicLang = (typeof BASIC_LANGUAGES)[number];
 /** The site's default language (the support point is Dutch): when nothing else chooses one. */
 export const DEFAULT_LANGUAGE: BasicLang = 'nl';
+/**
+ * The catalogues, read once at start from the checkout's layout (the release copies
+ * client/reporter/locales/ beside the compiled server: scripts/release.ts). Read as files rather
+ * than imported, so the compiled server needs no JSON modules.
+ */
+const CATALOGUES = Object.fromEntries(
+  BASIC_LANGUAGES.map((lang) => [
+    lang,
+    JSON.parse(
+      readFileSync(new URL(`../../client/reporter/locales/${lang}.json`, import.meta.url), 'utf8'),
+    ) as Catalogue,
+  ]),
+) as Readonly<Record<BasicLang, Catalogue>>;
 /** The source catalogue: a key a translation lacks is shown from here. */
-const SOURCE: Catalogue = en;
-
-const CATALOGUES: Readonly<Record<BasicLang, Catalogue>> = { nl, en, fr, es, pt, ar };
+const SOURCE: Catalogue = CATALOGUES.en;
 const RIGHT_TO_LEFT: ReadonlySet<BasicLang> = new Set(['ar']);
 /** Each language's own name, for the picker (never translated: a reader finds their own). */
 export const LANGUAGE_NAMES: Readonly<Record<BasicLang, string>> = {
