@@ -163,6 +163,9 @@ export function noscriptHtml(site: SiteConfig): string {
       ],
       safer:
         'Deze pagina werkt op ‘Veiliger’. Zij gebruikt geen WebAssembly, geen lettertypen of plaatjes van andere websites, en maakt geen contact met andere websites. Bent u klaar? Dan kunt u het niveau weer op ‘Veiligst’ zetten.',
+      basic:
+        'Kunt of wilt u het niveau niet veranderen? Dan kunt u ook zonder JavaScript melden. Dat is minder veilig; de pagina legt uit waarom.',
+      basicLink: 'Melden zonder JavaScript',
       other: 'Liever niet? U kunt ons ook zo bereiken:',
     },
     en: {
@@ -178,6 +181,9 @@ export function noscriptHtml(site: SiteConfig): string {
       ],
       safer:
         'This page works at ‘Safer’. It uses no WebAssembly, no fonts or images from other websites, and contacts no other website. When you are done, you can set the level back to ‘Safest’.',
+      basic:
+        'If you cannot or would rather not change the level, you can also report without JavaScript. That is less safe; the page explains why.',
+      basicLink: 'Report without JavaScript',
       other: 'Would you rather not? You can also reach us like this:',
     },
   } as const;
@@ -191,6 +197,8 @@ export function noscriptHtml(site: SiteConfig): string {
       `<p>${escapeHtml(t.tor)}</p>`,
       `<ol>${t.steps.map((step) => `<li>${escapeHtml(step)}</li>`).join('')}</ol>`,
       `<p>${escapeHtml(t.safer)}</p>`,
+      // The no-JavaScript pages (server/routes/basic.tsx), in this block's language.
+      `<p>${escapeHtml(t.basic)} <a href="/basic/?lang=${language}">${escapeHtml(t.basicLink)}</a></p>`,
       `<h2>${escapeHtml(t.other)}</h2>`,
       `<ul>${site.otherWays[language].map((way) => `<li>${escapeHtml(way)}</li>`).join('')}</ul>`,
       '</section>',
