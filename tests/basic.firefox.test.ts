@@ -21,8 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keysJson, siteDataBlock } from '../client/reporter/build/site-step.js';
-import type { SiteConfig } from '../client/reporter/build/site-config.js';
+import { writeBasicPage } from './helpers/basic-page.js';
 import { runCli } from './helpers/counsellor-cli.js';
 import { launchFirefox, profilePrefs, SAFEST_PREFS } from './helpers/firefox.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
@@ -53,20 +52,7 @@ beforeAll(async () => {
   expect(init.code, init.stderr).toBe(0);
   const bundle = JSON.parse(readFileSync(join(dir, 'a', 'bundle.json'), 'utf8'));
   writeFileSync(join(dir, 'counsellors.json'), JSON.stringify([bundle]));
-  // A page as the site step writes it (its data block and keys.json), without building the
-  // JavaScript: the no-JavaScript pages need only the site's texts and keys.
-  const site = {
-    ...JSON.parse(readFileSync('client/reporter/site.config.json', 'utf8')),
-    counsellors: [bundle],
-    escalationRecipients: [],
-  } as SiteConfig;
-  const page = join(dir, 'page');
-  mkdirSync(page);
-  writeFileSync(
-    join(page, 'index.html'),
-    `<!doctype html><title>Kluis</title>${siteDataBlock(site)}`,
-  );
-  writeFileSync(join(page, 'keys.json'), keysJson(site));
+  const page = writeBasicPage(join(dir, 'page'), [bundle]);
   const data = join(dir, 'data');
   mkdirSync(data);
   server = await startServer({

@@ -9,7 +9,7 @@ body{margin:0 auto;max-inline-size:42rem;padding:1rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;line-height:1.25}h2{font-size:1.2rem;margin-block-start:2rem}
 .site{font-weight:bold;margin:0}
 .languages{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem .75rem;padding:0;margin:.5rem 0}
-.languages a{display:inline-block;min-block-size:44px;padding-block:.6rem}
+.languages a,main a{display:inline-block;min-block-size:44px;padding-block:.6rem}
 .languages a[aria-current]{font-weight:bold}
 label{display:block;font-weight:bold;margin-block:1rem .25rem}
 label.choice{font-weight:normal;min-block-size:44px;display:flex;align-items:center;gap:.5rem;margin:0}
