@@ -146,6 +146,9 @@ describe('the no-JavaScript pages', () => {
     expect(
       await (await h!.fetch('/basic/', { headers: { 'accept-language': 'de, ja' } })).text(),
     ).toMatch(/<html lang="nl"/);
+    // The procedure is explained before anything is sent (no case yet, so no step is current).
+    expect(frHtml).toContain('Ce qui se passe avec votre signalement');
+    expect(frHtml).not.toContain('aria-current="step"');
     // The honest warning comes before the form.
     expect(frHtml.indexOf('class="weaker"')).toBeLessThan(frHtml.indexOf('<form'));
   });
@@ -207,6 +210,12 @@ describe('the no-JavaScript pages', () => {
     const caseHtml = await opened.text();
     expect(caseHtml).toContain(CANARY);
     expect(caseHtml).toContain('preuve.txt');
+    // The procedure's steps, and where this case stands on them: received, not yet acknowledged.
+    expect(caseHtml.match(/aria-current="step"/g)).toHaveLength(1);
+    expect(caseHtml).toMatch(
+      /<li class="current" aria-current="step">Reçu :[^<]*\(votre signalement en est là\)<\/li>/,
+    );
+    expect(caseHtml).toContain('seulement si vous êtes d’accord');
     const download = await post(
       '/basic/download?lang=fr',
       new URLSearchParams({ code, blob: ref.blob }),

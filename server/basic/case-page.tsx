@@ -7,7 +7,7 @@
  */
 
 import type { ReadConversation, VerifiedBundle } from '../../crypto/index.js';
-import { href, Layout } from './pages.js';
+import { href, Layout, type Step, Steps } from './pages.js';
 import type { Texts } from './texts.js';
 
 const STATUS_KEYS: Readonly<Record<string, string>> = {
@@ -20,6 +20,18 @@ const STATUS_KEYS: Readonly<Record<string, string>> = {
 function statusName(texts: Texts, status: string): string {
   const key = STATUS_KEYS[status];
   return key ? texts.t(key) : status;
+}
+
+/** Where the case stands: its signed status, else the server's, and whether receipt was acknowledged. */
+function stepOf(read: ReadConversation, serverStatus: string): Step {
+  const status = read.status ?? serverStatus;
+  if (status === 'closed') return 'closed';
+  if (status === 'forwarded') return 'forwarded';
+  if (status === 'in-conversation') return 'conversation';
+  const acknowledged = read.messages.some(
+    (m) => m.ok && m.content.type === 'ack' && m.ackMatches === true,
+  );
+  return acknowledged ? 'acknowledged' : 'received';
 }
 
 function Hidden(props: { code: string }) {
@@ -48,6 +60,7 @@ export function CasePage(props: {
     <Layout texts={texts} title={t('basicCaseTitle', { case: props.caseNumber })} here="/return">
       {props.notice ? <p role="status">{props.notice}</p> : null}
       <p>{t('basicStatus', { status })}</p>
+      <Steps texts={texts} current={stepOf(read, props.serverStatus)} />
       {read.problems.length > 0 ? (
         <p role="alert" class="problem">
           {t('basicChainBroken')}

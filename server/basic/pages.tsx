@@ -117,6 +117,7 @@ export function WritePage(props: { texts: Texts; maxFiles: number; maxMb: number
         <input id="files" name="files" type="file" multiple />
         <button type="submit">{t('basicSend')}</button>
       </form>
+      <Steps texts={texts} />
       <h2>{t('basicComeBackTitle')}</h2>
       <p>
         <a href={href('/return', texts)}>{t('basicComeBackLink')}</a>
@@ -202,5 +203,43 @@ export function ErrorPage(props: { texts: Texts; title: string; message: string;
         <a href={href('/', texts)}>{texts.t('basicBack')}</a>
       </p>
     </Layout>
+  );
+}
+
+/** The steps of the procedure, in order (the support point's promise: the reporter is told them). */
+const STEPS = ['received', 'acknowledged', 'conversation', 'forwarded', 'closed'] as const;
+/** A step of the procedure. */
+export type Step = (typeof STEPS)[number];
+
+const STEP_KEYS: Readonly<Record<Step, string>> = {
+  received: 'basicStepReceived',
+  acknowledged: 'basicStepAcknowledged',
+  conversation: 'basicStepConversation',
+  forwarded: 'basicStepForwarded',
+  closed: 'basicStepClosed',
+};
+
+/**
+ * The procedure's steps; with `current`, where this case stands (marked for screen readers with
+ * aria-current="step"). Forwarding happens only with the reporter's consent, so a case may skip it.
+ */
+export function Steps(props: { texts: Texts; current?: Step }) {
+  const { texts, current } = props;
+  const at = current === undefined ? -1 : STEPS.indexOf(current);
+  return (
+    <section aria-labelledby="steps">
+      <h2 id="steps">{texts.t('basicStepsTitle')}</h2>
+      <ol class="steps">
+        {STEPS.map((step, index) => (
+          <li
+            class={index < at ? 'done' : index === at ? 'current' : undefined}
+            aria-current={index === at ? 'step' : undefined}
+          >
+            {texts.t(STEP_KEYS[step], { escalation: texts.site.escalation })}
+            {index === at ? ` ${texts.t('basicStepHere')}` : ''}
+          </li>
+        ))}
+      </ol>
+    </section>
   );
 }

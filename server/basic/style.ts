@@ -27,4 +27,5 @@ a{color:#14507a}a:focus,button:focus,input:focus,textarea:focus{outline:3px soli
 .message{border:1px solid #bbb;border-radius:4px;padding:.5rem 1rem;margin-block:1rem}
 .author{font-weight:bold;margin:0}.text{white-space:pre-wrap}
 .problem{color:#900;font-weight:bold}
+.steps li{margin-block:.25rem}.steps .done{color:#444}.steps .current{font-weight:bold}
 `;
