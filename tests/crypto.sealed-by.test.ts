@@ -5,6 +5,15 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  deriveReporterKeys,
+  envelopeHash,
+  fingerprintOf,
+  GENESIS_HASH,
+  generateIdentity,
+  MisplacedError,
+  readConversation,
+  sealEnvelope,
+  toBase64,
   type Content,
   decodeContent,
   encodeContent,
@@ -34,6 +43,52 @@ const message = {
 } as const;
 
 describe('sealedBy', () => {
+  it('may not stand on a counsellor’s message (misplaced, reporter-only)', () => {
+    const keys = deriveReporterKeys({ caseNumber: 'K7P49QXM', secret: new Uint8Array(10).fill(3) });
+    const counsellor = generateIdentity('counsellor', 'C');
+    const fingerprint = fingerprintOf(counsellor.sign.publicKey);
+    const recipients = [
+      { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
+      { fingerprint, boxPublicKey: counsellor.box.publicKey },
+    ];
+    const first = sealEnvelope({
+      caseNumber: 'K7P49QXM',
+      seq: 0,
+      prev: GENESIS_HASH,
+      author: keys.sign,
+      content: encodeContent({
+        ...report,
+        reporterBox: toBase64(keys.box.publicKey),
+        sealedBy: 'server',
+      } as Content),
+      recipients,
+    });
+    const second = sealEnvelope({
+      caseNumber: 'K7P49QXM',
+      seq: 1,
+      prev: envelopeHash(first.envelope),
+      author: counsellor.sign,
+      content: encodeContent({ ...message, sealedBy: 'server' } as Content),
+      recipients,
+    });
+    const read = readConversation(
+      [first.envelope, second.envelope],
+      { ...recipients[0]!, boxSecretKey: keys.box.secretKey },
+      {
+        caseNumber: 'K7P49QXM',
+        counsellors: [{ fingerprint, signPublicKey: counsellor.sign.publicKey }],
+        escalation: [],
+        reporterSignKey: keys.sign.publicKey,
+      },
+    );
+    expect(read.messages[0]!.ok).toBe(true);
+    const misplaced = read.messages[1]!;
+    expect(misplaced.ok).toBe(false);
+    expect(
+      !misplaced.ok && misplaced.error instanceof MisplacedError && misplaced.error.reason,
+    ).toBe('reporter-only');
+  });
+
   it('marks a report or message the server sealed, and only those', () => {
     expect(sealedByServer(parseContent({ ...report, sealedBy: 'server' }))).toBe(true);
     expect(sealedByServer(parseContent({ ...message, sealedBy: 'server' }))).toBe(true);
