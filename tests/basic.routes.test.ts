@@ -311,6 +311,9 @@ describe('the no-JavaScript pages', () => {
   it('hold off a flood: a global budget per hour and a queue, the rest of the server unaffected', async () => {
     await harness({ perHour: 3, concurrent: 1, queue: 0 });
     const send = () => post('/basic/report', reportForm({ text: 'flood', consent: 'no' }));
+    // A form refused for what it held costs the reporter nothing of the budget.
+    const empty = await post('/basic/report', reportForm({ text: ' ', consent: 'no' }));
+    expect(empty.status).toBe(400);
     for (let i = 0; i < 3; i++) expect((await send()).status).toBe(201);
     const before = snapshot(h!.dir);
     const refused = await send();

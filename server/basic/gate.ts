@@ -46,10 +46,12 @@ export class BasicGate {
 
   /**
    * Takes one unit of this hour's budget and a turn, waiting in the queue if need be; the
-   * returned function gives the turn back (call it once, when the response is made). Returns the
-   * refusal instead when the hour's budget is spent or the queue is full.
+   * returned function gives the turn back (call it once, when the response is made), and with
+   * `refund` the unit too: a form refused for what it held stored nothing, and a reporter who
+   * forgot a field should not pay for it. Returns the refusal instead when the hour's budget is
+   * spent or the queue is full.
    */
-  async enter(): Promise<(() => void) | GateRefusal> {
+  async enter(): Promise<((refund?: boolean) => void) | GateRefusal> {
     const hour = Math.floor(this.#now() / 3_600_000);
     if (hour !== this.#hour) {
       this.#hour = hour;
@@ -65,9 +67,10 @@ export class BasicGate {
       this.#running++;
     }
     let left = false;
-    return () => {
+    return (refund = false) => {
       if (left) return;
       left = true;
+      if (refund && hour === this.#hour) this.#used--;
       const next = this.#waiting.shift();
       // The turn passes straight to the next in line, so #running stays as it is.
       if (next) next();

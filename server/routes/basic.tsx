@@ -128,10 +128,14 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
         c.header('Connection', 'close');
         return busyPage(texts, 'busy');
       }
+      let refund = false;
       try {
         return await handler(c, texts);
+      } catch (error) {
+        refund = error instanceof BasicInputError;
+        throw error;
       } finally {
-        leave();
+        leave(refund);
       }
     };
 
