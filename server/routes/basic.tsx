@@ -11,19 +11,12 @@
 import { type Context, Hono } from 'hono';
 import {
   AttachmentDecryptor,
-  attachmentCiphertextLength,
   type Consent,
   formatReceiptCode,
-  KluisError,
   MAX_RECIPIENTS,
   MAX_TEXT_LENGTH,
-  parseReceiptCode,
-  readConversation,
-  type ReporterKeys,
-  deriveReporterKeys,
   toBase64,
 } from '../../crypto/index.js';
-import { authenticateReporter } from '../auth.js';
 import { CasePage } from '../basic/case-page.js';
 import {
   BASIC_FORM_LIMIT,
@@ -43,20 +36,24 @@ import {
   WritePage,
 } from '../basic/pages.js';
 import { BASIC_CSS } from '../basic/style.js';
-import { newReporter, sealFile, sealReply, sealReport, type SealedFile } from '../basic/seal.js';
+import { newReporter, sealFile, sealReply, sealReport } from '../basic/seal.js';
 import { chooseLanguage, type SiteConfigTexts, type Texts, textsFor } from '../basic/texts.js';
-import { currentHour, type Deps } from '../deps.js';
 import {
-  HttpError,
-  NotFoundError,
-  SeqConflictError,
-  TooLargeError,
-  UnauthorizedError,
-} from '../errors.js';
+  checkFiles,
+  completed,
+  forget,
+  type OpenedCase,
+  openCase,
+  pending,
+  rfc5987,
+  storeBlobs,
+  update,
+} from '../basic/writes.js';
+import { currentHour, type Deps } from '../deps.js';
+import { HttpError, NotFoundError, SeqConflictError, TooLargeError } from '../errors.js';
 import type { PageParties } from '../page-keys.js';
 import { RECORD_OVERHEAD_BYTES } from '../quota.js';
-import type { CaseRecord, StoredUpload } from '../records.js';
-import { RecordNotFoundError } from '../store/index.js';
+import type { CaseRecord } from '../records.js';
 import { MAX_CONVERSATION_BYTES, MAX_MESSAGES } from './cases.js';
 
 /** What the pages need besides the common dependencies. */
@@ -172,48 +169,52 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
             throw new BasicInputError('basicErrorConsent', 'consent is missing');
           checkFiles(deps, form);
           const { code, keys } = newReporter(deps.random, (n) => deps.store.records.has(n));
-          const sealed = form.files.map((file) => sealFile(file, deps.random));
-          const envelope = sealReport(
-            { text, consent: consent as Consent, addressAs, language: texts.lang },
-            code,
-            keys,
-            sealed.map((s) => s.ref),
-            counsellors,
-            deps.random,
-          );
-          const blobBytes = sealed.reduce((sum, s) => sum + s.length, 0);
-          const bytes = RECORD_OVERHEAD_BYTES + envelope.ct.length + blobBytes;
-          await deps.quota.check(bytes, bytes);
-          const hour = currentHour(deps);
-          const report = { seq: 0, hour, author: 'reporter' as const, envelope };
-          const record: CaseRecord = {
-            v: 1,
-            case: code.caseNumber,
-            createdHour: hour,
-            verifier: toBase64(keys.verifier),
-            status: 'received',
-            statusHour: hour,
-            ackHour: null,
-            // With files, the report follows them (as the page sends it): a case without its
-            // report is removed by retention, so a crash in between leaves nothing behind for long.
-            messages: sealed.length === 0 ? [report] : [],
-            notes: [],
-            uploads: sealed.map((s) => pending(s, hour)),
-            forwardedTo: [],
-          };
-          await deps.store.records.create(code.caseNumber, record);
-          if (sealed.length > 0) {
-            await storeBlobs(deps, sealed);
-            await deps.store.records.update(code.caseNumber, (current) => ({
-              ...current,
-              uploads: completed(current.uploads, sealed),
-              messages: [report],
-            }));
+          // The code and its keys are zeroed when this response is made, sent or not.
+          try {
+            const sealed = form.files.map((file) => sealFile(file, deps.random));
+            const envelope = sealReport(
+              { text, consent: consent as Consent, addressAs, language: texts.lang },
+              code,
+              keys,
+              sealed.map((s) => s.ref),
+              counsellors,
+              deps.random,
+            );
+            const blobBytes = sealed.reduce((sum, s) => sum + s.length, 0);
+            const bytes = RECORD_OVERHEAD_BYTES + envelope.ct.length + blobBytes;
+            await deps.quota.check(bytes, bytes);
+            const hour = currentHour(deps);
+            const report = { seq: 0, hour, author: 'reporter' as const, envelope };
+            const record: CaseRecord = {
+              v: 1,
+              case: code.caseNumber,
+              createdHour: hour,
+              verifier: toBase64(keys.verifier),
+              status: 'received',
+              statusHour: hour,
+              ackHour: null,
+              // With files, the report follows them (as the page sends it): a case without its
+              // report is removed by retention, so a crash in between leaves nothing behind for long.
+              messages: sealed.length === 0 ? [report] : [],
+              notes: [],
+              uploads: sealed.map((s) => pending(s, hour)),
+              forwardedTo: [],
+            };
+            await deps.store.records.create(code.caseNumber, record);
+            if (sealed.length > 0) {
+              await storeBlobs(deps, sealed);
+              await deps.store.records.update(code.caseNumber, (current) => ({
+                ...current,
+                uploads: completed(current.uploads, sealed),
+                messages: [report],
+              }));
+            }
+            deps.quota.wrote(bytes, bytes);
+            const shown = formatReceiptCode(code);
+            return htmlResponse(201, <ReceiptPage texts={texts} code={shown} />);
+          } finally {
+            forget(code.secret, keys);
           }
-          deps.quota.wrote(bytes, bytes);
-          const shown = formatReceiptCode(code);
-          forget(code.secret, keys);
-          return htmlResponse(201, <ReceiptPage texts={texts} code={shown} />);
         } finally {
           form.drop();
         }
@@ -221,57 +222,9 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
     ),
   );
 
-  /** The reporter's case opened with the code of a form, for this one response. */
-  const open = async (form: BasicForm) => {
-    let code: ReturnType<typeof parseReceiptCode>;
-    try {
-      code = parseReceiptCode(form.text('code') ?? '');
-    } catch (error) {
-      if (error instanceof KluisError)
-        throw new BasicInputError('basicErrorCode', 'not a receipt code');
-      throw error;
-    }
-    const keys = deriveReporterKeys(code);
-    // The canonical spelling goes back into the page's hidden fields, never what was typed.
-    const canonical = formatReceiptCode(code);
-    code.secret.fill(0);
-    const record = await deps.store.records.get(code.caseNumber);
-    try {
-      authenticateReporter(
-        toBase64(keys.authKey),
-        code.caseNumber,
-        record?.verifier,
-        deps.throttle,
-        deps.now(),
-      );
-    } catch (error) {
-      forget(undefined, keys);
-      throw error;
-    }
-    const read = readConversation(
-      record!.messages.map((m) => m.envelope),
-      {
-        fingerprint: keys.fingerprint,
-        boxPublicKey: keys.box.publicKey,
-        boxSecretKey: keys.box.secretKey,
-      },
-      {
-        caseNumber: code.caseNumber,
-        counsellors: basic.parties.counsellors,
-        escalation: basic.parties.escalation.map((b) => b.fingerprint),
-        reporterSignKey: keys.sign.publicKey,
-        ...(deps.verifier ? { verifier: deps.verifier } : {}),
-      },
-    );
-    return { record: record!, keys, read, code: canonical };
-  };
+  const open = (form: BasicForm) => openCase(deps, basic.parties, form);
 
-  const casePage = (
-    texts: Texts,
-    opened: Awaited<ReturnType<typeof open>>,
-    status: number,
-    notice?: string,
-  ) =>
+  const casePage = (texts: Texts, opened: OpenedCase, status: number, notice?: string) =>
     htmlResponse(
       status,
       <CasePage
@@ -431,66 +384,4 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
   );
 
   return app;
-}
-
-/** A file name as an RFC 5987 value (percent-encoded UTF-8, with the characters it reserves too). */
-function rfc5987(name: string): string {
-  return encodeURIComponent(name).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** Refuses files the server's limits do not allow, before any is sealed. */
-function checkFiles(deps: Deps, form: BasicForm, existing: readonly StoredUpload[] = []): void {
-  let total = existing.reduce((sum, u) => sum + u.length, 0);
-  for (const file of form.files) {
-    const length = attachmentCiphertextLength(file.bytes.length);
-    total += length;
-    if (length > deps.settings.maxFileBytes || total > deps.settings.maxCaseBytes)
-      throw new BasicInputError('basicErrorTooLong', 'files too large');
-  }
-}
-
-function pending(file: SealedFile, hour: number): StoredUpload {
-  return { id: file.id, length: file.length, hour, complete: false };
-}
-
-function completed(
-  uploads: readonly StoredUpload[],
-  sealed: readonly SealedFile[],
-): StoredUpload[] {
-  return uploads.map((u) => {
-    const file = sealed.find((s) => s.id === u.id);
-    return file ? { ...u, complete: true, sha256: file.sha256 } : u;
-  });
-}
-
-async function storeBlobs(deps: Deps, sealed: readonly SealedFile[]): Promise<void> {
-  for (const file of sealed) {
-    await deps.store.blobs.create(file.id);
-    let offset = 0;
-    for (const chunk of file.chunks) offset = await deps.store.blobs.append(file.id, offset, chunk);
-  }
-}
-
-async function update(
-  deps: Deps,
-  caseNumber: string,
-  change: (record: CaseRecord) => CaseRecord,
-): Promise<void> {
-  try {
-    await deps.store.records.update(caseNumber, change);
-  } catch (error) {
-    if (error instanceof RecordNotFoundError) throw new UnauthorizedError('no such case');
-    throw error;
-  }
-}
-
-/** Zeroes what was derived from a receipt code, once the response is made. */
-function forget(secret: Uint8Array | undefined, keys: ReporterKeys): void {
-  secret?.fill(0);
-  keys.sign.secretKey.fill(0);
-  keys.box.secretKey.fill(0);
-  keys.authKey.fill(0);
 }
