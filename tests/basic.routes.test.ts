@@ -10,6 +10,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AttachmentDecryptor,
+  deriveReporterKeys,
+  encodeContent,
+  envelopeHash,
+  generateIdentity,
+  parseReceiptCode,
+  sealEnvelope,
   type Identity,
   exportBundle,
   fingerprintOf,
@@ -25,7 +31,7 @@ import { BASIC_FORM_LIMIT } from '../server/basic/form.js';
 import type { GateLimits } from '../server/basic/gate.js';
 import { BASIC_LANGUAGES } from '../server/basic/texts.js';
 import { type Harness, makeHarness, snapshot } from './helpers/app-harness.js';
-import { signed } from './helpers/api-client.js';
+import { recipientOf, signed } from './helpers/api-client.js';
 
 const CANARY = 'CANARY-7f3a9c1e-basic';
 const FILE_CANARY = 'FILECANARY-2b8d41';
@@ -236,6 +242,58 @@ describe('the no-JavaScript pages', () => {
     expect(
       message.ok && message.content.type === 'message' && sealedByServer(message.content),
     ).toBe(true);
+  });
+
+  it('name a forged message and a reader the reporter did not choose', async () => {
+    await harness();
+    const response = await post(
+      '/basic/report?lang=en',
+      reportForm({ text: 'x', consent: 'no' }),
+      'en',
+    );
+    const code = receiptCode(await response.text());
+    const keys = deriveReporterKeys(parseReceiptCode(code));
+    const caseNumber = code.replaceAll('-', '').slice(0, 8);
+    const record = (await h!.store.records.get(caseNumber))!;
+    const stranger = generateIdentity('counsellor', 'Stranger');
+    // A counsellor's reply also sealed for a key the reporter never chose.
+    const reply = sealEnvelope({
+      caseNumber,
+      seq: 1,
+      prev: envelopeHash(record.messages[0]!.envelope),
+      author: h!.counsellor.sign,
+      content: encodeContent({
+        v: 1,
+        type: 'message',
+        time: '2026-11-28T12:00:00Z',
+        text: 'Hello',
+        attachments: [],
+      }),
+      recipients: [
+        { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
+        recipientOf(h!.counsellor),
+        recipientOf(stranger),
+      ],
+    });
+    // And a third message the server made up: it does not open.
+    const forged = {
+      ...reply.envelope,
+      ct: (reply.envelope.ct[0] === 'A' ? 'B' : 'A') + reply.envelope.ct.slice(1),
+    };
+    await h!.store.records.update(caseNumber, (r) => ({
+      ...r,
+      messages: [
+        ...r.messages,
+        { seq: 1, hour: r.createdHour, author: 'counsellor', envelope: reply.envelope },
+        { seq: 2, hour: r.createdHour, author: 'counsellor', envelope: forged },
+      ],
+    }));
+    const html = await (
+      await post('/basic/case?lang=en', new URLSearchParams({ code }), 'en')
+    ).text();
+    expect(html).toContain('Counsellor wrote');
+    expect(html).toContain('someone you do not know can also read this message (one unknown key)');
+    expect(html).toMatch(/This message could not be checked \([a-z-]+\)/);
   });
 
   it('refuse bad input with a clear page in the reporter’s language, storing nothing', async () => {
