@@ -14,8 +14,9 @@ const CHROMIUM = [
   'tests/counsellor-app.test.ts',
   'tests/counsellor-app-screens.test.ts',
   'tests/release.test.ts',
+  'tests/basic.chromium.test.ts',
 ];
-const FIREFOX = ['tests/page.firefox.test.ts'];
+const FIREFOX = ['tests/page.firefox.test.ts', 'tests/basic.firefox.test.ts'];
 const SETUP = ['tests/helpers/browsers-setup.ts'];
 
 export default defineConfig({

@@ -50,6 +50,20 @@ export interface AttachmentRef {
   readonly prefix: string;
 }
 
+/**
+ * Who sealed a reporter's report or message, when it was not the reporter's own browser: `server`
+ * means it was sent from the no-JavaScript pages (Tor Browser at Safest), so the server saw the
+ * text, and its files, for a moment before sealing them (PROTOCOL §7.1, SECURITY.md). Absent on
+ * everything a browser sealed itself. A claim inside the signed content, made by whoever sealed:
+ * it tells the counsellor how far the server was trusted, and proves nothing else.
+ */
+export type SealedBy = 'server';
+
+/** True iff a report or message says it was sealed by the server (sent without JavaScript). */
+export function sealedByServer(content: Content): boolean {
+  return (content.type === 'report' || content.type === 'message') && content.sealedBy === 'server';
+}
+
 /** Message 0 of a case, written by the reporter. */
 export interface ReportContent {
   readonly v: 1;
@@ -64,6 +78,8 @@ export interface ReportContent {
   /** The reporter's X25519 box key, base64: replies are sealed to it. */
   readonly reporterBox: string;
   readonly attachments: readonly AttachmentRef[];
+  /** Set only when the server sealed it: sent without JavaScript ({@link SealedBy}). */
+  readonly sealedBy?: SealedBy;
 }
 
 /** A message in the conversation from either side; a reporter may change consent with it. */
@@ -75,6 +91,8 @@ export interface MessageContent {
   readonly attachments: readonly AttachmentRef[];
   /** Set only by the reporter, to change their consent. */
   readonly consent?: Consent;
+  /** Set only when the server sealed a reporter's message: sent without JavaScript ({@link SealedBy}). */
+  readonly sealedBy?: SealedBy;
 }
 
 /** A counsellor's status update, which the reporter sees. */
@@ -195,6 +213,7 @@ const ATTACHMENT: Record<string, Check> = {
 };
 
 const consent = oneOf('no', 'ask', 'yes');
+const sealedBy = oneOf('server');
 
 const SHAPES: Record<
   Content['type'],
@@ -209,8 +228,9 @@ const SHAPES: Record<
       reporterBox: base64Of(32),
       attachments,
     },
+    optional: { sealedBy },
   },
-  message: { required: { text, attachments }, optional: { consent } },
+  message: { required: { text, attachments }, optional: { consent, sealedBy } },
   status: { required: { status: oneOf(...CASE_STATUSES), text } },
   ack: { required: { reportHash: base64Of(32), receivedDate: date, text } },
   forwarded: { required: { to: isFingerprint, name: shortText(128), text } },

@@ -140,6 +140,12 @@ export function checkPlacement(
       `a ${content.type} message by the reporter (only counsellors write those)`,
     );
   }
+  // Only the server sealing for a reporter without JavaScript marks a message so (PROTOCOL §7.1).
+  if (author.kind !== 'reporter' && content.type === 'message' && content.sealedBy !== undefined)
+    throw new MisplacedError(
+      'reporter-only',
+      'a counsellor message marked as sent without JavaScript (only a reporter’s may be)',
+    );
 }
 
 function wrappedTo(value: unknown): string[] {

@@ -69,6 +69,7 @@ export type MisplacedReason =
   | 'second-report'
   | 'note-in-conversation'
   | 'counsellor-only'
+  | 'reporter-only'
   | 'not-a-note';
 
 /** A well-signed message whose content may not stand where it is: a second report, a note in the conversation, a status by the reporter. */

@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -221,6 +222,11 @@ async function serverPackage(): Promise<string> {
     dir,
   );
   vite(['--outDir', join(dir, 'page')], { KLUIS_PAGE_GENERIC: '1' });
+  // The message catalogues the no-JavaScript pages read at start (server/basic/texts.ts), in the
+  // checkout's layout beside the compiled server.
+  cpSync(join(ROOT, 'client/reporter/locales'), join(dir, 'client/reporter/locales'), {
+    recursive: true,
+  });
   writeBin(
     join(dir, 'bin/kluis-server.js'),
     "import { run } from '../server/cli.js';\n\nawait run(process.argv.slice(2));\n",

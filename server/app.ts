@@ -5,7 +5,7 @@
  * with `app.request()` against a real store in a temporary directory.
  */
 
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import {
   secureRandom,
   type RandomSource,
@@ -27,6 +27,10 @@ import { ExpiringSet } from './expiring-set.js';
 import { type DiskFree, StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
 import { SpentTickets } from './spent-tickets.js';
+import { BasicGate, DEFAULT_GATE_LIMITS, type GateLimits } from './basic/gate.js';
+import { readSiteConfig } from './basic/texts.js';
+import { pageParties } from './page-keys.js';
+import { basicRoutes } from './routes/basic.js';
 import { caseRoutes } from './routes/cases.js';
 import { counsellorRoutes } from './routes/counsellor.js';
 import { publicRoutes } from './routes/public.js';
@@ -57,6 +61,8 @@ export interface AppOptions {
   readonly diskFree?: DiskFree;
   /** Most request-body bytes held in memory at once, across all requests (see budget.ts). */
   readonly bodyBudgetBytes?: number;
+  /** What the no-JavaScript pages accept per hour and at once (basic/gate.ts; defaults there). */
+  readonly basicLimits?: GateLimits;
 }
 
 /** Default memory budget for request bodies in flight (KLUIS_BODY_MEMORY_MB's default). */
@@ -74,6 +80,22 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Content-Security-Policy of the no-JavaScript pages (/basic/): no script at all, the one same-origin
+ * style sheet, and forms that post to this origin only. Everything else keeps the policy above.
+ */
+export const BASIC_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'none'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "font-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
 
@@ -139,7 +161,11 @@ export function createApp(options: AppOptions): Hono {
   app.use('*', async (c, next) => {
     await next();
     const headers = c.res.headers;
-    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    const basicPage = c.req.path === '/basic' || c.req.path.startsWith('/basic/');
+    headers.set(
+      'Content-Security-Policy',
+      basicPage ? BASIC_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY,
+    );
     headers.set('Referrer-Policy', 'no-referrer');
     headers.set('X-Content-Type-Options', 'nosniff');
     headers.set('X-Frame-Options', 'DENY');
@@ -156,8 +182,8 @@ export function createApp(options: AppOptions): Hono {
       headers.set('Onion-Location', `http://${deps.settings.onion}${new URL(c.req.url).pathname}`);
   });
 
-  // Every API request's body counts against the memory budget until the request is over.
-  app.use('/api/*', async (c, next) => {
+  // Every API or no-JavaScript request's body counts against the memory budget until the request is over.
+  const leased: MiddlewareHandler = async (c, next) => {
     const lease = budget.lease();
     attachLease(c.req.raw, lease);
     try {
@@ -170,7 +196,9 @@ export function createApp(options: AppOptions): Hono {
     const hasBody =
       (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
     if (c.res.status >= 400 && hasBody && !lease.complete) c.res.headers.set('Connection', 'close');
-  });
+  };
+  app.use('/api/*', leased);
+  app.use('/basic/*', leased);
 
   const api = new Hono();
   api.route('/', publicRoutes(deps));
@@ -178,6 +206,14 @@ export function createApp(options: AppOptions): Hono {
   api.route('/', uploadRoutes(deps));
   api.route('/', counsellorRoutes(deps));
   app.route('/api/v1', api);
+  app.route(
+    '/',
+    basicRoutes(deps, {
+      parties: pageParties(page, options.counsellors),
+      site: readSiteConfig(page),
+      gate: new BasicGate(options.basicLimits ?? DEFAULT_GATE_LIMITS, now),
+    }),
+  );
   for (const [path, methods] of ROUTES) {
     app.all(path, () => {
       throw new MethodNotAllowedError(`use ${methods.join(' or ')}`);

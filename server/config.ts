@@ -35,6 +35,8 @@ export interface Config {
   readonly maxConnections: number;
   /** Most request-body bytes held in memory at once, across all requests. */
   readonly bodyMemoryBytes: number;
+  /** Reports and replies the no-JavaScript pages accept per clock hour, across all reporters (0: the pages take none). */
+  readonly basicPerHour: number;
   /** Milliseconds a client has to send one whole request (one upload chunk over a slow Tor circuit). */
   readonly requestTimeoutMs: number;
   /** Where the built reporter page is. */
@@ -74,6 +76,7 @@ export const DEFAULTS = {
   minFreeMb: 1024,
   maxConnections: 1000,
   bodyMemoryMb: 24,
+  basicPerHour: 60,
   requestTimeoutS: 300,
   staticDir: './dist/reporter',
 } as const;
@@ -244,6 +247,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     minFreeBytes: integer(env, 'KLUIS_MIN_FREE_MB', DEFAULTS.minFreeMb, 0, 16 * 1024 * 1024) * MB,
     maxConnections: integer(env, 'KLUIS_MAX_CONNECTIONS', DEFAULTS.maxConnections, 1, 100_000),
     bodyMemoryBytes: integer(env, 'KLUIS_BODY_MEMORY_MB', DEFAULTS.bodyMemoryMb, 4, 65536) * MB,
+    basicPerHour: integer(env, 'KLUIS_BASIC_PER_HOUR', DEFAULTS.basicPerHour, 0, 100_000),
     // At least the 30 s the headers may take (node refuses a request timeout shorter than the headers timeout).
     requestTimeoutMs:
       integer(env, 'KLUIS_REQUEST_TIMEOUT_S', DEFAULTS.requestTimeoutS, 30, 3600) * 1000,

@@ -14,6 +14,7 @@ import { serve } from '@hono/node-server';
 import { displayFingerprint, type VerifiedBundle } from '../crypto/index.js';
 import { createNativeVerifier } from '../crypto-node/verify.js';
 import { createApp } from './app.js';
+import { DEFAULT_GATE_LIMITS } from './basic/gate.js';
 import { loadBundles } from './bundles.js';
 import { ConfigError, configFromEnv, configuredOrigins, redactUrl } from './config.js';
 import { describeFailure } from './errors.js';
@@ -163,6 +164,7 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
       return stats === undefined ? undefined : stats.bavail * stats.bsize;
     },
     bodyBudgetBytes: config.bodyMemoryBytes,
+    basicLimits: { ...DEFAULT_GATE_LIMITS, perHour: config.basicPerHour },
   });
 
   const server = serve({

@@ -74,3 +74,48 @@ export function pageKeyWarnings(
   }
   return lines;
 }
+
+/** Who the no-JavaScript pages seal for and trust: the page's rule, applied by the server. */
+export interface PageParties {
+  /** Counsellors the page was built with that this server lists too (client/reporter/src/keys.ts, compareWithServer). */
+  readonly counsellors: readonly VerifiedBundle[];
+  /** Escalation recipients the page was built with. */
+  readonly escalation: readonly VerifiedBundle[];
+}
+
+/**
+ * The keys the served page seals for, so that a report sent without JavaScript goes to exactly
+ * the recipients the page would have chosen: the built keys (keys.json), narrowed by the
+ * server's list. Nothing when the page holds no readable keys.json: then nothing is sent.
+ */
+export function pageParties(
+  page: ReadonlyMap<string, StaticFile>,
+  counsellors: readonly VerifiedBundle[],
+): PageParties {
+  const file = page.get('/keys.json');
+  if (!file) return { counsellors: [], escalation: [] };
+  let value: { counsellors?: unknown[]; escalationRecipients?: unknown[] };
+  try {
+    value = JSON.parse(new TextDecoder().decode(file.body)) as typeof value;
+  } catch {
+    return { counsellors: [], escalation: [] };
+  }
+  const verified = (list: unknown, role: VerifiedBundle['role']): VerifiedBundle[] => {
+    const out: VerifiedBundle[] = [];
+    for (const item of Array.isArray(list) ? list : []) {
+      try {
+        const bundle = verifyBundle(item);
+        if (bundle.role === role && !out.some((b) => b.fingerprint === bundle.fingerprint))
+          out.push(bundle);
+      } catch (error) {
+        if (!(error instanceof KluisError)) throw error;
+      }
+    }
+    return out;
+  };
+  const listed = new Set(counsellors.map((c) => c.fingerprint));
+  return {
+    counsellors: verified(value.counsellors, 'counsellor').filter((b) => listed.has(b.fingerprint)),
+    escalation: verified(value.escalationRecipients, 'escalation'),
+  };
+}

@@ -210,6 +210,13 @@ describe('the built reporter page', () => {
     expect(text).toContain('This page needs JavaScript');
     expect(text).toContain('Choose ‘Safer’. If Tor Browser asks to restart, do so.');
     for (const way of [...site.otherWays.nl, ...site.otherWays.en]) expect(text).toContain(way);
+    // The way to report without JavaScript, in each language (server/routes/basic.tsx).
+    expect(
+      await page.getByRole('link', { name: 'Melden zonder JavaScript' }).getAttribute('href'),
+    ).toBe('/basic/?lang=nl');
+    expect(
+      await page.getByRole('link', { name: 'Report without JavaScript' }).getAttribute('href'),
+    ).toBe('/basic/?lang=en');
     expect(text.indexOf('Deze pagina heeft JavaScript nodig')).toBeLessThan(
       text.indexOf('This page needs JavaScript'),
     );

@@ -11,7 +11,9 @@ import { generateIdentity, type Identity, verifyBundle, exportBundle } from '../
 import { createNativeVerifier } from '../../crypto-node/verify.js';
 import { createApp } from '../../server/app.js';
 import type { Settings } from '../../server/deps.js';
+import type { GateLimits } from '../../server/basic/gate.js';
 import type { DiskFree } from '../../server/quota.js';
+import type { StaticFile } from '../../server/static.js';
 import { type CaseRecord, type CaseSummary, summarize } from '../../server/records.js';
 import { openFileStore, type FileStore } from '../../server/store/index.js';
 import type { Fetch } from './api-client.js';
@@ -39,6 +41,13 @@ export const START_MS = Date.UTC(2026, 10, 28, 12, 0, 0);
 export interface HarnessOptions {
   /** Free bytes on the data directory's disk, as the app will see them (no floor without it). */
   readonly diskFree?: DiskFree;
+  /** The built page the app serves, in place of the stand-in (e.g. with keys.json for the no-JavaScript pages). */
+  readonly page?: (keys: {
+    counsellors: Identity[];
+    escalation: Identity[];
+  }) => Map<string, StaticFile>;
+  /** The no-JavaScript pages' gate (defaults in server/basic/gate.ts). */
+  readonly basicLimits?: GateLimits;
 }
 
 export async function makeHarness(
@@ -88,19 +97,22 @@ export async function makeHarness(
     escalation: [verifyBundle(exportBundle(escalation))],
     secret: new Uint8Array(32).fill(42),
     // A stand-in for the built page, so the app runs as configured in production.
-    page: new Map([
-      [
-        '/index.html',
-        {
-          body: new TextEncoder().encode('<!doctype html><title>Kluis</title>'),
-          type: 'text/html; charset=utf-8',
-        },
-      ],
-    ]),
+    page:
+      options.page?.({ counsellors: [counsellor, deputy], escalation: [escalation] }) ??
+      new Map([
+        [
+          '/index.html',
+          {
+            body: new TextEncoder().encode('<!doctype html><title>Kluis</title>'),
+            type: 'text/html; charset=utf-8',
+          },
+        ],
+      ]),
     now: () => clock.ms,
     verifier: createNativeVerifier(),
     logError: (message) => errors.push(message),
     ...(options.diskFree ? { diskFree: options.diskFree } : {}),
+    ...(options.basicLimits ? { basicLimits: options.basicLimits } : {}),
   });
   clock.ms = START_MS;
   return {

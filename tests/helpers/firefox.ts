@@ -26,14 +26,25 @@ export const SAFER_PREFS: Readonly<Record<string, boolean>> = {
   'javascript.options.wasm': false,
 };
 
-/** Launches headless Firefox ESR with the Safer preferences. */
-export function launchFirefox(): Promise<Browser> {
+/**
+ * What Tor Browser's Safest level adds for the no-JavaScript pages: no JavaScript at all (Safest
+ * turns it off everywhere through NoScript; the preference does the same for every page here).
+ */
+export const SAFEST_PREFS: Readonly<Record<string, boolean>> = {
+  ...SAFER_PREFS,
+  'javascript.enabled': false,
+};
+
+/** Launches headless Firefox ESR with the Safer preferences (or others: `prefs`, e.g. SAFEST_PREFS). */
+export function launchFirefox(
+  prefs: Readonly<Record<string, boolean | string>> = SAFER_PREFS,
+): Promise<Browser> {
   return puppeteer.launch({
     browser: 'firefox',
     executablePath: launchablePath('firefox'),
     headless: true,
     extraPrefsFirefox: {
-      ...SAFER_PREFS,
+      ...prefs,
       // Quiet and offline: no captive-portal or connectivity probes to hosts this machine cannot reach.
       'network.captive-portal-service.enabled': false,
       'network.connectivity-service.enabled': false,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Content, displayFingerprint } from '../../../crypto/index.js';
+import { type Content, displayFingerprint, sealedByServer } from '../../../crypto/index.js';
 import type { Deadline } from '../lib/deadlines.js';
 import { caseAssignment, parseAssignment } from '../lib/assign.js';
 import { displayCase } from '../lib/format.js';
@@ -121,6 +121,8 @@ export interface MessageJson {
   readonly to: string | null;
   readonly receivedDate: string | null;
   readonly attachments: readonly AttachmentJson[];
+  /** Sent from the no-JavaScript pages: the server sealed it and saw it for a moment (PROTOCOL §7.1). */
+  readonly sentWithoutJavaScript: boolean;
 }
 
 export interface NoteJson {
@@ -227,6 +229,7 @@ function contentFields(content: Content | undefined) {
       c?.type === 'forwarded' ? `${safeLine(c.name)} (${displayFingerprint(String(c.to))})` : null,
     receivedDate: str('receivedDate'),
     attachments,
+    sentWithoutJavaScript: content !== undefined && sealedByServer(content),
   };
 }
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { displayFingerprint, type Content } from '../../../crypto/index.js';
+import { displayFingerprint, type Content, sealedByServer } from '../../../crypto/index.js';
 import { dayOfHour, type Deadline, formatHour } from './deadlines.js';
 import { indent, safeLine, safeText } from './sanitize.js';
 import type { CaseView, Inbox, MessageAuthor, MessageView } from './session.js';
@@ -128,6 +128,10 @@ function sizeText(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+/** How the CLI marks a report or message the server sealed (PROTOCOL §7.1). */
+export const SENT_WITHOUT_JS =
+  'sent without JavaScript: the server encrypted it on arrival, so it saw the text and files for a moment';
+
 function contentLines(content: Content): string[] {
   const out: string[] = [];
   switch (content.type) {
@@ -136,11 +140,13 @@ function contentLines(content: Content): string[] {
         `report, written ${content.time}; consent to forward: ${content.consent}; language: ${content.language}` +
           (content.addressAs ? `; address as: ${safeLine(content.addressAs)}` : ''),
       );
+      if (sealedByServer(content)) out.push(SENT_WITHOUT_JS);
       break;
     case 'message':
       out.push(
         `message, written ${content.time}${content.consent ? `; consent to forward now: ${content.consent}` : ''}`,
       );
+      if (sealedByServer(content)) out.push(SENT_WITHOUT_JS);
       break;
     case 'status':
       out.push(`status set to ${content.status}, ${content.time}`);

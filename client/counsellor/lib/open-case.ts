@@ -164,6 +164,7 @@ function misplacedWords(error: MisplacedError): string {
     case 'note-in-conversation':
       return 'a private note inside the conversation';
     case 'counsellor-only':
+    case 'reporter-only':
       return `${error.message}`;
     case 'not-a-note':
       return `its content is not a note (${error.message})`;

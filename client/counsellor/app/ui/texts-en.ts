@@ -189,6 +189,8 @@ export const en: typeof nl = {
         ? `${(n / 1024).toFixed(1)} KB`
         : `${(n / 1048576).toFixed(1)} MB`,
   consentNow: 'Consent now',
+  sentWithoutJavaScript:
+    'Sent without JavaScript: the server encrypted this on arrival, so it saw the text and files for a moment.',
   ackedHeading: 'Receipt acknowledged',
   assignedTo: 'Assigned to',
   assign: 'Assign',

@@ -189,6 +189,8 @@ export const nl = {
         ? `${(n / 1024).toFixed(1)} KB`
         : `${(n / 1048576).toFixed(1)} MB`,
   consentNow: 'Toestemming nu',
+  sentWithoutJavaScript:
+    'Verstuurd zonder JavaScript: de server heeft dit bij aankomst versleuteld en zag de tekst en bestanden dus even.',
   ackedHeading: 'Ontvangst bevestigd',
   assignedTo: 'Toegewezen aan',
   assign: 'Toewijzen',

@@ -87,6 +87,11 @@ function Message(props: { t: Texts; lang: Lang; caseNumber: string; m: MessageJs
           {t.problem}: {m.problem}
         </p>
       )}
+      {m.sentWithoutJavaScript && (
+        <p class="notice" data-testid="sent-without-js">
+          {t.sentWithoutJavaScript}
+        </p>
+      )}
       {m.consent && (
         <p>
           {m.type === 'report' ? t.consent : t.consentNow}: {t.consents[m.consent] ?? m.consent}
