@@ -87,6 +87,7 @@ export const ROUTES = [
   'GET /counsellor/case-details',
   'POST /counsellor/cases/:case/notes',
   'POST /counsellor/cases/:case/forward',
+  'POST /counsellor/cases/:case/handover',
   'DELETE /counsellor/cases/:case',
 ] as const;
 
@@ -218,6 +219,12 @@ export interface UploadAppendedAnswer {
 /** `POST /counsellor/cases/:case/forward`. */
 export interface ForwardAnswer {
   readonly forwardedTo: readonly string[];
+}
+
+/** `POST /counsellor/cases/:case/handover`: how many keys were added. */
+export interface HandoverAnswer {
+  readonly keys: number;
+  readonly noteKeys: number;
 }
 
 /** `DELETE /counsellor/cases/:case`. */

@@ -22,6 +22,7 @@ import type {
   CaseListingAnswer,
   DeletedAnswer,
   ForwardAnswer,
+  HandoverAnswer,
   HealthAnswer,
   InfoAnswer,
   StoredAuthor,
@@ -278,6 +279,13 @@ export function parseUpload(value: unknown): UploadAnswer {
 export function parseForward(value: unknown): ForwardAnswer {
   const s = new Shape('POST /counsellor/cases/:case/forward');
   return { forwardedTo: s.fingerprints(s.object(value, 'body').forwardedTo, 'forwardedTo') };
+}
+
+/** Reads `POST /counsellor/cases/:case/handover`. */
+export function parseHandover(value: unknown): HandoverAnswer {
+  const s = new Shape('POST /counsellor/cases/:case/handover');
+  const o = s.object(value, 'body');
+  return { keys: s.count(o.keys, 'keys'), noteKeys: s.count(o.noteKeys, 'noteKeys') };
 }
 
 /** Reads `DELETE /counsellor/cases/:case`. */

@@ -29,6 +29,7 @@ import type { CaseRecord, CaseSummary } from './records.js';
 import { SpentTickets } from './spent-tickets.js';
 import { caseRoutes } from './routes/cases.js';
 import { counsellorRoutes } from './routes/counsellor.js';
+import { handoverRoutes } from './routes/handover.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import type { StaticFile } from './static.js';
@@ -177,6 +178,7 @@ export function createApp(options: AppOptions): Hono {
   api.route('/', caseRoutes(deps));
   api.route('/', uploadRoutes(deps));
   api.route('/', counsellorRoutes(deps));
+  api.route('/', handoverRoutes(deps));
   app.route('/api/v1', api);
   for (const [path, methods] of ROUTES) {
     app.all(path, () => {

@@ -29,6 +29,7 @@ import {
 } from './attachments.js';
 import { IntegrityError, ServerRefusedError } from './errors.js';
 import type { Transport } from './http.js';
+import { type HandoverResult, handover } from './handover.js';
 import { type Inbox, readInbox } from './inbox.js';
 import { createNativeRequestSigner, createNativeUnwrapper, type Unwrapper } from './native.js';
 import { type CaseView, type OpenContext, openCaseDetail } from './open-case.js';
@@ -329,6 +330,11 @@ export class CounsellorSession {
   /** Forwards a case to an escalation recipient, only with the reporter's consent. */
   forward(caseNumber: string, bundleValue: unknown, text = ''): ReturnType<typeof forward> {
     return forward(this, caseNumber, bundleValue, text);
+  }
+
+  /** Hands a case to a trusted colleague's key (fingerprint): see handover.ts. */
+  handover(caseNumber: string, to: string, text = ''): Promise<HandoverResult> {
+    return handover(this, caseNumber, to, text);
   }
 
   /** Saves the attachments of a case (or of one message) into `dir`. */

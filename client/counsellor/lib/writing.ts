@@ -133,7 +133,7 @@ export async function append(
   throw new NetworkError(`case ${caseNumber} kept changing while writing; try again`);
 }
 
-function now8601(session: CounsellorSession): string {
+export function now8601(session: CounsellorSession): string {
   return ISO_SECOND(session.now());
 }
 
@@ -334,7 +334,7 @@ export async function forward(
   return { to: recipient, forwardedTo, seq };
 }
 
-function checkText(text: string, emptyAllowed: boolean): void {
+export function checkText(text: string, emptyAllowed: boolean): void {
   if (text.length > MAX_TEXT_LENGTH)
     throw new UsageError(
       `the text is too long (${text.length} characters; at most ${MAX_TEXT_LENGTH})`,

@@ -244,6 +244,11 @@ const nl = {
   errBug: 'Er ging iets mis in deze pagina. Er is niets verloren: probeer het opnieuw.',
   errCode: (code: string) => `Technische code: ${code}`,
   nothingSent: 'Er is niets verstuurd.',
+  // Handover of a case to another counsellor (PROTOCOL §7).
+  kindHandover: (name: string) =>
+    `Uw melding is overgedragen aan ${name}, een vertrouwenspersoon van deze pagina. Die leest uw melding en dit gesprek nu ook.`,
+  kindHandoverUnknown: (fingerprint: string) =>
+    `Let op: uw melding is overgedragen aan een sleutel die deze pagina niet kent (${fingerprint}). Stuur niets meer en neem op een andere manier contact op.`,
 };
 
 /** The dictionary's shape: English must say everything Dutch says. */
@@ -465,6 +470,11 @@ const en: Dict = {
   errBug: 'Something went wrong in this page. Nothing is lost: please try again.',
   errCode: (code: string) => `Technical code: ${code}`,
   nothingSent: 'Nothing was sent.',
+  // Handover of a case to another counsellor (PROTOCOL §7).
+  kindHandover: (name: string) =>
+    `Your report was handed over to ${name}, a counsellor of this page. They now read your report and this conversation too.`,
+  kindHandoverUnknown: (fingerprint: string) =>
+    `Warning: your report was handed over to a key this page does not know (${fingerprint}). Send nothing more and get in touch another way.`,
 };
 
 /** The dictionary of a language. */

@@ -66,6 +66,7 @@ export const en: typeof nl = {
     status: 'status',
     ack: 'acknowledgement',
     forwarded: 'forwarded',
+    handover: 'handover',
   },
   forwardedTo: 'Forwarded to',
   actions: 'Actions',
@@ -189,4 +190,14 @@ export const en: typeof nl = {
   assignNote: (name: string) => `Assigned to ${name}.`,
   assignNone: 'No longer assigned to anyone.',
   error: 'Error',
+  handedOverTo: 'Handed over to',
+  handover: 'Hand over to a colleague',
+  handoverHelp:
+    'For a colleague who joined, or who takes over from one who leaves. They will read every message and private note of this case, and the reporter sees in the conversation who now reads it.',
+  handoverTo: 'Colleague',
+  handoverText: 'A word for the reporter (optional)',
+  handoverConfirm:
+    'I understand that the reporter sees this handover and that the colleague reads the whole case.',
+  handoverNoColleague: 'There is no other counsellor you trust to hand this case to.',
+  handedOver: (to: string, keys: number) => `Handed over to ${to}: ${keys} key(s) added.`,
 };
