@@ -9,6 +9,7 @@ const CHROMIUM = [
   'tests/page.test.ts',
   'tests/page.build.test.ts',
   'tests/page.keys.test.ts',
+  'tests/page.handover.test.ts',
   'tests/counsellor-app.test.ts',
   'tests/counsellor-app-screens.test.ts',
   'tests/release.test.ts',
