@@ -181,6 +181,10 @@ export interface CaseListingAnswer {
   readonly statusHour: number;
   readonly ackHour: number | null;
   readonly messages: number;
+  /** Private notes (0 for an escalation recipient, who gets none). */
+  readonly notes: number;
+  /** Wrapped keys over the messages (and, for a counsellor, the notes): a forward or handover raises it. */
+  readonly keys: number;
   readonly lastHour: number | null;
   readonly lastAuthor: StoredAuthor | null;
   readonly uploads: number;

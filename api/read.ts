@@ -240,6 +240,8 @@ export function parseListing(value: unknown): CaseListingAnswer[] {
       statusHour: s.count(o.statusHour, 'statusHour'),
       ackHour: s.countOrNull(o.ackHour, 'ackHour'),
       messages: s.count(o.messages, 'messages'),
+      notes: s.count(o.notes, 'notes'),
+      keys: s.count(o.keys, 'keys'),
       lastHour: s.countOrNull(o.lastHour, 'lastHour'),
       lastAuthor: o.lastAuthor === null ? null : s.author(o.lastAuthor, `cases[${i}].lastAuthor`),
       uploads: s.count(o.uploads, 'uploads'),

@@ -153,6 +153,9 @@ export function counsellorRoutes(deps: Deps): Hono {
         statusHour: summary.statusHour,
         ackHour: summary.ackHour,
         messages: summary.messages,
+        // Escalation recipients get no notes, so neither their number nor their keys.
+        notes: caller.kind === 'counsellor' ? summary.notes : 0,
+        keys: caller.kind === 'counsellor' ? summary.keys : summary.messageKeys,
         lastHour: summary.lastHour,
         lastAuthor: summary.lastAuthor,
         uploads: summary.uploads,

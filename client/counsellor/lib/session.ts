@@ -31,6 +31,7 @@ import { IntegrityError, ServerRefusedError } from './errors.js';
 import type { Transport } from './http.js';
 import { type HandoverResult, handover } from './handover.js';
 import { type Inbox, readInbox } from './inbox.js';
+import { InboxCache } from './inbox-cache.js';
 import { createNativeRequestSigner, createNativeUnwrapper, type Unwrapper } from './native.js';
 import { type CaseView, type OpenContext, openCaseDetail } from './open-case.js';
 import { defaultWorkerCount } from './open-pool.js';
@@ -91,6 +92,7 @@ export class CounsellorSession {
   /** Worker threads for opening cases in the inbox. */
   readonly workers: number;
   #info: VerifiedInfo | undefined;
+  #cache: Promise<InboxCache> | undefined;
 
   private constructor(options: SessionOptions, state: StateStore, api: CounsellorApi) {
     this.identity = options.identity;
@@ -142,6 +144,22 @@ export class CounsellorSession {
     this.identity.box.secretKey.fill(0);
     this.identity.sign.secretKey.fill(0);
     this.#info = undefined;
+    this.#cache?.then(
+      (cache) => cache.forget(),
+      () => {},
+    );
+    this.#cache = undefined;
+  }
+
+  /** The encrypted inbox cache of this key on this server (inbox-cache.ts), loaded once. */
+  inboxCache(): Promise<InboxCache> {
+    if (!this.#cache) {
+      this.#cache = InboxCache.load(this.state.path, this.identity.box.secretKey);
+      this.#cache.catch(() => {
+        this.#cache = undefined;
+      });
+    }
+    return this.#cache;
   }
 
   /**
@@ -293,8 +311,8 @@ export class CounsellorSession {
     await this.remember(view, true);
   }
 
-  /** The inbox: see inbox.ts. */
-  inbox(options: { workers?: number; pageSize?: number } = {}): Promise<Inbox> {
+  /** The inbox: see inbox.ts (`full`: open every case again, not only the ones that changed). */
+  inbox(options: { workers?: number; pageSize?: number; full?: boolean } = {}): Promise<Inbox> {
     return readInbox(this, options);
   }
 
