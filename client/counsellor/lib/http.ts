@@ -123,10 +123,12 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
           );
           req.once('error', (error: Error) => {
             // A kept-alive connection the server closed while idle (its keep-alive timeout, e.g.
-            // while a large inbox was being opened here): the request never reached it, so the same
-            // bytes go once more on a new connection (as Node's documentation advises).
+            // while a large inbox was being opened here): a GET goes once more on a new connection
+            // (as Node's documentation advises for idempotent requests). Never a write: it may
+            // have reached the server (a connection broken mid-upload), and the caller decides.
             if (
               retry &&
+              request.method === 'GET' &&
               req.reusedSocket &&
               (error as NodeJS.ErrnoException).code === 'ECONNRESET'
             ) {
