@@ -11,6 +11,7 @@ const CHROMIUM = [
   'tests/page.keys.test.ts',
   'tests/page.languages.test.ts',
   'tests/page.tor.test.ts',
+  'tests/page.handover.test.ts',
   'tests/counsellor-app.test.ts',
   'tests/counsellor-app-screens.test.ts',
   'tests/release.test.ts',

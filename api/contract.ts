@@ -87,6 +87,7 @@ export const ROUTES = [
   'GET /counsellor/case-details',
   'POST /counsellor/cases/:case/notes',
   'POST /counsellor/cases/:case/forward',
+  'POST /counsellor/cases/:case/handover',
   'DELETE /counsellor/cases/:case',
 ] as const;
 
@@ -187,6 +188,10 @@ export interface CaseListingAnswer {
   readonly statusHour: number;
   readonly ackHour: number | null;
   readonly messages: number;
+  /** Private notes (0 for an escalation recipient, who gets none). */
+  readonly notes: number;
+  /** Wrapped keys over the messages (and, for a counsellor, the notes): a forward or handover raises it. */
+  readonly keys: number;
   readonly lastHour: number | null;
   readonly lastAuthor: StoredAuthor | null;
   readonly uploads: number;
@@ -228,6 +233,12 @@ export interface UploadAppendedAnswer {
 /** `POST /counsellor/cases/:case/forward`. */
 export interface ForwardAnswer {
   readonly forwardedTo: readonly string[];
+}
+
+/** `POST /counsellor/cases/:case/handover`: how many keys were added. */
+export interface HandoverAnswer {
+  readonly keys: number;
+  readonly noteKeys: number;
 }
 
 /** `DELETE /counsellor/cases/:case`. */

@@ -22,6 +22,7 @@ import type {
   CaseListingAnswer,
   DeletedAnswer,
   ForwardAnswer,
+  HandoverAnswer,
   HealthAnswer,
   InfoAnswer,
   StoredAuthor,
@@ -249,6 +250,8 @@ export function parseListing(value: unknown): CaseListingAnswer[] {
       statusHour: s.count(o.statusHour, 'statusHour'),
       ackHour: s.countOrNull(o.ackHour, 'ackHour'),
       messages: s.count(o.messages, 'messages'),
+      notes: s.count(o.notes, 'notes'),
+      keys: s.count(o.keys, 'keys'),
       lastHour: s.countOrNull(o.lastHour, 'lastHour'),
       lastAuthor: o.lastAuthor === null ? null : s.author(o.lastAuthor, `cases[${i}].lastAuthor`),
       uploads: s.count(o.uploads, 'uploads'),
@@ -288,6 +291,13 @@ export function parseUpload(value: unknown): UploadAnswer {
 export function parseForward(value: unknown): ForwardAnswer {
   const s = new Shape('POST /counsellor/cases/:case/forward');
   return { forwardedTo: s.fingerprints(s.object(value, 'body').forwardedTo, 'forwardedTo') };
+}
+
+/** Reads `POST /counsellor/cases/:case/handover`. */
+export function parseHandover(value: unknown): HandoverAnswer {
+  const s = new Shape('POST /counsellor/cases/:case/handover');
+  const o = s.object(value, 'body');
+  return { keys: s.count(o.keys, 'keys'), noteKeys: s.count(o.noteKeys, 'noteKeys') };
 }
 
 /** Reads `DELETE /counsellor/cases/:case`. */

@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- counsellor`: the counsellor's inbox of 1,000 cases (each
  * a report and three messages) on a local server, listed the way the
- * `inbox` command does it (every case fetched, every message decrypted,
+ * `inbox --full` command does it (every case fetched, every message decrypted,
  * every signature and chain link checked), beside the same cases fetched
- * without decrypting, in the same run; and the key file's unlock time.
+ * without decrypting, in the same run; the key file's unlock time; and an
+ * inbox of 10,000 cases, cold (nothing cached) and incremental (10 new
+ * messages, the rest from the encrypted inbox cache).
  *
  * The cases are made through the API (KLUIS_POW_BITS=0), sealed with
  * OpenSSL's Ed25519 and X25519 so that setting up takes seconds, not the
@@ -59,6 +61,9 @@ import { printTable, round } from './table.js';
 const CASES = 1000;
 const SETUP_CONCURRENCY = 16;
 const RUNS = 3;
+/** Cases of the large inbox, and the messages that arrive before each incremental refresh. */
+const BIG_CASES = 10_000;
+const NEW_MESSAGES = 10;
 
 const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
@@ -251,6 +256,110 @@ export async function makeCase(
   );
 }
 
+/** What the bench keeps of a small case to write in it again as the reporter. */
+interface SmallCase {
+  readonly caseNumber: string;
+  readonly keys: ReturnType<typeof deriveReporterKeys>;
+  readonly recipients: Recipient[];
+  readonly last: Uint8Array;
+}
+
+/** A smaller case for the 10,000-case inbox: the report and the signed acknowledgement. */
+async function makeSmallCase(
+  base: string,
+  api: CounsellorApi,
+  counsellor: Identity,
+): Promise<SmallCase> {
+  const time = `${new Date().toISOString().slice(0, 19)}Z`;
+  const t = (await post(base, '/api/v1/tickets', { kind: 'case' })) as {
+    ticket: string;
+    case: string;
+  };
+  const caseNumber = t.case;
+  const keys = deriveReporterKeys({ caseNumber, secret: generateReceiptSecret() });
+  await post(
+    base,
+    '/api/v1/cases',
+    { verifier: toBase64(keys.verifier) },
+    { 'kluis-ticket': t.ticket, 'kluis-work': '0' },
+  );
+  const recipients = [
+    { fingerprint: keys.fingerprint, boxPublicKey: keys.box.publicKey },
+    {
+      fingerprint: fingerprintOf(counsellor.sign.publicKey),
+      boxPublicKey: counsellor.box.publicKey,
+    },
+  ];
+  const m0 = fastSeal({
+    caseNumber,
+    seq: 0,
+    prev: GENESIS_HASH,
+    author: keys.sign,
+    recipients,
+    content: {
+      v: 1,
+      type: 'report',
+      time,
+      text: 'Mijn leidinggevende dreigt met ontslag als ik de fraude meld. '.repeat(4),
+      consent: 'no',
+      addressAs: '',
+      language: 'nl',
+      reporterBox: toBase64(keys.box.publicKey),
+      attachments: [],
+    },
+  });
+  await post(
+    base,
+    `/api/v1/cases/${caseNumber}/messages`,
+    { seq: 0, envelope: m0.envelope },
+    { 'kluis-auth': toBase64(keys.authKey) },
+  );
+  const m1 = fastSeal({
+    caseNumber,
+    seq: 1,
+    prev: m0.hash,
+    author: counsellor.sign,
+    recipients,
+    content: {
+      v: 1,
+      type: 'ack',
+      time,
+      reportHash: toBase64(m0.hash),
+      receivedDate: time.slice(0, 10),
+      text: 'Ontvangen.',
+    },
+  });
+  await api.postMessage(caseNumber, { seq: 1, envelope: m1.envelope, ack: true });
+  return { caseNumber, keys, recipients, last: m1.hash };
+}
+
+/** The reporter of a small case writes again (seq 2). */
+async function reporterWrites(base: string, c: SmallCase): Promise<void> {
+  const m = fastSeal({
+    caseNumber: c.caseNumber,
+    seq: 2,
+    prev: c.last,
+    author: c.keys.sign,
+    recipients: c.recipients,
+    content: {
+      v: 1,
+      type: 'message',
+      time: `${new Date().toISOString().slice(0, 19)}Z`,
+      text: 'Er is iets nieuws gebeurd.',
+      attachments: [],
+    },
+  });
+  const t = (await post(base, '/api/v1/tickets', { kind: 'message', case: c.caseNumber })) as {
+    ticket: string;
+  };
+  await post(
+    base,
+    `/api/v1/cases/${c.caseNumber}/messages`,
+    { seq: 2, envelope: m.envelope },
+    { 'kluis-auth': toBase64(c.keys.authKey), 'kluis-ticket': t.ticket, 'kluis-work': '0' },
+  );
+}
+
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -340,7 +449,7 @@ export async function run(): Promise<void> {
           })
         ).seconds,
       );
-      const full = await measure(() => session.inbox());
+      const full = await measure(() => session.inbox({ full: true }));
       inbox.push(full);
       listed = full.result.entries.length;
       problems = full.result.entries.filter((e) => !e.intact).length;
@@ -348,7 +457,9 @@ export async function run(): Promise<void> {
         throw new Error(
           `the inbox listed ${listed} cases with ${problems} problems; expected ${CASES} and 0`,
         );
-      const withWorker = await timed(() => session.inbox({ workers: workers > 0 ? 0 : 1 }));
+      const withWorker = await timed(() =>
+        session.inbox({ workers: workers > 0 ? 0 : 1, full: true }),
+      );
       if (withWorker.result.entries.some((e) => !e.intact))
         throw new Error('the inbox found problems with the other worker setting');
       inboxWorker.push(withWorker.seconds);
@@ -368,6 +479,48 @@ export async function run(): Promise<void> {
     });
     session.close();
 
+    // 10,000 cases known (the 1,000 above and 9,000 smaller ones), then 10 new messages arrive.
+    const bigApi = new CounsellorApi({
+      server: server.url,
+      signer: createNativeRequestSigner(counsellor.sign.secretKey),
+    });
+    const setupBig = await timed(() =>
+      mapConcurrent(Array.from({ length: BIG_CASES - CASES }), SETUP_CONCURRENCY, () =>
+        makeSmallCase(server.url, bigApi, counsellor),
+      ),
+    );
+    bigApi.close();
+    const bigDir = join(dir, 'state-10000');
+    const openBig = async () => {
+      const s = await CounsellorSession.open({
+        identity: counsellor,
+        server: server.url,
+        stateDir: bigDir,
+      });
+      await s.serverInfo(); // trust on first use (the first time), outside the timings
+      return s;
+    };
+    const coldSession = await openBig();
+    const cold = await timed(() => coldSession.inbox());
+    coldSession.close();
+    if (cold.result.entries.length !== BIG_CASES || cold.result.entries.some((e) => !e.intact))
+      throw new Error('the 10,000-case inbox did not verify');
+    const incremental: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const arriving = setupBig.result.slice(i * NEW_MESSAGES, (i + 1) * NEW_MESSAGES);
+      await mapConcurrent(arriving, NEW_MESSAGES, (c) => reporterWrites(server.url, c));
+      // A new process, as `kluis-counsellor inbox` or a restarted app: the cache comes from disk.
+      const s = await openBig();
+      const run = await timed(() => s.inbox());
+      s.close();
+      const fresh = run.result.entries.filter((e) =>
+        arriving.some((c) => c.caseNumber === e.caseNumber),
+      );
+      if (fresh.length !== NEW_MESSAGES || fresh.some((e) => e.messages !== 3 || !e.intact))
+        throw new Error('the incremental inbox missed a new message');
+      incremental.push(run.seconds);
+    }
+
     const inboxMedian = [...inbox].sort((a, b) => a.seconds - b.seconds)[
       Math.floor(inbox.length / 2)
     ]!;
@@ -384,6 +537,9 @@ export async function run(): Promise<void> {
       workers: workers,
       [`inbox_1000_workers_${workers > 0 ? 0 : 1}_s`]: round(median(inboxWorker)),
       inbox_crypto_open_1000_s: round(cryptoOpen.seconds),
+      inbox_10000_cold_s: round(cold.seconds),
+      inbox_10000_incremental_s: round(median(incremental)),
+      setup_10000_s: round(setupBig.seconds, 1),
       unlock_s: round(median(unlocks)),
       setup_1000_s: round(setup.seconds, 1),
       cores: availableParallelism(),
@@ -417,6 +573,16 @@ export async function run(): Promise<void> {
           'inbox opened with crypto/ openConversation (tweetnacl X25519)',
           figures.inbox_crypto_open_1000_s,
           'why the client unwraps natively',
+        ],
+        [
+          'inbox: 10,000 cases, nothing cached (cold)',
+          figures.inbox_10000_cold_s,
+          'every case fetched, decrypted, verified; the encrypted cache written',
+        ],
+        [
+          'inbox: 10,000 cases known, 10 new messages arrived',
+          figures.inbox_10000_incremental_s,
+          'a new process: the cache read from disk, 10 cases fetched; target ≤ 1 s',
         ],
         ['key file unlock (scrypt N=2^17, r=8, p=1)', figures.unlock_s, ''],
         [

@@ -127,6 +127,22 @@ export interface ForwardedContent {
   readonly text: string;
 }
 
+/**
+ * Record, in the conversation, that the case was handed over to another
+ * counsellor (one who joined, or a colleague taking over from one who
+ * leaves): from then on that counsellor reads the case, earlier messages
+ * included (their content keys are wrapped for it, as for a forward).
+ */
+export interface HandoverContent {
+  readonly v: 1;
+  readonly type: 'handover';
+  readonly time: string;
+  /** Fingerprint of the counsellor the case is handed to. */
+  readonly to: string;
+  readonly name: string;
+  readonly text: string;
+}
+
 /** A counsellor's private note: sealed to counsellors only, kept apart from the conversation. */
 export interface NoteContent {
   readonly v: 1;
@@ -142,6 +158,7 @@ export type Content =
   | StatusContent
   | AckContent
   | ForwardedContent
+  | HandoverContent
   | NoteContent;
 
 /** Longest text field, in UTF-16 code units. */
@@ -234,6 +251,7 @@ const SHAPES: Record<
   status: { required: { status: oneOf(...CASE_STATUSES), text } },
   ack: { required: { reportHash: base64Of(32), receivedDate: date, text } },
   forwarded: { required: { to: isFingerprint, name: shortText(128), text } },
+  handover: { required: { to: isFingerprint, name: shortText(128), text } },
   note: { required: { text } },
 };
 

@@ -17,6 +17,7 @@ import type {
   Consent,
   Content,
   ForwardedContent,
+  HandoverContent,
   MessageContent,
   NoteContent,
   ReportContent,
@@ -36,7 +37,8 @@ export type ConversationContent =
   | MessageContent
   | StatusContent
   | AckContent
-  | ForwardedContent;
+  | ForwardedContent
+  | HandoverContent;
 
 /** A counsellor the reader trusts. */
 export interface TrustedCounsellor {
@@ -60,7 +62,9 @@ export interface Parties {
  * What a reader found of one message's recipients. `unexpected`: named in
  * the signed list or given a wrapped key, yet not the reporter, a trusted
  * counsellor, or an escalation recipient the case was forwarded to with
- * consent; someone the reader did not choose may read it. `removed`: signed
+ * consent; someone the reader did not choose may read it (a `handover`
+ * to a counsellor the reader does not trust names that key here too, on
+ * the handover itself). `removed`: signed
  * for, but its wrapped key is gone from the envelope.
  */
 export interface RecipientFindings {
@@ -108,6 +112,8 @@ export interface ReadConversation {
   readonly status: StatusContent['status'] | undefined;
   /** Escalation recipients the case was forwarded to with consent. */
   readonly forwardedTo: readonly string[];
+  /** Trusted counsellors the case was handed over to (`handover`), in order. */
+  readonly handedTo: readonly string[];
   /** Hash of the last message as delivered: the next message's `prev`. */
   readonly lastHash: Uint8Array | undefined;
   /** Every message opened and allowed, every recipient expected, the chain whole. */
@@ -115,7 +121,12 @@ export interface ReadConversation {
 }
 
 /** Content types only a counsellor may write. */
-const COUNSELLOR_ONLY: ReadonlySet<Content['type']> = new Set(['status', 'ack', 'forwarded']);
+const COUNSELLOR_ONLY: ReadonlySet<Content['type']> = new Set([
+  'status',
+  'ack',
+  'forwarded',
+  'handover',
+]);
 
 /**
  * Whether `content` by `author` may stand at position `index` of the
@@ -192,6 +203,8 @@ export function readConversation(
   let status: StatusContent['status'] | undefined;
   const escalation = new Set(parties.escalation);
   const forwardedTo = new Set<string>();
+  const trusted = new Set(parties.counsellors.map((c) => c.fingerprint));
+  const handedTo = new Set<string>();
   // First pass: content and its rules, in order (consent is the reporter's latest word before each message).
   const judged = opened.entries.map((entry) => {
     if (!entry.ok)
@@ -234,6 +247,11 @@ export function readConversation(
           ...base,
           ackMatches: reportHash !== undefined && content.reportHash === reportHash,
         };
+      case 'handover':
+        // Only to a counsellor the reader trusts (the page's bundles, the client's trusted keys);
+        // any other key is named below as an unexpected recipient of this very message.
+        if (trusted.has(content.to)) handedTo.add(content.to);
+        return base;
       default:
         // 'forwarded' (checkPlacement narrowed the content to the conversation's types)
         if (consent === 'yes' && escalation.has(content.to)) forwardedTo.add(content.to);
@@ -253,11 +271,14 @@ export function readConversation(
       intact = false;
       return message;
     }
-    const recipients = judgeRecipients(
-      message.opened,
-      wrappedTo(envelopes[message.index]),
-      allowed,
-    );
+    let recipients = judgeRecipients(message.opened, wrappedTo(envelopes[message.index]), allowed);
+    const content = message.content;
+    if (
+      content.type === 'handover' &&
+      !trusted.has(content.to) &&
+      !recipients.unexpected.includes(content.to)
+    )
+      recipients = { ...recipients, unexpected: [...recipients.unexpected, content.to].sort() };
     if (hasFindings(recipients)) intact = false;
     return { ...message, recipients };
   });
@@ -270,6 +291,7 @@ export function readConversation(
     consent,
     status,
     forwardedTo: [...forwardedTo],
+    handedTo: [...handedTo],
     lastHash: last ? (last.ok ? last.opened.hash : last.hash) : undefined,
     intact,
   };

@@ -33,6 +33,7 @@ import { pageParties } from './page-keys.js';
 import { basicRoutes } from './routes/basic.js';
 import { caseRoutes } from './routes/cases.js';
 import { counsellorRoutes } from './routes/counsellor.js';
+import { handoverRoutes } from './routes/handover.js';
 import { publicRoutes } from './routes/public.js';
 import { uploadRoutes } from './routes/uploads.js';
 import type { StaticFile } from './static.js';
@@ -205,6 +206,7 @@ export function createApp(options: AppOptions): Hono {
   api.route('/', caseRoutes(deps));
   api.route('/', uploadRoutes(deps));
   api.route('/', counsellorRoutes(deps));
+  api.route('/', handoverRoutes(deps));
   app.route('/api/v1', api);
   app.route(
     '/',

@@ -56,6 +56,10 @@ export interface CaseSummary {
   readonly statusHour: number;
   readonly ackHour: number | null;
   readonly messages: number;
+  readonly notes: number;
+  /** Wrapped keys over every message, and over every message and note: a forward or handover adds some. */
+  readonly messageKeys: number;
+  readonly keys: number;
   readonly lastHour: number | null;
   readonly lastAuthor: Poster | null;
   /** Hour of the reporter's latest message (the report included): what the counsellors are mailed about (notify.ts). */
@@ -77,6 +81,7 @@ const orNone = <T>(list: readonly T[]): readonly T[] => (list.length === 0 ? NON
 /** The in-memory summary of a case (kept by the store's index). */
 export function summarize(record: CaseRecord): CaseSummary {
   const last = record.messages.at(-1);
+  const messageKeys = record.messages.reduce((sum, m) => sum + m.envelope.keys.length, 0);
   return {
     verifier: record.verifier,
     createdHour: record.createdHour,
@@ -85,6 +90,9 @@ export function summarize(record: CaseRecord): CaseSummary {
     statusHour: record.statusHour,
     ackHour: record.ackHour,
     messages: record.messages.length,
+    notes: record.notes.length,
+    messageKeys,
+    keys: record.notes.reduce((sum, note) => sum + note.envelope.keys.length, messageKeys),
     lastHour: last?.hour ?? null,
     lastAuthor: last?.author ?? null,
     lastReporterHour: lastReporterHour(record.messages),

@@ -19,6 +19,7 @@ import {
   parseCaseDetails,
   parseDeleted,
   parseForward,
+  parseHandover,
   parseHealth,
   parseInfo,
   parseListing,
@@ -220,6 +221,17 @@ describe('every answer of a whole flow is what the contract and docs/API.md say'
       200,
       parseForward,
     );
+    // A handover to the deputy, who can read every message and note already: nothing to add.
+    const handover = await conforms(
+      await counsellorFetch('POST', `/api/v1/counsellor/cases/${reporter.caseNumber}/handover`, {
+        to: h.counsellorRecipients[1]!.fingerprint,
+        keys: [],
+        noteKeys: [],
+      }),
+      200,
+      parseHandover,
+    );
+    expect(handover).toEqual({ keys: 0, noteKeys: 0 });
     await conforms(
       await counsellorFetch('DELETE', `/api/v1/counsellor/cases/${reporter.caseNumber}`),
       200,

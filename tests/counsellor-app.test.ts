@@ -31,6 +31,7 @@ let server: ServerProcess;
 let app: AppProcess;
 let browser: Browser;
 let reporter: ReporterCase;
+const colleague = generateIdentity('counsellor', 'Colleague who joins');
 
 /** A small reporter-page build: what the server serves, and the counsellor's own build of it. */
 function makePage(path: string, script: string): string {
@@ -52,7 +53,11 @@ beforeAll(async () => {
     (async () => {
       const { writeFileSync, readFileSync } = await import('node:fs');
       const bundles = join(dir, 'counsellors.json');
-      writeFileSync(bundles, `[${readFileSync(bundlePath, 'utf8')}]`);
+      // A colleague beside the app's counsellor: someone to hand a case over to.
+      writeFileSync(
+        bundles,
+        `[${readFileSync(bundlePath, 'utf8')},${JSON.stringify(exportBundle(colleague))}]`,
+      );
       const escalation = join(dir, 'escalation.json');
       writeFileSync(
         escalation,
@@ -207,6 +212,62 @@ describe('in Chromium', () => {
     const reply = seen.contents[1];
     expect(reply?.type).toBe('message');
     expect(reply && 'text' in reply ? reply.text : undefined).toBe(REPLY);
+  });
+
+  it('hands the case to a colleague only after confirmation; the reporter sees the handover', async () => {
+    const before = (await readAsReporter(reporter)).conversation.entries.length;
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(app.url);
+    await page.getByLabel('Taal', { exact: true }).selectOption('en');
+    // The app may still be unlocked from the test before (the idle lock has not struck).
+    const passphrase = page.getByLabel('Passphrase', { exact: true });
+    const caseButton = page.getByRole('button', { name: displayCase(reporter.caseNumber) });
+    await passphrase.or(caseButton).first().waitFor({ timeout: 30_000 });
+    if (await passphrase.isVisible()) {
+      await passphrase.fill(PASSPHRASE);
+      await page.getByRole('button', { name: 'Unlock' }).click();
+    }
+    await caseButton.click();
+    const form = page.getByRole('form', { name: 'Hand over to a colleague' });
+    await form.waitFor({ timeout: 30_000 });
+    const option = form.getByRole('option', { name: /Colleague who joins/ });
+    await form
+      .getByLabel('Colleague', { exact: true })
+      .selectOption((await option.getAttribute('value')) ?? '');
+    await form.getByLabel('A word for the reporter (optional)').fill('My colleague takes over.');
+    // Without the tick the browser does not send it, and the local process refuses too.
+    await form.getByRole('button', { name: 'Hand over to a colleague' }).click();
+    const host = app.origin.replace('http://', '');
+    const refused = await rawRequest(
+      app.origin,
+      `/api/cases/${reporter.caseNumber}/handover`,
+      {
+        host,
+        'kluis-app-token': app.token,
+        'content-type': 'application/json',
+        origin: app.origin,
+      },
+      'POST',
+      JSON.stringify({ to: 'X', text: '' }),
+    );
+    expect(refused.status).toBe(400);
+    expect((await readAsReporter(reporter)).conversation.entries).toHaveLength(before);
+    await form.getByRole('checkbox').check();
+    expect(await seriousViolations(page)).toEqual([]);
+    await form.getByRole('button', { name: 'Hand over to a colleague' }).click();
+    await page
+      .getByText(/Handed over to Colleague who joins/)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await context.close();
+
+    const seen = await readAsReporter(reporter);
+    expect(seen.conversation.intact).toBe(true);
+    expect(seen.conversation.entries).toHaveLength(before + 1);
+    const handover = seen.contents[before];
+    expect(handover?.type).toBe('handover');
+    expect(handover && 'to' in handover ? handover.name : undefined).toBe('Colleague who joins');
   });
 });
 

@@ -5,7 +5,7 @@
  * route gets one request per case.
  */
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,20 +15,23 @@ import { NetworkError } from '../client/counsellor/lib/errors.js';
 import { createNodeTransport, readBody, type Transport } from '../client/counsellor/lib/http.js';
 import { CounsellorSession } from '../client/counsellor/lib/session.js';
 import { exportBundle, generateIdentity } from '../crypto/index.js';
-import { submitReport } from './helpers/counsellor-reporter.js';
+import { type ReporterCase, sendAsReporter, submitReport } from './helpers/counsellor-reporter.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
 
 const counsellor = generateIdentity('counsellor', 'Inbox test counsellor');
 const dir = mkdtempSync(join(tmpdir(), 'kluis-counsellor-inbox-'));
 let server: ServerProcess;
 const CASES = 5;
+const reporters: ReporterCase[] = [];
 
 beforeAll(async () => {
   const bundles = join(dir, 'counsellors.json');
   writeFileSync(bundles, JSON.stringify([exportBundle(counsellor)]));
   server = await startServer({ env: { KLUIS_POW_BITS: '0', KLUIS_COUNSELLORS: bundles } });
   for (let i = 0; i < CASES; i++)
-    await submitReport(server.url, { text: `Report ${i}`, consent: i % 2 ? 'yes' : 'no' });
+    reporters.push(
+      await submitReport(server.url, { text: `Report ${i}`, consent: i % 2 ? 'yes' : 'no' }),
+    );
 });
 
 afterAll(async () => {
@@ -41,6 +44,8 @@ function recordingTransport(
   options: {
     rewritePath?: (path: string) => string;
     rewriteBody?: (path: string, body: unknown) => unknown;
+    /** Which answers rewriteBody sees (default: the case-details pages). */
+    match?: (path: string) => boolean;
   } = {},
 ): { transport: Transport; paths: string[] } {
   const inner = createNodeTransport({});
@@ -55,7 +60,8 @@ function recordingTransport(
         target.search = rewritten.search;
       }
       const response = await inner.request(target, request);
-      if (!options.rewriteBody || !url.pathname.endsWith('/case-details')) return response;
+      const match = options.match ?? ((path: string) => path.endsWith('/case-details'));
+      if (!options.rewriteBody || !match(url.pathname)) return response;
       const body = JSON.parse((await readBody(response)).toString('utf8')) as unknown;
       const text = JSON.stringify(options.rewriteBody(url.pathname + url.search, body));
       return Object.assign(Readable.from([Buffer.from(text)]), {
@@ -140,6 +146,148 @@ describe('inbox in bulk', () => {
       expect(paths.filter((p) => p.startsWith('/api/v1/counsellor/cases/'))).toHaveLength(CASES);
     } finally {
       s.close();
+    }
+  });
+});
+
+describe('incremental inbox', () => {
+  const caseRequests = (paths: readonly string[]) =>
+    paths.filter((p) => p.startsWith('/api/v1/counsellor/cases/') || p.includes('/case-details'));
+  const summary = (e: {
+    caseNumber: string;
+    messages: number;
+    unread: number;
+    intact: boolean;
+    searchText: string;
+    facts: unknown;
+    deadlines: unknown;
+    consent?: string;
+  }) => [
+    e.caseNumber,
+    e.messages,
+    e.unread,
+    e.intact,
+    e.searchText,
+    e.facts,
+    e.deadlines,
+    e.consent,
+  ];
+
+  it('opens only what changed, from a cache that holds no plaintext on disk', async () => {
+    const { transport, paths } = recordingTransport();
+    const s = await session(transport, 'incremental');
+    try {
+      const cold = await s.inbox();
+      expect(caseRequests(paths)).toEqual(['/api/v1/counsellor/case-details?limit=500']);
+      paths.length = 0;
+      const warm = await s.inbox();
+      expect(caseRequests(paths)).toEqual([]);
+      expect(warm.entries.map(summary)).toEqual(cold.entries.map(summary));
+      expect(warm.entries.every((e) => e.searchText.includes('report'))).toBe(true);
+
+      // A reporter writes in one case: only that case is fetched and opened again.
+      const target = reporters[2]!;
+      await sendAsReporter(target, { text: 'A new message arrives' });
+      paths.length = 0;
+      const after = await s.inbox();
+      expect(caseRequests(paths)).toEqual([`/api/v1/counsellor/cases/${target.caseNumber}`]);
+      const entry = after.entries.find((e) => e.caseNumber === target.caseNumber)!;
+      expect(entry).toMatchObject({ messages: 2, unread: 2, intact: true });
+      expect(entry.searchText).toContain('a new message arrives');
+      for (const other of after.entries.filter((e) => e.caseNumber !== target.caseNumber))
+        expect(summary(other)).toEqual(
+          summary(cold.entries.find((e) => e.caseNumber === other.caseNumber)!),
+        );
+      // A new session (the app restarted) reads the cache from disk and fetches nothing.
+      const s2 = await session(transport, 'incremental');
+      paths.length = 0;
+      try {
+        expect((await s2.inbox()).entries.map(summary)).toEqual(after.entries.map(summary));
+        expect(caseRequests(paths)).toEqual([]);
+      } finally {
+        s2.close();
+      }
+    } finally {
+      s.close();
+    }
+    // On disk: the cache is there, 0600, and no decrypted word in it or anywhere under the directory.
+    const stateDir = join(dir, 'incremental', 'state');
+    const files = readdirSync(stateDir);
+    const cacheFile = files.find((f) => f.endsWith('.inbox'));
+    expect(cacheFile).toBeDefined();
+    expect(statSync(join(stateDir, cacheFile!)).mode & 0o777).toBe(0o600);
+    for (const file of files) {
+      const bytes = readFileSync(join(stateDir, file));
+      for (const word of ['Report 0', 'report 0', 'a new message arrives', 'A new message'])
+        expect(bytes.includes(Buffer.from(word)), `${file} holds "${word}"`).toBe(false);
+    }
+  });
+
+  it('a cache that does not open with this key is not used: every case is opened again', async () => {
+    const { transport, paths } = recordingTransport();
+    const s = await session(transport, 'damaged');
+    try {
+      await s.inbox();
+    } finally {
+      s.close();
+    }
+    const stateDir = join(dir, 'damaged', 'state');
+    const cacheFile = join(stateDir, readdirSync(stateDir).find((f) => f.endsWith('.inbox'))!);
+    const bytes = readFileSync(cacheFile);
+    bytes[bytes.length - 20]! ^= 1;
+    writeFileSync(cacheFile, bytes);
+    const again = await session(transport, 'damaged');
+    paths.length = 0;
+    try {
+      const inbox = await again.inbox();
+      expect(inbox.entries.every((e) => e.intact)).toBe(true);
+      expect(caseRequests(paths)).toEqual(['/api/v1/counsellor/case-details?limit=500']);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a server that serves an older state of a case than the cache holds is named (rollback)', async () => {
+    const target = reporters[3]!;
+    const plain = recordingTransport();
+    const s = await session(plain.transport, 'rollback');
+    try {
+      await sendAsReporter(target, { text: 'Another message' });
+      expect((await s.inbox()).entries.every((e) => e.intact)).toBe(true);
+    } finally {
+      s.close();
+    }
+    // The server drops the case's latest message, in its listing row and in the case.
+    const rolledBack = recordingTransport({
+      match: (path) => path === '/api/v1/counsellor/cases' || path.includes(target.caseNumber),
+      rewriteBody: (path, body) => {
+        if (path === '/api/v1/counsellor/cases') {
+          const b = body as { cases?: { case: string; messages: number }[] };
+          if (!b.cases) return body; // an error answer (the client signs again and retries)
+          return {
+            cases: b.cases.map((c) =>
+              c.case === target.caseNumber ? { ...c, messages: c.messages - 1 } : c,
+            ),
+          };
+        }
+        const b = body as { messages?: unknown[] };
+        if (!b.messages) return body;
+        return { ...b, messages: b.messages.slice(0, -1) };
+      },
+    });
+    const r = await session(rolledBack.transport, 'rollback');
+    try {
+      const inbox = await r.inbox();
+      const entry = inbox.entries.find((e) => e.caseNumber === target.caseNumber)!;
+      expect(entry.intact).toBe(false);
+      expect(entry.problems.join('\n')).toMatch(/rollback/);
+      expect(rolledBack.paths).toContain(`/api/v1/counsellor/cases/${target.caseNumber}`);
+      // The other cases still come from the cache.
+      expect(
+        rolledBack.paths.filter((p) => p.startsWith('/api/v1/counsellor/cases/')),
+      ).toHaveLength(1);
+    } finally {
+      r.close();
     }
   });
 });

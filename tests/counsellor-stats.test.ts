@@ -50,6 +50,8 @@ function entry(
       statusHour: reportHour,
       ackHour,
       messages: 1,
+      notes: 0,
+      keys: 2,
       lastHour: null,
       lastAuthor: null,
       uploads: 0,

@@ -24,6 +24,7 @@ import {
   padme,
   parseContent,
   parseReceiptCode,
+  readConversation,
   sealSecretbox,
   sha512,
   StreamDecryptor,
@@ -264,6 +265,66 @@ describe('envelopes', () => {
     expect(toHex(opened.author)).toBe(vectors.identities[0]!.signPublicKey);
     expect(decodeContent(opened.content)).toEqual(reply.content);
     expect(opened.recipients).toEqual([reporter.fingerprint, ...counsellorFingerprints].sort());
+  });
+
+  describe('the handover to counsellor-3', () => {
+    const { handover } = vectors.envelopes;
+    const trusted = (seeds: readonly string[]) =>
+      seeds.map((seed) => {
+        const v = vectors.identities.find((i) => i.seed === seed)!;
+        return { fingerprint: v.fingerprint, signPublicKey: fromHex(v.signPublicKey) };
+      });
+    const newcomer = vectors.identities.find((i) => i.seed === 'counsellor-3')!.fingerprint;
+    // The report and the reply with their keys for counsellor-3 appended, as the server stores them after the handover.
+    const handedOver = [
+      { ...report.envelope, keys: [...report.envelope.keys, handover.keys.report] },
+      { ...reply.envelope, keys: [...reply.envelope.keys, handover.keys.reply] },
+      handover.envelope,
+    ];
+
+    it('opens for counsellor-3, every message, and reads intact where counsellor-3 is trusted', () => {
+      const read = readConversation(handedOver, recipientKey('counsellor-3'), {
+        caseNumber,
+        counsellors: trusted(['counsellor-1', 'counsellor-2', 'counsellor-3']),
+        escalation: [],
+      });
+      expect(read.messages.map((m) => m.ok)).toEqual([true, true, true]);
+      expect(read.intact).toBe(true);
+      expect(read.handedTo).toEqual([newcomer]);
+      const last = read.messages[2]!;
+      expect(last.ok && last.content).toEqual(handover.content);
+      expect(last.ok && toHex(last.opened.hash)).toBe(handover.hash);
+    });
+
+    // The report of these vectors is sealed for the counsellors only, so counsellor-1 reads here, as a
+    // reader (a page, a client) that does not trust counsellor-3 would.
+    it('names counsellor-3 as an unexpected recipient of every message where it is not trusted', () => {
+      const read = readConversation(handedOver, recipientKey('counsellor-1'), {
+        caseNumber,
+        counsellors: trusted(['counsellor-1', 'counsellor-2']),
+        escalation: [],
+      });
+      expect(read.intact).toBe(false);
+      expect(read.handedTo).toEqual([]);
+      for (const m of read.messages) expect(m.ok && m.recipients.unexpected).toEqual([newcomer]);
+    });
+
+    it('names the key of a handover as unexpected even when no key was wrapped for it', () => {
+      const read = readConversation(
+        [report.envelope, reply.envelope, handover.envelope],
+        recipientKey('counsellor-1'),
+        {
+          caseNumber,
+          counsellors: trusted(['counsellor-1', 'counsellor-2']),
+          escalation: [],
+        },
+      );
+      expect(read.messages.map((m) => m.ok && m.recipients.unexpected)).toEqual([
+        [],
+        [],
+        [newcomer],
+      ]);
+    });
   });
 
   it('failure vectors fail with their error', () => {

@@ -144,6 +144,8 @@ describe('a case from report to reply', () => {
     expect(inbox.cases[0]).toMatchObject({
       case: reporter.caseNumber,
       messages: 1,
+      notes: 0,
+      keys: h.counsellorRecipients.length + 1,
       status: 'received',
       lastAuthor: 'reporter',
       ackHour: null,

@@ -18,6 +18,7 @@ import { addIdentityCommands } from './cli/identity.js';
 import { addPageCommands } from './cli/page.js';
 import { addStatsCommand } from './cli/stats.js';
 import { addWriteCommands } from './cli/writes.js';
+import { addHandoverCommand } from './cli/handover.js';
 import {
   CounsellorError,
   EXIT,
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   addIdentityCommands(program);
   addCaseCommands(program);
   addWriteCommands(program);
+  addHandoverCommand(program);
   addStatsCommand(program);
   addPageCommands(program, { out, proxyOf: async (command) => (await connection(command)).proxy });
   addBuildPageCommand(program);

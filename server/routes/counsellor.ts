@@ -5,7 +5,13 @@
  */
 
 import { Hono } from 'hono';
-import { isCaseNumber, KluisError, parseWrappedKeys, type WrappedKey } from '../../crypto/index.js';
+import {
+  type Envelope,
+  isCaseNumber,
+  KluisError,
+  parseWrappedKeys,
+  type WrappedKey,
+} from '../../crypto/index.js';
 import { exactObject, expectContentType, parseJson, present, readBody } from '../body.js';
 import {
   type Caller,
@@ -60,7 +66,63 @@ async function counsellorView(
   };
 }
 
-async function mutateCase(
+/**
+ * Reads `[{ seq, key }]` of a forward or handover body: each a wrapped key
+ * addressed to `to`, at most one per seq. Throws InvalidBodyError.
+ */
+export function wrappedKeysBySeq(
+  items: readonly unknown[],
+  to: string,
+  whom: string,
+): Map<number, WrappedKey> {
+  const keys = new Map<number, WrappedKey>();
+  for (const item of items) {
+    const entry = exactObject(item, {
+      seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
+      key: present,
+    });
+    let key: WrappedKey;
+    try {
+      [key] = parseWrappedKeys([entry.key]) as [WrappedKey];
+    } catch (error) {
+      if (error instanceof KluisError)
+        throw new InvalidBodyError(`key for ${entry.seq}: ${error.message}`);
+      throw error;
+    }
+    if (key.to !== to) throw new InvalidBodyError(`every key must be addressed to ${whom}`);
+    if (keys.has(entry.seq as number)) throw new InvalidBodyError('two keys for one message');
+    keys.set(entry.seq as number, key);
+  }
+  return keys;
+}
+
+/**
+ * Adds `keys` (by seq) to `items`, refusing unless there is exactly one for
+ * each item that has none for `to` yet (ForwardConflictError: something
+ * arrived in between), and no item would name more than 16 recipients.
+ */
+export function addWrappedKeys<T extends { readonly seq: number; readonly envelope: Envelope }>(
+  items: readonly T[],
+  keys: ReadonlyMap<number, WrappedKey>,
+  to: string,
+  what: string,
+): T[] {
+  const missing = items.filter((m) => !m.envelope.keys.some((k) => k.to === to)).map((m) => m.seq);
+  if (missing.length !== keys.size || missing.some((seq) => !keys.has(seq))) {
+    throw new ForwardConflictError(
+      `send exactly one key for each ${what} not yet readable by ${to}: ${missing.join(', ') || 'none'}`,
+    );
+  }
+  return items.map((m) => {
+    const key = keys.get(m.seq);
+    if (!key) return m;
+    if (m.envelope.keys.length >= 16)
+      throw new TooLargeError(`${what} ${m.seq} already names 16 recipients`);
+    return { ...m, envelope: { ...m.envelope, keys: [...m.envelope.keys, key] } };
+  });
+}
+
+export async function mutateCase(
   deps: Deps,
   caseNumber: string,
   mutate: (record: CaseRecord) => CaseRecord,
@@ -91,6 +153,9 @@ export function counsellorRoutes(deps: Deps): Hono {
         statusHour: summary.statusHour,
         ackHour: summary.ackHour,
         messages: summary.messages,
+        // Escalation recipients get no notes, so neither their number nor their keys.
+        notes: caller.kind === 'counsellor' ? summary.notes : 0,
+        keys: caller.kind === 'counsellor' ? summary.keys : summary.messageKeys,
         lastHour: summary.lastHour,
         lastAuthor: summary.lastAuthor,
         uploads: summary.uploads,
@@ -177,43 +242,11 @@ export function counsellorRoutes(deps: Deps): Hono {
       keys: Array.isArray,
     });
     const to = body.to as string;
-    const keys = new Map<number, WrappedKey>();
-    for (const item of body.keys as unknown[]) {
-      const entry = exactObject(item, {
-        seq: (v) => Number.isSafeInteger(v) && (v as number) >= 0,
-        key: present,
-      });
-      let key: WrappedKey;
-      try {
-        [key] = parseWrappedKeys([entry.key]) as [WrappedKey];
-      } catch (error) {
-        if (error instanceof KluisError)
-          throw new InvalidBodyError(`key for message ${entry.seq}: ${error.message}`);
-        throw error;
-      }
-      if (key.to !== to)
-        throw new InvalidBodyError('every key must be addressed to the escalation recipient');
-      if (keys.has(entry.seq as number)) throw new InvalidBodyError('two keys for one message');
-      keys.set(entry.seq as number, key);
-    }
+    const keys = wrappedKeysBySeq(body.keys as unknown[], to, 'the escalation recipient');
     const updated = await mutateCase(deps, caseNumber, (record) => {
-      const missing = record.messages
-        .filter((m) => !m.envelope.keys.some((k) => k.to === to))
-        .map((m) => m.seq);
-      if (missing.length !== keys.size || missing.some((seq) => !keys.has(seq))) {
-        throw new ForwardConflictError(
-          `send exactly one key for each message not yet forwarded: ${missing.join(', ') || 'none'}`,
-        );
-      }
       return {
         ...record,
-        messages: record.messages.map((m) => {
-          const key = keys.get(m.seq);
-          if (!key) return m;
-          if (m.envelope.keys.length >= 16)
-            throw new TooLargeError(`message ${m.seq} already names 16 recipients`);
-          return { ...m, envelope: { ...m.envelope, keys: [...m.envelope.keys, key] } };
-        }),
+        messages: addWrappedKeys(record.messages, keys, to, 'message'),
         forwardedTo: record.forwardedTo.includes(to)
           ? record.forwardedTo
           : [...record.forwardedTo, to],

@@ -184,10 +184,13 @@ export async function generateVectors() {
     'Secretaris-generaal',
     seededRandom('escalation-1'),
   );
+  // The colleague a case is handed over to (PROTOCOL §7, `handover`).
+  const newcomer = generateIdentity('counsellor', 'New counsellor', seededRandom('counsellor-3'));
   const identities = [
     identityVector(counsellor, 'counsellor-1'),
     identityVector(deputy, 'counsellor-2'),
     identityVector(escalation, 'escalation-1'),
+    identityVector(newcomer, 'counsellor-3'),
   ];
   const goodBundle = exportBundle(counsellor);
   const bundleFailures = [
@@ -271,6 +274,43 @@ export async function generateVectors() {
     },
     seededRandom('envelope-reply'),
   );
+  // A handover to counsellor-3 (seq 2), and the report's and reply's content keys wrapped for it.
+  const handoverContent: Content = {
+    v: 1,
+    type: 'handover',
+    time: '2026-12-01T10:00:00Z',
+    to: fingerprintOf(newcomer.sign.publicKey),
+    name: 'New counsellor',
+    text: 'Mijn collega neemt uw melding van mij over.',
+  };
+  const handover = sealEnvelope(
+    {
+      caseNumber,
+      seq: 2,
+      prev: reply.hash,
+      author: counsellor.sign,
+      content: encodeContent(handoverContent),
+      recipients: [
+        { fingerprint: reporter.fingerprint, boxPublicKey: reporter.box.publicKey },
+        recipientOf(counsellor),
+        recipientOf(deputy),
+        recipientOf(newcomer),
+      ],
+    },
+    seededRandom('envelope-handover'),
+  );
+  const handoverKeys = {
+    report: wrapContentKey(
+      report.contentKey,
+      recipientOf(newcomer),
+      seededRandom('handover-wrap-report'),
+    ),
+    reply: wrapContentKey(
+      reply.contentKey,
+      recipientOf(newcomer),
+      seededRandom('handover-wrap-reply'),
+    ),
+  };
   // The same report as a version 1 payload (recipients not signed): what cases written before v2 hold.
   const reportV1 = sealEnvelope(
     {
@@ -357,6 +397,14 @@ export async function generateVectors() {
       content: replyContent,
       envelope: reply.envelope,
       hash: toHex(reply.hash),
+    },
+    handover: {
+      seed: 'envelope-handover',
+      content: handoverContent,
+      envelope: handover.envelope,
+      hash: toHex(handover.hash),
+      wrapSeeds: { report: 'handover-wrap-report', reply: 'handover-wrap-reply' },
+      keys: handoverKeys,
     },
     reportV1: {
       seed: 'envelope-report-v1',
@@ -608,7 +656,7 @@ export async function generateVectors() {
 
   // --- Content ----------------------------------------------------------------------------------
   const content = {
-    valid: [reportContent, replyContent],
+    valid: [reportContent, replyContent, handoverContent],
     failures: [
       { why: 'extra field', content: { ...replyContent, html: '<b>x</b>' }, error: 'malformed' },
       { why: 'unknown type', content: { ...replyContent, type: 'script' }, error: 'malformed' },
@@ -628,6 +676,11 @@ export async function generateVectors() {
         error: 'malformed',
       },
       ...prototypeNameFailures(replyContent),
+      {
+        why: 'handover to something that is not a fingerprint',
+        content: { ...handoverContent, to: 'operator' },
+        error: 'malformed',
+      },
       {
         why: 'blob id with path',
         content: {

@@ -83,6 +83,14 @@ export function renderVectorAppendix(v: Vectors): string {
     '',
     `The reply (\`reply\` in the JSON file): seq 1, prev the report's hash, author \`counsellor-1\`, recipients in this order: the reporter, \`counsellor-1\`, \`counsellor-2\`; seed \`${v.envelopes.reply.seed}\`. \`reportV1\`: the same report as a version 1 payload (recipients not signed), seed \`${v.envelopes.reportV1.seed}\`; it must open, with no signed recipient list.`,
     '',
+    `The handover (\`handover\` in the JSON file, PROTOCOL §7): seq 2, prev the reply's hash, author \`counsellor-1\`, content a \`handover\` to \`counsellor-3\` (the colleague who takes the case over), recipients in this order: the reporter, \`counsellor-1\`, \`counsellor-2\`, \`counsellor-3\`; seed \`${v.envelopes.handover.seed}\`. Its \`keys\` are the report's and the reply's content keys wrapped for \`counsellor-3\` (PROTOCOL §5.3), with seeds \`${v.envelopes.handover.wrapSeeds.report}\` and \`${v.envelopes.handover.wrapSeeds.reply}\`: appended to the \`keys\` of those two messages, they let \`counsellor-3\` open both. A reader who trusts \`counsellor-3\` finds the three messages intact; a reader who does not names \`counsellor-3\` as an unexpected recipient of every one of them.`,
+    '',
+    json({
+      content: v.envelopes.handover.content,
+      hash: v.envelopes.handover.hash,
+      keys: v.envelopes.handover.keys,
+    }),
+    '',
     "The failures sealed by hand (non-zero padding, a recipient added, recipients out of order) are the reply's content signed by `counsellor-1` at seq 1, laid out as a version 2 payload (PROTOCOL §5.1), sealed with a content key and nonce each drawn from their own seed (`<name>`, `<name>-nonce`) and wrapped for `counsellor-1` (seed `<name>-wrap`); the added recipient is the signing key of an identity from seed `envelope-intruder`.",
     '',
     table(

@@ -226,7 +226,9 @@ function contentFields(content: Content | undefined) {
     status: str('status'),
     consent: str('consent'),
     to:
-      c?.type === 'forwarded' ? `${safeLine(c.name)} (${displayFingerprint(String(c.to))})` : null,
+      c?.type === 'forwarded' || c?.type === 'handover'
+        ? `${safeLine(c.name)} (${displayFingerprint(String(c.to))})`
+        : null,
     receivedDate: str('receivedDate'),
     attachments,
     sentWithoutJavaScript: content !== undefined && sealedByServer(content),

@@ -17,12 +17,13 @@ export function addCaseCommands(program: Command): void {
   program
     .command('inbox')
     .description(
-      'list cases: received, status, messages, unread, deadlines; every case decrypted and verified',
+      'list cases: received, status, messages, unread, deadlines; every case decrypted and verified (cases unchanged since the last inbox come from the encrypted inbox cache)',
     )
     .option('--json', 'print JSON instead of a table')
-    .action(async (options: { json?: boolean }, command: Command) => {
+    .option('--full', 'fetch, decrypt and verify every case again, not only the ones that changed')
+    .action(async (options: { json?: boolean; full?: boolean }, command: Command) => {
       await withSession(command, async (session) => {
-        const inbox = await session.inbox();
+        const inbox = await session.inbox({ full: options.full === true });
         if (options.json) {
           out(
             JSON.stringify(

@@ -20,6 +20,7 @@ import {
   parseCaseDetails,
   parseDeleted,
   parseForward,
+  parseHandover,
   parseInfo,
   parseListing,
   parseUpload,
@@ -294,6 +295,21 @@ export class CounsellorApi {
       keys,
     });
     return read(() => parseForward(value)).forwardedTo;
+  }
+
+  /** Adds keys for a counsellor a case is handed to: one per message and note it cannot read yet. */
+  async handover(
+    caseNumber: string,
+    to: string,
+    keys: readonly { seq: number; key: WrappedKey }[],
+    noteKeys: readonly { seq: number; key: WrappedKey }[],
+  ): Promise<{ keys: number; noteKeys: number }> {
+    const value = await this.json('POST', `/api/v1/counsellor/cases/${caseNumber}/handover`, {
+      to,
+      keys,
+      noteKeys,
+    });
+    return read(() => parseHandover(value));
   }
 
   async deleteCase(caseNumber: string): Promise<void> {

@@ -65,7 +65,7 @@ export function searchText(view: CaseView): string {
     parts.push(c.text);
     if (c.type === 'report' || c.type === 'message')
       for (const a of c.attachments) parts.push(a.name);
-    if (c.type === 'forwarded') parts.push(c.name);
+    if (c.type === 'forwarded' || c.type === 'handover') parts.push(c.name);
   }
   for (const n of view.notes) if (n.content) parts.push(n.content.text);
   return parts.join('\n').normalize('NFKC').toLowerCase();

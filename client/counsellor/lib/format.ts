@@ -161,6 +161,11 @@ function contentLines(content: Content): string[] {
         `forwarded to ${safeLine(content.name)} (${displayFingerprint(content.to)}), ${content.time}`,
       );
       break;
+    case 'handover':
+      out.push(
+        `handed over to ${safeLine(content.name)} (${displayFingerprint(content.to)}), ${content.time}`,
+      );
+      break;
     case 'note':
       out.push(`note, ${content.time}`);
       break;

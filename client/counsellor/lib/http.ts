@@ -107,34 +107,49 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
         );
       }
       const secure = url.protocol === 'https:';
-      return new Promise((resolve, reject) => {
-        const headers: OutgoingHttpHeaders = { ...request.headers };
-        if (request.body) headers['content-length'] = String(request.body.length);
-        const req = (secure ? https : http).request(url, {
-          method: request.method,
-          headers,
-          agent: secure ? httpsAgent : httpAgent,
-          timeout: timeoutMs,
-        });
-        req.once('response', resolve);
-        req.once('timeout', () =>
-          req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)),
-        );
-        req.once('error', (error: Error) => {
-          const reason =
-            error.name === 'SocksError'
-              ? error.message
-              : `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim();
-          reject(
-            new NetworkError(`cannot reach ${url.origin}${via}: ${reason}`, 'server-unreachable'),
+      const send = (retry: boolean): Promise<IncomingMessage> =>
+        new Promise((resolve, reject) => {
+          const headers: OutgoingHttpHeaders = { ...request.headers };
+          if (request.body) headers['content-length'] = String(request.body.length);
+          const req = (secure ? https : http).request(url, {
+            method: request.method,
+            headers,
+            agent: secure ? httpsAgent : httpAgent,
+            timeout: timeoutMs,
+          });
+          req.once('response', resolve);
+          req.once('timeout', () =>
+            req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)),
+          );
+          req.once('error', (error: Error) => {
+            // A kept-alive connection the server closed while idle (its keep-alive timeout, e.g.
+            // while a large inbox was being opened here): a GET goes once more on a new connection
+            // (as Node's documentation advises for idempotent requests). Never a write: it may
+            // have reached the server (a connection broken mid-upload), and the caller decides.
+            if (
+              retry &&
+              request.method === 'GET' &&
+              req.reusedSocket &&
+              (error as NodeJS.ErrnoException).code === 'ECONNRESET'
+            ) {
+              send(false).then(resolve, reject);
+              return;
+            }
+            const reason =
+              error.name === 'SocksError'
+                ? error.message
+                : `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}`.trim();
+            reject(
+              new NetworkError(`cannot reach ${url.origin}${via}: ${reason}`, 'server-unreachable'),
+            );
+          });
+          req.end(
+            request.body
+              ? Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength)
+              : undefined,
           );
         });
-        req.end(
-          request.body
-            ? Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength)
-            : undefined,
-        );
-      });
+      return send(true);
     },
     close() {
       httpAgent.destroy();

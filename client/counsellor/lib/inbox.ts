@@ -11,6 +11,7 @@ import { MAX_CASE_DETAILS } from './api.js';
 import { caseDeadlines, dayOfHour, type Deadline } from './deadlines.js';
 import { ServerRefusedError } from './errors.js';
 import { type CaseFacts, caseFacts, searchText } from './facts.js';
+import type { CachedCase } from './inbox-cache.js';
 import { type CaseView, openCaseDetail } from './open-case.js';
 import { OpenPool } from './open-pool.js';
 import type { CounsellorSession } from './session.js';
@@ -70,21 +71,107 @@ export async function mapConcurrent<T, R>(
 }
 
 /**
- * The inbox: every case listed, fetched, opened and checked. The cases
- * come in pages of whole cases (GET …/case-details, a few signed requests
- * instead of one per case; the next page is fetched while this one is
- * opened); a listed case missing from the pages (it changed in between),
- * or a server without that route, falls back to one request per case.
- * With many cases, opening runs in worker threads (`workers`, default:
- * one fewer than the cores, see open-pool.ts).
+ * Changed cases are fetched in pages of whole cases (every case of the
+ * inbox) when they are a tenth of it or more, or more than this many; else
+ * one request each (a few round trips instead of pages of unchanged cases).
+ */
+const MAX_CHANGED_ONE_BY_ONE = 100;
+
+/** What an inbox row needs of a case besides its listing: from an opened case, or the cache. */
+function casePart(
+  item: CaseListing,
+  view: CaseView,
+): CachedCase & { intact: boolean; problems: readonly string[] } {
+  return {
+    listing: item,
+    messages: view.messages.length,
+    mine: view.messages
+      .filter((m) => m.author?.kind === 'counsellor' && m.author.me)
+      .map((m) => m.index),
+    ...(view.consent ? { consent: view.consent } : {}),
+    ...(view.report ? { addressAs: view.report.addressAs } : {}),
+    viewAckHour: view.ack?.hour ?? null,
+    feedbackGiven: view.feedbackGiven,
+    facts: caseFacts(view),
+    searchText: searchText(view),
+    intact: view.intact,
+    problems: view.problems,
+  };
+}
+
+function inboxEntry(
+  item: CaseListing,
+  part: CachedCase & { intact: boolean; problems: readonly string[] },
+  seen: number,
+  known: number | undefined,
+  now: Date,
+): InboxEntry {
+  const mine = new Set(part.mine);
+  const othersSince = (from: number): number => {
+    let count = 0;
+    for (let i = from; i < part.messages; i++) if (!mine.has(i)) count++;
+    return count;
+  };
+  const unread = othersSince(seen);
+  return {
+    caseNumber: item.case,
+    listing: item,
+    status: item.status,
+    receivedDay: dayOfHour(item.reportHour),
+    messages: part.messages,
+    unread,
+    // Since the last visit: messages by others beyond what this client had verified then.
+    sinceVisit: othersSince(known ?? 0),
+    newSinceVisit: known === undefined,
+    ...(part.consent ? { consent: part.consent as Consent } : {}),
+    ...(part.addressAs !== undefined ? { addressAs: part.addressAs } : {}),
+    deadlines: caseDeadlines(
+      {
+        reportHour: item.reportHour,
+        ackHour: item.ackHour ?? part.viewAckHour,
+        feedbackGiven: part.feedbackGiven,
+        closed: item.status === 'closed',
+      },
+      now,
+    ),
+    intact: part.intact,
+    problems: part.problems,
+    facts: part.facts,
+    searchText: part.searchText,
+  };
+}
+
+/**
+ * The inbox: every case listed; the cases whose listing row changed since
+ * the inbox cache (inbox-cache.ts) kept them, or that this client has not
+ * verified, are fetched, opened and checked, the others come from the
+ * cache (`full`: every case is opened again). Few changed cases are fetched
+ * one request each; many come in pages of whole cases (GET
+ * …/case-details, the next page fetched while this one is opened), and a
+ * listed case missing from the pages (it changed in between), or a server
+ * without that route, falls back to one request per case. With many cases
+ * to open, opening runs in worker threads (`workers`, default: one fewer
+ * than the cores, see open-pool.ts). A case that was rolled back shows
+ * fewer messages in its row, so it is opened again and checked against
+ * what the state file remembers (open-case.ts).
  */
 export async function readInbox(
   session: CounsellorSession,
-  options: { workers?: number; pageSize?: number } = {},
+  options: { workers?: number; pageSize?: number; full?: boolean } = {},
 ): Promise<Inbox> {
   const info = await session.serverInfo();
   const listing = await session.api.listCases();
-  const size = listing.length >= MIN_CASES_FOR_WORKERS ? (options.workers ?? session.workers) : 0;
+  const cache = await session.inboxCache();
+  const cached = new Map<string, CachedCase>();
+  if (!options.full)
+    for (const item of listing) {
+      const hit = cache.fresh(item);
+      // The state file must remember the same history: else (removed, or another client's) open again.
+      if (hit && session.state.memory(item.case)?.count === hit.messages)
+        cached.set(item.case, hit);
+    }
+  const changed = listing.filter((item) => !cached.has(item.case));
+  const size = changed.length >= MIN_CASES_FOR_WORKERS ? (options.workers ?? session.workers) : 0;
   let pool: OpenPool | undefined;
   try {
     pool = OpenPool.create(
@@ -112,13 +199,16 @@ export async function readInbox(
       }
       return openCaseDetail(detail, context);
     };
-    const listed = new Set(listing.map((item) => item.case));
+    const wanted = new Set(changed.map((item) => item.case));
     const views = new Map<string, Promise<CaseView>>();
-    if (listing.length > 0) {
+    if (
+      changed.length > 1 &&
+      (changed.length * 10 >= listing.length || changed.length > MAX_CHANGED_ONE_BY_ONE)
+    ) {
       for await (const page of detailPages(session.api, listing.length, options.pageSize)) {
         for (const detail of page) {
-          // Cases that arrived after the listing wait for the next inbox.
-          if (!listed.has(detail.case)) continue;
+          // Unchanged cases come from the cache; cases that arrived after the listing wait for the next inbox.
+          if (!wanted.has(detail.case)) continue;
           const view = open(detail);
           view.catch(() => {}); // awaited below
           views.set(detail.case, view);
@@ -129,40 +219,23 @@ export async function readInbox(
       listing,
       pool ? 2 * session.concurrency : session.concurrency,
       async (item): Promise<InboxEntry> => {
+        const seen = () => session.state.memory(item.case)?.seen ?? 0;
+        const known = () => session.knownAtStart.get(item.case);
+        const hit = cached.get(item.case);
+        if (hit)
+          return inboxEntry(item, { ...hit, intact: true, problems: [] }, seen(), known(), now);
         const view = await (views.get(item.case) ?? open(await session.api.getCase(item.case)));
         await session.remember(view, false, false);
-        const closed = item.status === 'closed';
-        const known = session.knownAtStart.get(item.case);
-        const sinceVisit = view.messages.filter(
-          (m) => m.index >= (known ?? 0) && !(m.author?.kind === 'counsellor' && m.author.me),
-        ).length;
-        return {
-          caseNumber: item.case,
-          listing: item,
-          status: item.status,
-          receivedDay: dayOfHour(item.reportHour),
-          messages: view.messages.length,
-          unread: view.unread,
-          sinceVisit,
-          newSinceVisit: known === undefined,
-          ...(view.consent ? { consent: view.consent } : {}),
-          ...(view.report ? { addressAs: view.report.addressAs } : {}),
-          deadlines: caseDeadlines(
-            {
-              reportHour: item.reportHour,
-              ackHour: item.ackHour ?? view.ack?.hour ?? null,
-              feedbackGiven: view.feedbackGiven,
-              closed,
-            },
-            now,
-          ),
-          intact: view.intact,
-          problems: view.problems,
-          facts: caseFacts(view),
-          searchText: searchText(view),
-        };
+        const part = casePart(item, view);
+        if (view.intact) {
+          const { intact: _, problems: __, ...kept } = part;
+          cache.put(kept);
+        } else cache.drop(item.case);
+        return inboxEntry(item, part, seen(), known(), now);
       },
     );
+    cache.keepOnly(new Set(listing.map((item) => item.case)));
+    await cache.save();
     return await finishInbox(session, listing, entries);
   } finally {
     await pool?.close();

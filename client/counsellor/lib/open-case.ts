@@ -82,6 +82,8 @@ export interface CaseView {
   readonly consent?: Consent;
   /** Escalation recipients the conversation records a consented forward to. */
   readonly forwardedTo: readonly string[];
+  /** Trusted counsellors the conversation records a handover to (PROTOCOL §7). */
+  readonly handedTo: readonly string[];
   /** The signed acknowledgement, if any. */
   readonly ack?: { readonly index: number; readonly hour: number; readonly content: AckContent };
   readonly feedbackGiven: boolean;
@@ -90,6 +92,8 @@ export interface CaseView {
   readonly unread: number;
   /** Envelope content keys by index (only for opened messages): what forwarding re-wraps. */
   readonly contentKeys: readonly (Uint8Array | undefined)[];
+  /** Content keys of the private notes that opened, by index: what a handover re-wraps. */
+  readonly noteContentKeys: readonly (Uint8Array | undefined)[];
   readonly lastHash?: Uint8Array;
   /** Hash of the last private note: the next note's `prev`. */
   readonly lastNoteHash?: Uint8Array;
@@ -308,11 +312,13 @@ export function openCaseDetail(detail: CaseDetail, ctx: OpenContext): CaseView {
     ...(reporter ? { reporter } : {}),
     ...(read.report ? { consent: read.consent } : {}),
     forwardedTo: read.forwardedTo,
+    handedTo: read.handedTo,
     ...(ack ? { ack } : {}),
     feedbackGiven,
     attachments,
     unread,
     contentKeys,
+    noteContentKeys: notes?.contentKeys ?? [],
     ...(read.lastHash ? { lastHash: read.lastHash } : {}),
     ...(notes?.lastHash ? { lastNoteHash: notes.lastHash } : {}),
   };
@@ -325,12 +331,17 @@ function readCaseNotes(
   problems: string[],
   author: (a: Author) => MessageAuthor,
   names: ReadonlyMap<string, string>,
-): { notes: NoteView[]; lastHash: Uint8Array | undefined } {
+): {
+  notes: NoteView[];
+  lastHash: Uint8Array | undefined;
+  contentKeys: (Uint8Array | undefined)[];
+} {
   const read = readNotes(
     detail.notes.map((n) => n.envelope),
     ctx.unwrap,
     parties,
   );
+  const contentKeys = read.notes.map((entry) => (entry.ok ? entry.opened.contentKey : undefined));
   const notes = read.notes.map((entry): NoteView => {
     const hour = detail.notes[entry.index]!.hour;
     const who = entry.fingerprint
@@ -353,5 +364,5 @@ function readCaseNotes(
   });
   for (const problem of read.problems)
     problems.push(`note ${problem.index}: ${CHAIN_WORDS[problem.kind]}`);
-  return { notes, lastHash: read.lastHash };
+  return { notes, lastHash: read.lastHash, contentKeys };
 }

@@ -29,7 +29,9 @@ import {
 } from './attachments.js';
 import { IntegrityError, ServerRefusedError } from './errors.js';
 import type { Transport } from './http.js';
+import { type HandoverResult, handover } from './handover.js';
 import { type Inbox, readInbox } from './inbox.js';
+import { InboxCache } from './inbox-cache.js';
 import { createNativeRequestSigner, createNativeUnwrapper, type Unwrapper } from './native.js';
 import { type CaseView, type OpenContext, openCaseDetail } from './open-case.js';
 import { defaultWorkerCount } from './open-pool.js';
@@ -96,6 +98,7 @@ export class CounsellorSession {
    * was not known then. Kept in memory; the state file is the only thing on disk.
    */
   readonly knownAtStart: ReadonlyMap<string, number>;
+  #cache: Promise<InboxCache> | undefined;
 
   private constructor(options: SessionOptions, state: StateStore, api: CounsellorApi) {
     this.identity = options.identity;
@@ -148,6 +151,22 @@ export class CounsellorSession {
     this.identity.box.secretKey.fill(0);
     this.identity.sign.secretKey.fill(0);
     this.#info = undefined;
+    this.#cache?.then(
+      (cache) => cache.forget(),
+      () => {},
+    );
+    this.#cache = undefined;
+  }
+
+  /** The encrypted inbox cache of this key on this server (inbox-cache.ts), loaded once. */
+  inboxCache(): Promise<InboxCache> {
+    if (!this.#cache) {
+      this.#cache = InboxCache.load(this.state.path, this.identity.box.secretKey);
+      this.#cache.catch(() => {
+        this.#cache = undefined;
+      });
+    }
+    return this.#cache;
   }
 
   /**
@@ -306,8 +325,8 @@ export class CounsellorSession {
     await this.remember(view, true);
   }
 
-  /** The inbox: see inbox.ts. */
-  inbox(options: { workers?: number; pageSize?: number } = {}): Promise<Inbox> {
+  /** The inbox: see inbox.ts (`full`: open every case again, not only the ones that changed). */
+  inbox(options: { workers?: number; pageSize?: number; full?: boolean } = {}): Promise<Inbox> {
     return readInbox(this, options);
   }
 
@@ -343,6 +362,11 @@ export class CounsellorSession {
   /** Forwards a case to an escalation recipient, only with the reporter's consent. */
   forward(caseNumber: string, bundleValue: unknown, text = ''): ReturnType<typeof forward> {
     return forward(this, caseNumber, bundleValue, text);
+  }
+
+  /** Hands a case to a trusted colleague's key (fingerprint): see handover.ts. */
+  handover(caseNumber: string, to: string, text = ''): Promise<HandoverResult> {
+    return handover(this, caseNumber, to, text);
   }
 
   /** Saves the attachments of a case (or of one message) into `dir`. */

@@ -151,7 +151,7 @@ export async function append(
   );
 }
 
-function now8601(session: CounsellorSession): string {
+export function now8601(session: CounsellorSession): string {
   return ISO_SECOND(session.now());
 }
 
@@ -357,7 +357,7 @@ export async function forward(
   return { to: recipient, forwardedTo, seq };
 }
 
-function checkText(text: string, emptyAllowed: boolean): void {
+export function checkText(text: string, emptyAllowed: boolean): void {
   if (text.length > MAX_TEXT_LENGTH)
     throw new UsageError(
       `the text is too long (${text.length} characters; at most ${MAX_TEXT_LENGTH})`,

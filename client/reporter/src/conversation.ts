@@ -42,6 +42,8 @@ export type Item =
       readonly ackMatches?: boolean;
       /** For `forwarded`: the reporter's latest word before it was not `yes`. */
       readonly withoutConsent?: boolean;
+      /** For `handover`: the name this page knows the colleague by, if it trusts the key (else the key is an unexpected recipient). */
+      readonly handedTo?: { readonly name: string; readonly trusted: boolean };
       /** Keys that can read this message but are not yours, a counsellor's of this page, or one you agreed to forward to. */
       readonly unexpectedRecipients: readonly string[];
       /** Keys the author sealed for whose copy was removed. */
@@ -114,11 +116,24 @@ export function readConversation(
       const bundle = counsellors.find((c) => c.fingerprint === fingerprint);
       author = { kind: 'counsellor', fingerprint, name: bundle?.name ?? fingerprint };
     }
+    const content = message.content;
+    // The page's own name for a colleague it trusts, never the name inside the message alone.
+    const colleague =
+      content.type === 'handover'
+        ? counsellors.find((c) => c.fingerprint === content.to)
+        : undefined;
     return {
       index: message.index,
       ok: true,
       author,
-      content: message.content,
+      content,
+      ...(content.type === 'handover'
+        ? {
+            handedTo: colleague
+              ? { name: colleague.name, trusted: true }
+              : { name: content.name, trusted: false },
+          }
+        : {}),
       ...(message.ackMatches !== undefined ? { ackMatches: message.ackMatches } : {}),
       ...(message.withoutConsent !== undefined ? { withoutConsent: message.withoutConsent } : {}),
       unexpectedRecipients: message.recipients.unexpected,

@@ -178,6 +178,8 @@ function build(lang: Lang, c: Catalogue) {
     errFile: (name: string) => m('errFile', { name }),
     errCode: (code: string) => m('errCode', { code }),
     deletionOn: (day: string) => m('deletionOn', { day }),
+    kindHandover: (name: string) => m('kindHandover', { name }),
+    kindHandoverUnknown: (fingerprint: string) => m('kindHandoverUnknown', { fingerprint }),
   };
 }
 

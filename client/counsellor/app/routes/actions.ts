@@ -3,7 +3,8 @@
  * in the browser, sent here as multipart and encrypted here before they
  * are uploaded; never written to disk), status, acknowledgement, private
  * note, assignment (a signed private note, assign.ts), forward (only with
- * the reporter's consent: the library refuses otherwise), delete. Each through the same library the CLI uses.
+ * the reporter's consent: the library refuses otherwise), handover to a
+ * colleague (confirmed), delete. Each through the same library the CLI uses.
  * @module
  */
 
@@ -123,6 +124,25 @@ export function actionRoutes({ sessions }: AppDeps): Hono {
     return c.json({
       seq: result.seq,
       to: `${safeLine(result.to.name)} (${displayFingerprint(result.to.fingerprint)})`,
+    });
+  });
+
+  // Handing the case to a colleague (handover.ts): the page asks the counsellor to confirm first.
+  app.post('/api/cases/:case/handover', async (c) => {
+    const body = await jsonBody(c);
+    if (body.confirm !== true)
+      throw new UsageError('confirm the handover first; nothing was handed over');
+    const result = await sessions
+      .require()
+      .handover(
+        caseParam(c.req.param('case')),
+        stringField(body, 'to'),
+        stringField(body, 'text', true),
+      );
+    return c.json({
+      seq: result.seq ?? null,
+      to: `${safeLine(result.to.name)} (${displayFingerprint(result.to.fingerprint)})`,
+      keys: result.keys + result.noteKeys,
     });
   });
 

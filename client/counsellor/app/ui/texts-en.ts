@@ -66,6 +66,7 @@ export const en: typeof nl = {
     status: 'status',
     ack: 'acknowledgement',
     forwarded: 'forwarded',
+    handover: 'handover',
   },
   forwardedTo: 'Forwarded to',
   actions: 'Actions',
@@ -291,4 +292,14 @@ export const en: typeof nl = {
     'malformed-json': 'This request is incomplete or not right. Nothing was changed.',
     'unsupported-media-type': 'This request is incomplete or not right. Nothing was changed.',
   },
+  handedOverTo: 'Handed over to',
+  handover: 'Hand over to a colleague',
+  handoverHelp:
+    'For a colleague who joined, or who takes over from one who leaves. They will read every message and private note of this case, and the reporter sees in the conversation who now reads it.',
+  handoverTo: 'Colleague',
+  handoverText: 'A word for the reporter (optional)',
+  handoverConfirm:
+    'I understand that the reporter sees this handover and that the colleague reads the whole case.',
+  handoverNoColleague: 'There is no other counsellor you trust to hand this case to.',
+  handedOver: (to: string, keys: number) => `Handed over to ${to}: ${keys} key(s) added.`,
 };

@@ -64,6 +64,7 @@ export const nl = {
     status: 'status',
     ack: 'ontvangstbevestiging',
     forwarded: 'doorgestuurd',
+    handover: 'overdracht',
   } as Record<string, string>,
   forwardedTo: 'Doorgestuurd naar',
   actions: 'Acties',
@@ -294,4 +295,16 @@ export const nl = {
     'malformed-json': 'Dit verzoek is niet volledig of niet juist. Er is niets veranderd.',
     'unsupported-media-type': 'Dit verzoek is niet volledig of niet juist. Er is niets veranderd.',
   },
+  handedOverTo: 'Overgedragen aan',
+  handover: 'Overdragen aan een collega',
+  handoverHelp:
+    'Voor een collega die erbij komt, of die het overneemt van iemand die vertrekt. Die leest alle berichten en privénotities van deze zaak, en de melder ziet in het gesprek wie de zaak nu leest.',
+  handoverTo: 'Collega',
+  handoverText: 'Een woord voor de melder (optioneel)',
+  handoverConfirm:
+    'Ik begrijp dat de melder deze overdracht ziet en dat de collega de hele zaak leest.',
+  handoverNoColleague:
+    'Er is geen andere vertrouwde vertrouwenspersoon om deze zaak aan over te dragen.',
+  handedOver: (to: string, keys: number) =>
+    `Overgedragen aan ${to}: ${keys} sleutel(s) toegevoegd.`,
 };

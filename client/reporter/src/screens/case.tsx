@@ -186,6 +186,18 @@ function MessageItem({ item, session }: { item: Item; session: Session }) {
         </>
       );
       break;
+    case 'handover':
+      body = (
+        <>
+          <p class="kind" data-testid="handover">
+            {item.handedTo?.trusted
+              ? t.kindHandover(item.handedTo.name)
+              : t.kindHandoverUnknown(displayFingerprint(content.to))}
+          </p>
+          {content.text ? <p class="text">{content.text}</p> : null}
+        </>
+      );
+      break;
   }
   return (
     <li

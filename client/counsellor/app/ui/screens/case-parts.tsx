@@ -1,6 +1,6 @@
 /**
  * Parts of the case screen: the forward (with the reporter's consent
- * beside it), the assignment to a counsellor, the counsellor's labels.
+ * beside it), the handover to a colleague, the assignment to a counsellor, the counsellor's labels.
  * @module
  */
 
@@ -83,6 +83,48 @@ export function Forward(props: { t: Texts; view: CaseJson; recipients: Recipient
       </select>
       <label for="forward-text">{t.forwardText}</label>
       <textarea id="forward-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
+    </ActionForm>
+  );
+}
+
+/**
+ * Hands the case to a colleague (a trusted counsellor other than this one),
+ * after the counsellor ticked that the reporter sees it and the colleague
+ * reads everything.
+ */
+export function Handover({ t, view, post }: { t: Texts; view: CaseJson; post: Post }) {
+  const colleagues = view.counsellors.filter((c) => !c.me);
+  return (
+    <ActionForm
+      t={t}
+      id="handover"
+      title={t.handover}
+      submit={t.handover}
+      disabled={colleagues.length === 0}
+      run={async (d) => {
+        const r = await post<{ seq: number | null; to: string; keys: number }>('handover', {
+          to: String(d.get('to') ?? ''),
+          text: String(d.get('text') ?? ''),
+          confirm: d.get('confirm') === 'yes',
+        });
+        return t.handedOver(r.to, r.keys);
+      }}
+    >
+      <p class="meta">{t.handoverHelp}</p>
+      {colleagues.length === 0 && <p>{t.handoverNoColleague}</p>}
+      <label for="handover-to">{t.handoverTo}</label>
+      <select id="handover-to" name="to">
+        {colleagues.map((c) => (
+          <option key={c.fingerprint} value={c.fingerprint}>
+            {c.name} ({c.display})
+          </option>
+        ))}
+      </select>
+      <label for="handover-text">{t.handoverText}</label>
+      <textarea id="handover-text" name="text" rows={2} autocomplete="off" spellcheck={false} />
+      <label class="check">
+        <input type="checkbox" name="confirm" value="yes" required /> {t.handoverConfirm}
+      </label>
     </ActionForm>
   );
 }

@@ -12,7 +12,7 @@ import type { CaseJson } from '../../views.js';
 import { api, apiError, TOKEN } from '../api.js';
 import type { Lang, Texts } from '../i18n.js';
 import { ActionForm, Confirm, dayText, download, ErrorBox, ScreenHeading } from '../ui.js';
-import { Assign, Forward, Labels, type Recipient } from './case-parts.js';
+import { Assign, Forward, Handover, Labels, type Recipient } from './case-parts.js';
 import { Thread } from './timeline.js';
 import { CASE_STATUSES } from '../../../../../crypto/content.js';
 
@@ -215,6 +215,7 @@ export function CaseScreen(props: {
             )}
             {writer && <Assign t={t} view={view} post={post} />}
             {writer && <Forward t={t} view={view} recipients={recipients} post={post} />}
+            {writer && <Handover t={t} view={view} post={post} />}
             <div class="action">
               <h3>{t.export.replace('…', '')}</h3>
               <Confirm t={t} label={t.export} text={t.exportText}>

@@ -68,9 +68,11 @@ function Message(props: { t: Texts; lang: Lang; caseNumber: string; m: MessageJs
       ? `${t.statusChanged} ${t.statuses[m.status ?? ''] ?? m.status}`
       : m.type === 'forwarded'
         ? `${t.forwardedTo} ${m.to ?? ''}`
-        : m.type === 'ack'
-          ? t.ackedHeading
-          : `${m.type ? (t.types[m.type] ?? m.type) : '?'}`;
+        : m.type === 'handover'
+          ? `${t.handedOverTo} ${m.to ?? ''}`
+          : m.type === 'ack'
+            ? t.ackedHeading
+            : `${m.type ? (t.types[m.type] ?? m.type) : '?'}`;
   const bad = m.shared && (!m.ok || m.problem !== null);
   const cls = ['message', mine ? 'mine' : 'theirs', bad ? 'bad' : ''].join(' ');
   return (
