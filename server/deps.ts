@@ -115,13 +115,18 @@ export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Call
 }
 
 /** Authenticates the reporter of `caseNumber`, or a counsellor or escalation recipient. */
-export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint8Array): Caller {
+export async function anyCaller(
+  c: Context,
+  deps: Deps,
+  caseNumber: string,
+  body: Uint8Array,
+): Promise<Caller> {
   const reporterKey = c.req.header('kluis-auth');
   if (reporterKey !== undefined) {
     authenticateReporter(
       reporterKey,
       caseNumber,
-      deps.store.records.summary(caseNumber)?.verifier,
+      (await deps.store.records.summary(caseNumber))?.verifier,
       deps.throttle,
       deps.now(),
     );
@@ -138,17 +143,17 @@ export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint
  * finishes over the body bytes (a counsellor's signature covers them).
  * Without `caseNumber` only counsellors are accepted.
  */
-export function callerBeforeBody(
+export async function callerBeforeBody(
   c: Context,
   deps: Deps,
   caseNumber?: string,
-): (body: Uint8Array) => Caller {
+): Promise<(body: Uint8Array) => Caller> {
   const reporterKey = c.req.header('kluis-auth');
   if (caseNumber !== undefined && reporterKey !== undefined) {
     authenticateReporter(
       reporterKey,
       caseNumber,
-      deps.store.records.summary(caseNumber)?.verifier,
+      (await deps.store.records.summary(caseNumber))?.verifier,
       deps.throttle,
       deps.now(),
     );

@@ -60,11 +60,11 @@ export class StoreQuota {
   }
 
   /** Bytes the cases hold now (by the cached sum). */
-  usage(): number {
+  async usage(): Promise<number> {
     const now = this.#options.now();
     if (!this.#usage || now - this.#usage.at > USAGE_TTL_MS) {
       let bytes = 0;
-      for (const [, summary] of this.#options.store.records.summaries())
+      for await (const [, summary] of this.#options.store.records.summaries())
         bytes += caseBytes(summary);
       this.#usage = { bytes, at: now };
     }
@@ -84,7 +84,7 @@ export class StoreQuota {
    * `diskBytes` more leave the disk above its floor. Nothing is counted.
    */
   async check(storeBytes: number, diskBytes: number): Promise<void> {
-    const usage = this.usage();
+    const usage = await this.usage();
     if (usage + storeBytes > this.#options.maxStoreBytes) {
       this.#warn(
         `WARNING: the store holds ${(usage / MIB).toFixed(0)} MiB of KLUIS_MAX_STORE_MB ${this.#options.maxStoreBytes / MIB}: reporters are refused (store-full) until cases are deleted or the quota is raised`,

@@ -139,7 +139,7 @@ export function caseRoutes(deps: Deps): Hono {
 
   app.get('/cases/:case', async (c) => {
     const caseNumber = caseParam(c);
-    const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
+    const caller = await anyCaller(c, deps, caseNumber, new Uint8Array(0));
     const record = await loadCase(deps, caseNumber);
     checkForwarded(caller, record.forwardedTo);
     return c.json(await caseView(deps, record));
@@ -148,7 +148,7 @@ export function caseRoutes(deps: Deps): Hono {
   app.post('/cases/:case/messages', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    const authenticate = await callerBeforeBody(c, deps, caseNumber);
     // A reporter's later message needs a message ticket; checked, and the store's room, before the body is read.
     const proof =
       c.req.header('kluis-auth') === undefined

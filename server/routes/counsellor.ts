@@ -76,10 +76,10 @@ async function mutateCase(
 export function counsellorRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.get('/counsellor/cases', (c) => {
+  app.get('/counsellor/cases', async (c) => {
     const caller = counsellorCaller(c, deps, new Uint8Array(0));
     const cases: CaseListingAnswer[] = [];
-    for (const [caseNumber, summary] of deps.store.records.summaries()) {
+    for await (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null) continue;
       if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint))
         continue;
@@ -117,7 +117,7 @@ export function counsellorRoutes(deps: Deps): Hono {
       throw new InvalidBodyError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
     const limit = Number(limitText);
     const numbers: string[] = [];
-    for (const [caseNumber, summary] of deps.store.records.summaries()) {
+    for await (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null || (after !== undefined && caseNumber <= after)) continue;
       if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint))
         continue;
@@ -147,7 +147,7 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/notes', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps);
+    const authenticate = await callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
     refuseEscalation(authenticate(raw));
     const envelope = envelopeField(exactObject(parseJson(raw), { envelope: present }).envelope);
@@ -169,7 +169,7 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/forward', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps);
+    const authenticate = await callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, FORWARD_BODY_LIMIT);
     refuseEscalation(authenticate(raw));
     const body = exactObject(parseJson(raw), {

@@ -71,7 +71,7 @@ export function uploadRoutes(deps: Deps): Hono {
   app.post('/cases/:case/uploads', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    const authenticate = await callerBeforeBody(c, deps, caseNumber);
     // A reporter pays for the bytes announced: one solution per UPLOAD_BYTES_PER_SOLUTION (proof.ts).
     const reporter = c.req.header('kluis-auth') !== undefined;
     const proof = reporter
@@ -131,7 +131,7 @@ export function uploadRoutes(deps: Deps): Hono {
     if (!/^(0|[1-9]\d{0,15})$/.test(offsetHeader))
       throw new InvalidBodyError('Upload-Offset must be a whole number');
     const offset = Number(offsetHeader);
-    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    const authenticate = await callerBeforeBody(c, deps, caseNumber);
     // The bytes were counted against the quota when the upload was announced; the disk floor is checked now.
     if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, CHUNK_BODY_LIMIT);
     const bytes = await readBody(c.req.raw, CHUNK_BODY_LIMIT);
@@ -172,7 +172,7 @@ export function uploadRoutes(deps: Deps): Hono {
   /** The upload a GET names, after checking who may read its case. */
   const readableUpload = async (c: Context): Promise<StoredUpload> => {
     const caseNumber = caseParam(c);
-    const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
+    const caller = await anyCaller(c, deps, caseNumber, new Uint8Array(0));
     const record = await loadCase(deps, caseNumber);
     checkForwarded(caller, record.forwardedTo);
     return findUpload(record.uploads, idParam(c));
