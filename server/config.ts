@@ -1,7 +1,7 @@
 /**
  * Configuration from the environment (KLUIS_*), with one clear error per
  * bad value. Nothing here is secret, so the resolved configuration may be
- * printed at start.
+ * printed at start, except `databaseUrl`, which may hold a password and is never printed.
  */
 
 import { resolve } from 'node:path';
@@ -38,6 +38,11 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** Where the built reporter page is. */
   readonly staticDir: string;
+  /**
+   * KLUIS_DATABASE_URL: the PostgreSQL store (postgresql://...) instead of the data directory's.
+   * May hold a password: never printed, logged or put in an error.
+   */
+  readonly databaseUrl: string | undefined;
 }
 
 /** A configuration value that cannot be used; the message says which and how to fix it. */
@@ -147,7 +152,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     integer(env, 'KLUIS_MAX_STORE_MB', DEFAULTS.maxStoreMb, 1, 16 * 1024 * 1024) * MB;
   if (maxStoreBytes < maxFileBytes)
     throw new ConfigError('KLUIS_MAX_STORE_MB must be at least KLUIS_MAX_FILE_MB');
+  const databaseUrl = env.KLUIS_DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError(
+      'KLUIS_DATABASE_URL must be a PostgreSQL connection URL, postgresql://user@host/database (docs/DEPLOY.md)',
+    );
   return {
+    databaseUrl,
     host,
     port: integer(env, 'KLUIS_PORT', DEFAULTS.port, 0, 65535),
     dataDir: resolve(env.KLUIS_DATA_DIR?.trim() || DEFAULTS.dataDir),

@@ -27,7 +27,7 @@ import {
 } from './errors.js';
 import type { StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
-import type { SpentTickets } from './spent-tickets.js';
+import type { TicketLedger } from './spent-tickets.js';
 import { hourOf } from './records.js';
 
 /** Server settings the routes act on. */
@@ -66,7 +66,7 @@ export interface Deps {
   readonly throttle: LoginThrottle;
   /** Origins, start time and nonce memory of signed requests. */
   readonly signed: SignedRequestPolicy;
-  readonly spentTickets: SpentTickets;
+  readonly spentTickets: TicketLedger;
   readonly quota: StoreQuota;
 }
 
@@ -101,8 +101,8 @@ function signedPath(c: Context): string {
 }
 
 /** Authenticates a signed counsellor or escalation request over its exact body. */
-export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Caller {
-  const bundle = authenticateCounsellor(
+export async function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Promise<Caller> {
+  const bundle = await authenticateCounsellor(
     { method: c.req.method, path: signedPath(c), headers: c.req.raw.headers, body },
     deps.keys,
     deps.signed,
@@ -147,7 +147,7 @@ export async function callerBeforeBody(
   c: Context,
   deps: Deps,
   caseNumber?: string,
-): Promise<(body: Uint8Array) => Caller> {
+): Promise<(body: Uint8Array) => Caller | Promise<Caller>> {
   const reporterKey = c.req.header('kluis-auth');
   if (caseNumber !== undefined && reporterKey !== undefined) {
     authenticateReporter(

@@ -157,7 +157,7 @@ export function caseRoutes(deps: Deps): Hono {
     try {
       if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, 0);
       const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
-      const caller = authenticate(raw);
+      const caller = await authenticate(raw);
       refuseEscalation(caller);
       const body =
         caller.kind === 'reporter'

@@ -83,7 +83,7 @@ export function uploadRoutes(deps: Deps): Hono {
       );
     try {
       const raw = await readBody(c.req.raw, 1024);
-      refuseEscalation(authenticate(raw));
+      refuseEscalation(await authenticate(raw));
       const body = exactObject(parseJson(raw), { length: int(1, Number.MAX_SAFE_INTEGER) });
       const length = body.length as number;
       if (!isValidAttachmentLength(length))
@@ -135,7 +135,7 @@ export function uploadRoutes(deps: Deps): Hono {
     // The bytes were counted against the quota when the upload was announced; the disk floor is checked now.
     if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, CHUNK_BODY_LIMIT);
     const bytes = await readBody(c.req.raw, CHUNK_BODY_LIMIT);
-    refuseEscalation(authenticate(bytes));
+    refuseEscalation(await authenticate(bytes));
     if (bytes.length === 0) throw new InvalidBodyError('empty chunk');
     const record = await loadCase(deps, caseNumber);
     const upload = findUpload(record.uploads, id);

@@ -7,8 +7,8 @@
  * of signed-request nonces with the hour they expire. No column has a time default (`now()`),
  * no row a precise time or an address.
  */
-import type pg from 'pg';
-import { StoreError, StoreIoError, type StoreOperation } from './errors.js';
+import pg from 'pg';
+import { isSystemError, StoreError, StoreIoError, type StoreOperation } from './errors.js';
 
 /** The schema version this code writes (kluis_meta 'schema'). */
 export const PG_SCHEMA_VERSION = 1;
@@ -91,11 +91,16 @@ export function sqlState(error: unknown): string | undefined {
  */
 export function asPgError(error: unknown, operation: StoreOperation): unknown {
   if (error instanceof StoreError) return error;
-  const state = sqlState(error);
-  if (state !== undefined) return new StoreIoError(`PG${state}`, operation, 'postgresql');
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return new StoreIoError(code, operation, 'postgresql');
-  if (error instanceof Error && /Connection terminated|connection/i.test(error.message))
+  // Only the database's own failures: a caller's error thrown by mutate passes unchanged.
+  if (error instanceof pg.DatabaseError) {
+    const state = sqlState(error);
+    return new StoreIoError(`PG${state ?? 'ERROR'}`, operation, 'postgresql');
+  }
+  if (isSystemError(error)) return new StoreIoError(error.code, operation, 'postgresql');
+  if (
+    error instanceof Error &&
+    /^Connection terminated|^Client has encountered a connection error/.test(error.message)
+  )
     return new StoreIoError('ECONNRESET', operation, 'postgresql');
   return error;
 }
