@@ -43,6 +43,7 @@ import {
   type TestPostgres,
 } from './helpers/postgres.js';
 import { type ServerProcess, startServer } from './helpers/server-process.js';
+import { openDatabaseState, purgeExpired } from '../server/pg-state.js';
 
 /** One address in front of several servers: each request goes to the next one in turn. */
 async function roundRobin(): Promise<{ origin: string; use(urls: string[]): void; close(): void }> {
@@ -285,6 +286,48 @@ describe.skipIf(POSTGRES_BIN === undefined)(
         expect(response.status, caseNumber).toBe(200);
         const view = (await response.json()) as { messages: Array<{ envelope: Envelope }> };
         expect(view.messages[0]!.envelope).toEqual(envelope);
+      }
+    });
+
+    it('retention runs in one process at a time; expired spent tickets and nonces are forgotten, live ones kept', async () => {
+      const url = await postgres.createDatabase(`kluis_lock_${process.pid}`);
+      const [one, two] = await Promise.all([openDatabaseState(url), openDatabaseState(url)]);
+      try {
+        // One ticket key for both, made by whichever came first.
+        expect(one.secret).toEqual(two.secret);
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const first = one.store.exclusive(async () => {
+          await held;
+          return 'swept by one';
+        });
+        // While the first holds the lock, the second skips its round.
+        let second: string | undefined = 'not asked';
+        for (let i = 0; i < 50 && second !== undefined; i++)
+          second = await two.store.exclusive(async () => 'swept by two');
+        expect(second).toBeUndefined();
+        release();
+        expect(await first).toBe('swept by one');
+        expect(await two.store.exclusive(async () => 'swept by two')).toBe('swept by two');
+
+        const now = Date.now();
+        const expires = Math.floor(now / 1000) + 600;
+        const ticketBytes = new Uint8Array(37).fill(3);
+        await one.spentTickets.spend(ticketBytes, expires, now);
+        await expect(two.spentTickets.spend(ticketBytes, expires, now)).rejects.toMatchObject({
+          code: 'ticket-spent',
+        });
+        expect(await one.nonces.add('key:nonce', now + 600_000, now)).toBe(true);
+        expect(await two.nonces.add('key:nonce', now + 600_000, now)).toBe(false);
+        // Two hours on, both have expired: the sweep forgets them, and they may come again.
+        const later = now + 2 * 3_600_000;
+        expect(await purgeExpired(one.store.pool, now)).toBe(0);
+        expect(await purgeExpired(one.store.pool, later)).toBe(2);
+        expect(await two.nonces.add('key:nonce', later + 600_000, later)).toBe(true);
+      } finally {
+        await Promise.all([one.store.close(), two.store.close()]);
       }
     });
   },
