@@ -54,9 +54,13 @@ export class PgSpentTickets implements TicketLedger {
       throw new TicketSpentError('ticket already used: ask for a new one');
   }
 
-  /** Gives a ticket back whose write did not happen. If this fails, the ticket stays spent. */
-  refund(ticket: Uint8Array): void {
-    this.pool
+  /**
+   * Gives a ticket back whose write did not happen, before the refusal is answered (so the
+   * client's retry finds it unspent). If this fails, the ticket stays spent: the client asks
+   * for a new one.
+   */
+  async refund(ticket: Uint8Array): Promise<void> {
+    await this.pool
       .query('DELETE FROM kluis_spent_tickets WHERE id = $1', [Buffer.from(spentTicketId(ticket))])
       .catch(() => {});
   }

@@ -85,8 +85,8 @@ export interface SpentTicketJournal {
 export interface TicketLedger {
   /** Marks a ticket spent, durably; throws TicketSpentError if it already was. */
   spend(ticket: Uint8Array, expires: number, nowMs: number): Promise<void>;
-  /** Gives back a ticket whose write did not happen (best effort). */
-  refund(ticket: Uint8Array): void;
+  /** Gives back a ticket whose write did not happen (best effort: never rejects). */
+  refund(ticket: Uint8Array): void | Promise<void>;
 }
 
 /** The set of spent tickets: in memory for the check, in an optional journal for restarts. */

@@ -132,7 +132,7 @@ export function caseRoutes(deps: Deps): Hono {
       return c.json({ case: caseNumber, hour } satisfies CaseCreatedAnswer, 201);
     } catch (error) {
       // Any other failure (bad body, full store, a disk error) gives the ticket back, in memory.
-      if (!(error instanceof CaseExistsError)) proof.refund();
+      if (!(error instanceof CaseExistsError)) await proof.refund();
       throw error;
     }
   });
@@ -206,7 +206,7 @@ export function caseRoutes(deps: Deps): Hono {
       deps.quota.wrote(envelope.ct.length, raw.length);
       return c.json({ seq, hour } satisfies WrittenAnswer, 201);
     } catch (error) {
-      proof?.refund();
+      await proof?.refund();
       throw error;
     }
   });

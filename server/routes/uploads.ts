@@ -118,7 +118,7 @@ export function uploadRoutes(deps: Deps): Hono {
       await deps.store.blobs.create(id);
       return c.json({ id, offset: 0 } satisfies UploadCreatedAnswer, 201);
     } catch (error) {
-      proof?.refund();
+      await proof?.refund();
       throw error;
     }
   });
