@@ -69,7 +69,12 @@ export async function startPostgres(): Promise<TestPostgres> {
     '--encoding=UTF8',
     '--no-instructions',
   ]);
-  execFileSync(initCmd!, initArgs, { stdio: 'pipe' });
+  try {
+    execFileSync(initCmd!, initArgs, { stdio: 'pipe' });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
@@ -136,7 +141,13 @@ export async function startPostgres(): Promise<TestPostgres> {
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    await halt('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   const url = (name: string) =>
     `postgresql://kluis@/${encodeURIComponent(name)}?host=${encodeURIComponent(dir)}`;
