@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { type Envelope, toBase64, toCrockford } from '../crypto/index.js';
+import { caseBytes } from '../server/quota.js';
 import { type CaseRecord, hourOf, summarize } from '../server/records.js';
 import { POSTGRES_BIN, startPostgres } from '../tests/helpers/postgres.js';
 import { load, rssMb, type Running, start, stop, submissionBodies } from './server.js';
@@ -31,6 +32,7 @@ async function populate(url: string, count: number, report: Envelope): Promise<v
       const ids: string[] = [];
       const docs: string[] = [];
       const summaries: string[] = [];
+      const weights: number[] = [];
       for (let n = from; n < Math.min(count, from + 1000); n++) {
         const caseNumber = toCrockford(
           new Uint8Array([0xb0, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]),
@@ -51,11 +53,12 @@ async function populate(url: string, count: number, report: Envelope): Promise<v
         ids.push(caseNumber);
         docs.push(`${JSON.stringify(record)}\n`);
         summaries.push(JSON.stringify(summarize(record)));
+        weights.push(caseBytes(summarize(record)));
       }
       await client.query(
-        `INSERT INTO kluis_records (id, doc, summary)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])`,
-        [ids, docs, summaries],
+        `INSERT INTO kluis_records (id, doc, summary, weight)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bigint[])`,
+        [ids, docs, summaries, weights],
       );
     }
   } finally {

@@ -59,6 +59,8 @@ export interface AppOptions {
   readonly diskFree?: DiskFree | undefined;
   /** Most request-body bytes held in memory at once, across all requests (see budget.ts). */
   readonly bodyBudgetBytes?: number;
+  /** The cases' bytes summed by the store (QuotaOptions.totalBytes); from summaries() if absent. */
+  readonly totalBytes?: (() => Promise<number>) | undefined;
 }
 
 /** Default memory budget for request bodies in flight (KLUIS_BODY_MEMORY_MB's default). */
@@ -130,6 +132,7 @@ export function createApp(options: AppOptions): Hono {
       maxStoreBytes: options.settings.maxStoreBytes,
       minFreeBytes: options.settings.minFreeBytes,
       diskFree: options.diskFree,
+      totalBytes: options.totalBytes,
       now: options.now ?? Date.now,
       ...(options.logError ? { warn: options.logError } : {}),
     }),

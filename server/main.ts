@@ -154,7 +154,9 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   const app = createApp({
     store,
     spentTickets,
-    ...(database ? { nonces: database.nonces } : {}),
+    ...(database
+      ? { nonces: database.nonces, totalBytes: () => database.store.totalWeight() }
+      : {}),
     settings: {
       powBits: config.powBits,
       maxFileBytes: config.maxFileBytes,

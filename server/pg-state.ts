@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { caseBytes } from './quota.js';
 import { type CaseRecord, type CaseSummary, summarize } from './records.js';
 import { openPgStore, type PgStore } from './store/index.js';
 import { labelledHash, utf8 } from '../crypto/index.js';
@@ -115,7 +116,7 @@ export interface DatabaseState {
 
 /** Opens the PostgreSQL store at `url` (creating its tables if missing) and what goes with it. */
 export async function openDatabaseState(url: string): Promise<DatabaseState> {
-  const store = await openPgStore<CaseRecord, CaseSummary>({ url, summarize });
+  const store = await openPgStore<CaseRecord, CaseSummary>({ url, summarize, weigh: caseBytes });
   try {
     return {
       store,

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { caseBytes } from '../quota.js';
 import { type CaseRecord, type CaseSummary, summarize } from '../records.js';
 import { SPENT_ENTRY_BYTES, SPENT_TICKETS_DIR } from '../spent-tickets.js';
 import { readFileQuietSync } from '../store/coarse-time.js';
@@ -58,7 +59,11 @@ export async function moveToPostgres(
 ): Promise<MoveReport> {
   const files = await openFileStore<CaseRecord, CaseSummary>({ dir: dataDir, summarize });
   try {
-    const database = await openPgStore<CaseRecord, CaseSummary>({ url, summarize });
+    const database = await openPgStore<CaseRecord, CaseSummary>({
+      url,
+      summarize,
+      weigh: caseBytes,
+    });
     try {
       if ((await database.records.count()) > 0 || !(await isEmpty(database.blobs)))
         throw new MoveRefusedError(

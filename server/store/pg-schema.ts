@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS kluis_meta (
 CREATE TABLE IF NOT EXISTS kluis_records (
   id text PRIMARY KEY CHECK (id ~ '^[0-9A-Z]{8}$'),
   doc text NOT NULL,
-  summary jsonb NOT NULL
+  summary jsonb NOT NULL,
+  -- What the case counts against the store quota (PgStoreOptions.weigh), summed in one query.
+  weight bigint NOT NULL
 );
 CREATE TABLE IF NOT EXISTS kluis_blobs (
   id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{32}$'),

@@ -37,6 +37,8 @@ export interface PgStoreOptions<T, S> extends Pick<RecordOptions<T, S>, 'summari
   url: string;
   /** Connections this process keeps at most (default 10). */
   poolSize?: number;
+  /** What a record counts (e.g. against a quota), kept in a column so totalWeight() is one query. */
+  weigh?: (summary: S) => number;
 }
 
 export interface PgStore<T, S> extends Store<T, S> {
@@ -47,6 +49,8 @@ export interface PgStore<T, S> extends Store<T, S> {
    * resolves undefined at once: e.g. retention, which one process at a time runs.
    */
   exclusive<R>(fn: () => Promise<R>, key?: number): Promise<R | undefined>;
+  /** The sum of every record's weight (PgStoreOptions.weigh), in one query. */
+  totalWeight(): Promise<number>;
 }
 
 /** Opens the store on the database at options.url, creating its tables if missing. */
@@ -80,7 +84,8 @@ export async function openPgStore<T, S>(options: PgStoreOptions<T, S>): Promise<
       }),
     );
   };
-  const records = new PgRecords<T, S>(pool, options.summarize, track, life);
+  const weigh = options.weigh ?? (() => 0);
+  const records = new PgRecords<T, S>(pool, options.summarize, weigh, track, life);
   const blobs = new PgBlobs(pool, track, life);
   let closed: Promise<void> | undefined;
   return {
@@ -105,6 +110,14 @@ export async function openPgStore<T, S>(options: PgStoreOptions<T, S>): Promise<
         client.release();
       }
     },
+    totalWeight() {
+      return track('reading a record', async () => {
+        const found = await pool.query<{ total: string | null }>(
+          'SELECT sum(weight) AS total FROM kluis_records',
+        );
+        return Number(found.rows[0]?.total ?? 0);
+      });
+    },
     close() {
       closed ??= life.close().then(() => pool.end());
       return closed;
@@ -118,6 +131,7 @@ class PgRecords<T, S> implements RecordStore<T, S> {
   constructor(
     private readonly pool: pg.Pool,
     private readonly summarize: (doc: T) => S,
+    private readonly weigh: (summary: S) => number,
     private readonly track: Track,
     private readonly life: Lifecycle,
   ) {}
@@ -126,10 +140,10 @@ class PgRecords<T, S> implements RecordStore<T, S> {
     return this.track('creating a record', async () => {
       assertRecordId(id);
       const { copy, text } = snapshot(doc);
-      const summary = JSON.stringify(this.summarize(copy));
+      const summarized = this.summarize(copy);
       const inserted = await this.pool.query(
-        'INSERT INTO kluis_records (id, doc, summary) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-        [id, text, summary],
+        'INSERT INTO kluis_records (id, doc, summary, weight) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+        [id, text, JSON.stringify(summarized), this.weigh(summarized)],
       );
       if (inserted.rowCount !== 1) throw new RecordExistsError(id);
     });
@@ -167,12 +181,11 @@ class PgRecords<T, S> implements RecordStore<T, S> {
         const row = found.rows[0];
         if (row === undefined) throw new RecordNotFoundError(id);
         const { copy, text } = snapshot(mutate(JSON.parse(row.doc) as T));
-        const summary = JSON.stringify(this.summarize(copy));
-        await client.query('UPDATE kluis_records SET doc = $2, summary = $3 WHERE id = $1', [
-          id,
-          text,
-          summary,
-        ]);
+        const summarized = this.summarize(copy);
+        await client.query(
+          'UPDATE kluis_records SET doc = $2, summary = $3, weight = $4 WHERE id = $1',
+          [id, text, JSON.stringify(summarized), this.weigh(summarized)],
+        );
         return copy;
       });
     });
