@@ -3,7 +3,8 @@
  * server process over loopback, beside a baseline measured in the same run
  * (Hono on @hono/node-server that appends the same bytes to one file and
  * fsyncs before answering), with 0, 10,000 and 100,000 cases already stored,
- * and the server's memory.
+ * and the server's memory; and the same on PostgreSQL (bench/server-pg.ts) with one and two
+ * server processes on one database.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,17 +25,18 @@ import {
 } from '../crypto/index.js';
 import { type CaseRecord, type CaseSummary, hourOf, summarize } from '../server/records.js';
 import { openFileStore } from '../server/store/index.js';
+import { pgRows } from './server-pg.js';
 import { printTable, round } from './table.js';
 
 const CONCURRENCY = 32;
 const SUBMISSIONS = 2000;
 
-interface Running {
+export interface Running {
   readonly url: string;
   readonly child: ChildProcess;
 }
 
-async function start(command: string[], env: Record<string, string>): Promise<Running> {
+export async function start(command: string[], env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, command, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -51,37 +53,43 @@ async function start(command: string[], env: Record<string, string>): Promise<Ru
   return { url, child };
 }
 
-async function stop(running: Running): Promise<void> {
+export async function stop(running: Running): Promise<void> {
   const exited = new Promise((resolve) => running.child.once('exit', resolve));
   running.child.kill('SIGTERM');
   await exited;
 }
 
-function rssMb(pid: number): number {
+export function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
 /** One case-with-report request: its body and the ticket that pays for it (sent in Kluis-Ticket). */
-interface Submission {
+export interface Submission {
   readonly body: string;
   readonly ticket: string;
 }
 
-/** Sends `bodies` with CONCURRENCY requests in flight; returns submissions/s and latency percentiles. */
-async function load(
-  url: string,
+/**
+ * Sends `bodies` with CONCURRENCY requests in flight; returns submissions/s and latency
+ * percentiles. With several URLs (several server processes) the requests go to each in turn.
+ */
+export async function load(
+  url: string | readonly string[],
   bodies: readonly Submission[],
 ): Promise<{ rate: number; p50: number; p99: number }> {
+  const urls = typeof url === 'string' ? [url] : url;
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < bodies.length) {
-      const { body, ticket } = bodies[next++]!;
+      const at = next++;
+      const { body, ticket } = bodies[at]!;
+      const target = urls[at % urls.length]!;
       const begin = performance.now();
       // KLUIS_POW_BITS=0: any nonce solves the ticket, so the bench measures the server, not the work.
-      const response = await fetch(url, {
+      const response = await fetch(target, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'kluis-ticket': ticket, 'kluis-work': '0' },
         body,
@@ -103,7 +111,7 @@ async function load(
 }
 
 /** Tickets fetched ahead (they are stateless and cost the server no write), each made into a case-with-report body. */
-async function submissionBodies(
+export async function submissionBodies(
   url: string,
   count: number,
   report: Envelope,
@@ -280,6 +288,12 @@ export async function run(): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
     }
 
+    // The same submissions on PostgreSQL (KLUIS_DATABASE_URL), one and two processes.
+    const pg = await pgRows(bundles, work, report, SUBMISSIONS);
+    const pgOne = pg?.find((r) => r.processes === 1 && r.stored === 0);
+    const pgTwo = pg?.find((r) => r.processes === 2);
+    const pgHundredK = pg?.find((r) => r.stored === 100_000);
+
     printTable(
       [
         'server (2,048-byte reports, 32 in flight)',
@@ -305,6 +319,14 @@ export async function run(): Promise<void> {
           round(r.p99, 1),
           round(r.rss, 1),
           round(r.open, 1),
+        ]),
+        ...(pg ?? []).map((r) => [
+          r.label,
+          round(r.rate, 1),
+          round(r.p50, 1),
+          round(r.p99, 1),
+          round(r.rss, 1),
+          '',
         ]),
       ],
     );
@@ -336,6 +358,16 @@ export async function run(): Promise<void> {
         rss_mb_100k: round(hundredK.rss, 1),
         start_s_100k: round(hundredK.open, 1),
         auth_unknown_case_vs_wrong_key: round(timing.unknownCaseUs / timing.wrongKeyUs),
+        ...(pgOne && pgTwo && pgHundredK
+          ? {
+              pg_submit_per_s: round(pgOne.rate, 1),
+              pg_submit_vs_baseline: round(pgOne.rate / base.rate),
+              pg_two_processes_vs_baseline: round(pgTwo.rate / base.rate),
+              pg_two_vs_one_process: round(pgTwo.rate / pgOne.rate),
+              pg_rate_100k_vs_0: round(pgHundredK.rate / pgOne.rate),
+              pg_p99_ms: round(pgOne.p99, 1),
+            }
+          : {}),
       }),
     );
   } finally {

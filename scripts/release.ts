@@ -218,6 +218,7 @@ async function serverPackage(): Promise<string> {
       'scripts/backup.ts',
       'scripts/restore.ts',
       'scripts/ops-check-store.ts',
+      'scripts/to-postgres.ts',
     ],
     dir,
   );

@@ -12,7 +12,7 @@ import {
   type SignatureVerifier,
   type VerifiedBundle,
 } from '../crypto/index.js';
-import { LoginThrottle, signedNotBefore } from './auth.js';
+import { LoginThrottle, type NonceMemory, signedNotBefore } from './auth.js';
 import { attachLease, BodyBudget } from './budget.js';
 import { DEFAULTS } from './config.js';
 import type { Deps, Settings } from './deps.js';
@@ -26,7 +26,7 @@ import {
 import { ExpiringSet } from './expiring-set.js';
 import { type DiskFree, StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
-import { SpentTickets } from './spent-tickets.js';
+import { SpentTickets, type TicketLedger } from './spent-tickets.js';
 import { BasicGate, DEFAULT_GATE_LIMITS, type GateLimits } from './basic/gate.js';
 import { readSiteConfig } from './basic/texts.js';
 import { pageParties } from './page-keys.js';
@@ -56,14 +56,18 @@ export interface AppOptions {
   readonly verifier?: SignatureVerifier;
   /** Where to report unexpected errors (never request data). */
   readonly logError?: (message: string) => void;
-  /** Spent tickets read back from the data directory (openSpentTickets); in memory only if absent. */
-  readonly spentTickets?: SpentTickets;
+  /** Spent tickets read back from the data directory (openSpentTickets), or in the database (PgSpentTickets); in memory only if absent. */
+  readonly spentTickets?: TicketLedger;
+  /** Nonces of signed requests: in this process if absent; in the database with several processes (PgNonces). */
+  readonly nonces?: NonceMemory;
   /** Free bytes on the data directory's disk (statfs in production); without it there is no free-space floor. */
-  readonly diskFree?: DiskFree;
+  readonly diskFree?: DiskFree | undefined;
   /** Most request-body bytes held in memory at once, across all requests (see budget.ts). */
   readonly bodyBudgetBytes?: number;
   /** What the no-JavaScript pages accept per hour and at once (basic/gate.ts; defaults there). */
   readonly basicLimits?: GateLimits;
+  /** The cases' bytes summed by the store (QuotaOptions.totalBytes); from summaries() if absent. */
+  readonly totalBytes?: (() => Promise<number>) | undefined;
 }
 
 /** Default memory budget for request bodies in flight (KLUIS_BODY_MEMORY_MB's default). */
@@ -143,7 +147,7 @@ export function createApp(options: AppOptions): Hono {
     signed: {
       origins: options.settings.origins,
       notBefore: signedNotBefore(now()),
-      nonces: new ExpiringSet(100_000),
+      nonces: options.nonces ?? new ExpiringSet(100_000),
     },
     spentTickets: options.spentTickets ?? new SpentTickets(1_000_000),
     quota: new StoreQuota({
@@ -151,6 +155,7 @@ export function createApp(options: AppOptions): Hono {
       maxStoreBytes: options.settings.maxStoreBytes,
       minFreeBytes: options.settings.minFreeBytes,
       diskFree: options.diskFree,
+      totalBytes: options.totalBytes,
       now: options.now ?? Date.now,
       ...(options.logError ? { warn: options.logError } : {}),
     }),

@@ -26,7 +26,15 @@ import {
   TooManyAttemptsError,
   UnauthorizedError,
 } from './errors.js';
-import type { ExpiringSet } from './expiring-set.js';
+/**
+ * Where the nonces of accepted signed requests are remembered: in this process (ExpiringSet), or
+ * in the database that several server processes share (pg-state.ts), so that a request accepted
+ * by one process is refused by every other.
+ */
+export interface NonceMemory {
+  /** Remembers `key` until `expiresAt` (ms); false if it is already remembered and unexpired. */
+  add(key: string, expiresAt: number, now: number): boolean | Promise<boolean>;
+}
 
 /** Seconds a signed request may be away from the server's clock. */
 export const SIGNATURE_WINDOW_SECONDS = 300;
@@ -54,7 +62,7 @@ export interface SignedRequestPolicy {
   /** The earliest accepted Kluis-Time (signedNotBefore of this process's start). */
   readonly notBefore: number;
   /** Nonces of accepted requests, each until its request's time has left the window. */
-  readonly nonces: ExpiringSet;
+  readonly nonces: NonceMemory;
 }
 /** Failed reporter logins allowed per case in one window. */
 export const MAX_FAILED_LOGINS = 10;
@@ -192,13 +200,13 @@ export function precheckCounsellor(
 }
 
 /** Checks a signed counsellor request; returns the signer's bundle. */
-export function authenticateCounsellor(
+export async function authenticateCounsellor(
   request: { method: string; path: string; headers: Headers; body: Uint8Array },
   keys: ReadonlyMap<string, VerifiedBundle>,
   policy: SignedRequestPolicy,
   nowMs: number,
   verifier: SignatureVerifier | undefined,
-): VerifiedBundle {
+): Promise<VerifiedBundle> {
   const { parsed, signer } = checkSignedHeaders(request.headers, keys, nowMs);
   try {
     verifyForAnyOrigin(
@@ -234,7 +242,7 @@ export function authenticateCounsellor(
   // timed ahead would outlive that), plus a margin for the server's clock.
   const keepUntil =
     (requestTimeEnd(parsed.time, SIGNATURE_WINDOW_SECONDS) + NONCE_MARGIN_SECONDS) * 1000;
-  if (!policy.nonces.add(`${parsed.key}:${parsed.nonce}`, keepUntil, nowMs)) {
+  if (!(await policy.nonces.add(`${parsed.key}:${parsed.nonce}`, keepUntil, nowMs))) {
     throw new ReplayedSignatureError('this request was already received');
   }
   return signer;

@@ -6,7 +6,7 @@
  *
  *   kluis-server [start]                            serve (configuration from the environment, README.md)
  *   kluis-server build-page --site <file> [--out <dir>]   the reporter page for this site (docs/DEPLOY.md)
- *   kluis-server backup | restore | check-store …   the operator commands (docs/DEPLOY.md, section 12)
+ *   kluis-server backup | restore | check-store | to-postgres …   the operator commands (docs/DEPLOY.md, section 12)
  * @module
  */
 
@@ -24,6 +24,7 @@ const USAGE = `usage: kluis-server [command]
   backup [--data-dir <dir>] [--include-demo] <file|->
   restore [--check] [--allow-damaged] <file> [<data dir>]
   check-store [<data dir>] [--quick] [--json] [--fix-times]
+  to-postgres [<data dir>]            move a data directory into the empty database of KLUIS_DATABASE_URL, and check it
   --version, --help
 each command has --help; see docs/DEPLOY.md`;
 
@@ -31,6 +32,7 @@ const SCRIPTS: Record<string, string> = {
   backup: 'backup',
   restore: 'restore',
   'check-store': 'ops-check-store',
+  'to-postgres': 'to-postgres',
 };
 
 /** The generic reporter page the package ships (`page/`, built by `npm run release`). */

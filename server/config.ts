@@ -2,7 +2,8 @@
  * Configuration from the environment (KLUIS_*), with one clear error per
  * bad value. Nothing here is secret except the SMTP password inside
  * `notify.smtpUrl` (KLUIS_SMTP_URL): print the configuration only through
- * {@link redactUrl} for that field.
+ * {@link redactUrl} for that field; and `databaseUrl`, which may hold a
+ * password and is never printed.
  */
 
 import { resolve } from 'node:path';
@@ -43,6 +44,11 @@ export interface Config {
   readonly staticDir: string;
   /** Content-free e-mail to the counsellors (KLUIS_SMTP_URL, KLUIS_NOTIFY_TO); undefined: none. */
   readonly notify: NotifyConfig | undefined;
+  /**
+   * KLUIS_DATABASE_URL: the PostgreSQL store (postgresql://...) instead of the data directory's.
+   * May hold a password: never printed, logged or put in an error.
+   */
+  readonly databaseUrl: string | undefined;
 }
 
 /** Where and how the server mails the counsellors that something is new (server/notify.ts). */
@@ -231,7 +237,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
     integer(env, 'KLUIS_MAX_STORE_MB', DEFAULTS.maxStoreMb, 1, 16 * 1024 * 1024) * MB;
   if (maxStoreBytes < maxFileBytes)
     throw new ConfigError('KLUIS_MAX_STORE_MB must be at least KLUIS_MAX_FILE_MB');
+  const databaseUrl = env.KLUIS_DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError(
+      'KLUIS_DATABASE_URL must be a PostgreSQL connection URL, postgresql://user@host/database (docs/DEPLOY.md)',
+    );
   return {
+    databaseUrl,
     host,
     port: integer(env, 'KLUIS_PORT', DEFAULTS.port, 0, 65535),
     dataDir: resolve(env.KLUIS_DATA_DIR?.trim() || DEFAULTS.dataDir),

@@ -27,7 +27,7 @@ import {
 } from './errors.js';
 import type { StoreQuota } from './quota.js';
 import type { CaseRecord, CaseSummary } from './records.js';
-import type { SpentTickets } from './spent-tickets.js';
+import type { TicketLedger } from './spent-tickets.js';
 import { hourOf } from './records.js';
 
 /** Server settings the routes act on. */
@@ -68,7 +68,7 @@ export interface Deps {
   readonly throttle: LoginThrottle;
   /** Origins, start time and nonce memory of signed requests. */
   readonly signed: SignedRequestPolicy;
-  readonly spentTickets: SpentTickets;
+  readonly spentTickets: TicketLedger;
   readonly quota: StoreQuota;
 }
 
@@ -103,8 +103,8 @@ function signedPath(c: Context): string {
 }
 
 /** Authenticates a signed counsellor or escalation request over its exact body. */
-export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Caller {
-  const bundle = authenticateCounsellor(
+export async function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Promise<Caller> {
+  const bundle = await authenticateCounsellor(
     { method: c.req.method, path: signedPath(c), headers: c.req.raw.headers, body },
     deps.keys,
     deps.signed,
@@ -117,13 +117,18 @@ export function counsellorCaller(c: Context, deps: Deps, body: Uint8Array): Call
 }
 
 /** Authenticates the reporter of `caseNumber`, or a counsellor or escalation recipient. */
-export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint8Array): Caller {
+export async function anyCaller(
+  c: Context,
+  deps: Deps,
+  caseNumber: string,
+  body: Uint8Array,
+): Promise<Caller> {
   const reporterKey = c.req.header('kluis-auth');
   if (reporterKey !== undefined) {
     authenticateReporter(
       reporterKey,
       caseNumber,
-      deps.store.records.summary(caseNumber)?.verifier,
+      (await deps.store.records.summary(caseNumber))?.verifier,
       deps.throttle,
       deps.now(),
     );
@@ -140,17 +145,17 @@ export function anyCaller(c: Context, deps: Deps, caseNumber: string, body: Uint
  * finishes over the body bytes (a counsellor's signature covers them).
  * Without `caseNumber` only counsellors are accepted.
  */
-export function callerBeforeBody(
+export async function callerBeforeBody(
   c: Context,
   deps: Deps,
   caseNumber?: string,
-): (body: Uint8Array) => Caller {
+): Promise<(body: Uint8Array) => Caller | Promise<Caller>> {
   const reporterKey = c.req.header('kluis-auth');
   if (caseNumber !== undefined && reporterKey !== undefined) {
     authenticateReporter(
       reporterKey,
       caseNumber,
-      deps.store.records.summary(caseNumber)?.verifier,
+      (await deps.store.records.summary(caseNumber))?.verifier,
       deps.throttle,
       deps.now(),
     );

@@ -31,9 +31,11 @@ import { Notifier } from './notify.js';
 import { smtpMailer } from './notify-mail.js';
 import { loadOrCreateSecret } from './secret.js';
 import { pageKeyWarnings } from './page-keys.js';
-import { openSpentTickets, type SpentTickets } from './spent-tickets.js';
+import { type DatabaseState, openDatabaseState, purgeExpired } from './pg-state.js';
+import type { CaseRecord, CaseSummary } from './records.js';
+import { openSpentTickets, type SpentTickets, type TicketLedger } from './spent-tickets.js';
 import { loadStaticFiles } from './static.js';
-import { StoreError } from './store/index.js';
+import { type Store, StoreError } from './store/index.js';
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 /** Time for a client to send its request headers (they come in one piece; Tor adds seconds, not minutes). */
@@ -84,47 +86,61 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   // The data directory: writable, in this Kluis's format (migrated after a backup if older), checked.
   // Damaged cases are reported and set aside; the healthy ones are served (docs/DEPLOY.md).
   // Spent tickets before the store: the store's journal may hold spends a crash left there.
-  let checked: CheckedStore;
-  let spentTickets: SpentTickets;
-  try {
-    await preflightDataDir(config.dataDir);
-    const migrated = await migrateOnStart(config.dataDir, process.env, version, (line) =>
-      console.log(line),
-    );
-    if (migrated)
-      console.log(
-        `store migrated from format ${migrated.from} to ${migrated.to}; the copy from before is ${migrated.backup}`,
-      );
+  let checked: CheckedStore | undefined;
+  let spentTickets: TicketLedger;
+  let store: Store<CaseRecord, CaseSummary>;
+  let database: DatabaseState | undefined;
+  if (config.databaseUrl !== undefined) {
+    // The PostgreSQL store: the cases, spent tickets, nonces and ticket key live in the database
+    // that every server process shares (docs/DEPLOY.md, "PostgreSQL"). The URL is never printed.
     try {
-      spentTickets = await openSpentTickets(config.dataDir, Date.now());
+      database = await openDatabaseState(config.databaseUrl);
     } catch (error) {
-      fail(
-        `data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      fail(`the database (KLUIS_DATABASE_URL) cannot be used: ${describeFailure(error)}`);
     }
-    checked = await openCheckedStore(config.dataDir, spentTickets.marks, (error) =>
-      console.error(
-        `kluis: writing cases from the journal into their files failed: ${describeFailure(error)}; tried again in a moment, the journal keeps them meanwhile`,
-      ),
-    );
-    // From now on a spend is a mark in the store's journal, committed with the writes it pays for.
-    spentTickets.ridesOn(checked.store);
-  } catch (error) {
-    if (error instanceof DataDirError) fail(error.message);
-    if (error instanceof StoreError) fail(`data directory ${config.dataDir}: ${error.message}`);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
-      fail(`data directory ${config.dataDir} is not writable by this user (${code})`);
-    throw error;
-  }
-  const store = checked.store;
-
+    store = database.store;
+    spentTickets = database.spentTickets;
+  } else
+    try {
+      let files: SpentTickets;
+      await preflightDataDir(config.dataDir);
+      const migrated = await migrateOnStart(config.dataDir, process.env, version, (line) =>
+        console.log(line),
+      );
+      if (migrated)
+        console.log(
+          `store migrated from format ${migrated.from} to ${migrated.to}; the copy from before is ${migrated.backup}`,
+        );
+      try {
+        files = await openSpentTickets(config.dataDir, Date.now());
+      } catch (error) {
+        fail(
+          `data directory ${config.dataDir}: spent tickets: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+      checked = await openCheckedStore(config.dataDir, files.marks, (error) =>
+        console.error(
+          `kluis: writing cases from the journal into their files failed: ${describeFailure(error)}; tried again in a moment, the journal keeps them meanwhile`,
+        ),
+      );
+      // From now on a spend is a mark in the store's journal, committed with the writes it pays for.
+      files.ridesOn(checked.store);
+      spentTickets = files;
+      store = checked.store;
+    } catch (error) {
+      if (error instanceof DataDirError) fail(error.message);
+      if (error instanceof StoreError) fail(`data directory ${config.dataDir}: ${error.message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+        fail(`data directory ${config.dataDir} is not writable by this user (${code})`);
+      throw error;
+    }
   const demo = counsellors.length === 0 ? await demoCounsellor(config.dataDir) : undefined;
   if (demo) counsellors = [demo.bundle];
 
   let secret: Uint8Array;
   try {
-    secret = await loadOrCreateSecret(config.dataDir);
+    secret = database?.secret ?? (await loadOrCreateSecret(config.dataDir));
   } catch (error) {
     fail(
       `data directory ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`,
@@ -141,6 +157,9 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   const app = createApp({
     store,
     spentTickets,
+    ...(database
+      ? { nonces: database.nonces, totalBytes: () => database.store.totalWeight() }
+      : {}),
     settings: {
       powBits: config.powBits,
       maxFileBytes: config.maxFileBytes,
@@ -159,14 +178,19 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
     page,
     verifier: createNativeVerifier(),
     logError: (message) => console.error(`kluis: ${message}`),
-    diskFree: async () => {
-      const stats = await statfs(config.dataDir).catch(() => undefined);
-      return stats === undefined ? undefined : stats.bavail * stats.bsize;
-    },
+    // With PostgreSQL the disk that fills is the database server's: its operator watches it.
+    diskFree: database
+      ? undefined
+      : async () => {
+          const stats = await statfs(config.dataDir).catch(() => undefined);
+          return stats === undefined ? undefined : stats.bavail * stats.bsize;
+        },
     bodyBudgetBytes: config.bodyMemoryBytes,
     basicLimits: { ...DEFAULT_GATE_LIMITS, perHour: config.basicPerHour },
   });
 
+  // Counted before listening: an await between serve() and on('listening') would miss the event.
+  const caseCount = await store.records.count();
   const server = serve({
     fetch: app.fetch,
     hostname: config.host,
@@ -189,12 +213,14 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   server.on('listening', () => {
     const { port } = server.address() as AddressInfo;
     if (defaultOrigins) origins.push(...loopbackOrigins(config.host, port));
-    console.log(`Kluis ${version}: ${store.records.size} cases in ${config.dataDir}`);
-    const [summary, ...damage] = checked.lines;
-    console.log(`  ${summary}`);
+    console.log(
+      `Kluis ${version}: ${caseCount} cases in ${database ? 'the PostgreSQL database (KLUIS_DATABASE_URL)' : config.dataDir}`,
+    );
+    const [summary, ...damage] = checked?.lines ?? [];
+    if (summary !== undefined) console.log(`  ${summary}`);
     // On stdout with the other start lines, in order (journald keeps both streams).
     for (const line of damage) console.log(`kluis: WARNING: ${line}`);
-    if (checked.damage)
+    if (checked?.damage)
       console.log(
         'kluis: WARNING: the store has damage; the healthy cases are served. See docs/DEPLOY.md, "Damaged cases", and run npm run check-store',
       );
@@ -230,8 +256,17 @@ export async function main(hooks: MainHooks = {}): Promise<void> {
   });
 
   const runSweep = () => {
-    sweep(store, config.retentionDays, Date.now()).then(
+    // On a shared database one process at a time sweeps (an advisory lock); the others skip.
+    const swept = database
+      ? database.store.exclusive(async () => {
+          const now = Date.now();
+          await purgeExpired(database.store.pool, now);
+          return sweep(store, config.retentionDays, now);
+        })
+      : sweep(store, config.retentionDays, Date.now());
+    swept.then(
       (report) => {
+        if (report === undefined) return;
         const removed =
           report.closedCases +
           report.abandonedCases +

@@ -23,7 +23,9 @@ const HOUR_MS = 3_600_000;
 /** What a notifier needs. */
 export interface NotifierOptions {
   /** The store's case summaries (store.records.summaries()). */
-  readonly summaries: () => Iterable<readonly [string, Pick<CaseSummary, 'lastReporterHour'>]>;
+  readonly summaries: () =>
+    | Iterable<readonly [string, Pick<CaseSummary, 'lastReporterHour'>]>
+    | AsyncIterable<readonly [string, Pick<CaseSummary, 'lastReporterHour'>]>;
   readonly mailer: Mailer;
   readonly from: string;
   readonly to: readonly string[];
@@ -79,7 +81,7 @@ export class Notifier {
     const oldest = Math.min(...this.#coveredUntil);
     // The latest reporter hour before this slot, of any case (activity in this very hour waits for the next).
     let latest: number | null = null;
-    for (const [, summary] of this.#options.summaries()) {
+    for await (const [, summary] of this.#options.summaries()) {
       const hour = summary.lastReporterHour;
       if (hour !== null && hour >= oldest && hour < slot && (latest === null || hour > latest))
         latest = hour;

@@ -37,7 +37,7 @@ export interface Proof {
   readonly solutions: number;
   /** Throws InsufficientWorkError unless at least `count` solutions came. */
   require(count: number): void;
-  refund(): void;
+  refund(): Promise<void>;
 }
 
 function parseWork(text: string): number[] {
@@ -98,8 +98,8 @@ export async function proofFromHeaders(
           { solutions: count },
         );
     },
-    refund() {
-      deps.spentTickets.refund(bytes);
+    async refund() {
+      await deps.spentTickets.refund(bytes);
     },
   };
 }

@@ -27,6 +27,11 @@ export interface QuotaOptions {
   readonly minFreeBytes: number;
   readonly diskFree: DiskFree | undefined;
   readonly now: () => number;
+  /**
+   * The bytes all cases count, summed by the store itself (the PostgreSQL store: one aggregate
+   * over a column written with each case, pg-store.ts `weigh`), instead of over summaries().
+   */
+  readonly totalBytes?: (() => Promise<number>) | undefined;
   /** Told (at most once an hour) when anonymous writes start being refused, so the operator knows. */
   readonly warn?: (message: string) => void;
 }
@@ -52,6 +57,8 @@ export function caseBytes(summary: CaseSummary): number {
 export class StoreQuota {
   readonly #options: QuotaOptions;
   #usage: { bytes: number; at: number } | undefined;
+  /** The sum being taken: requests that arrive meanwhile wait for it rather than take their own. */
+  #summing: Promise<number> | undefined;
   #free: { bytes: number | undefined; at: number } | undefined;
   #warned = Number.NEGATIVE_INFINITY;
 
@@ -60,15 +67,24 @@ export class StoreQuota {
   }
 
   /** Bytes the cases hold now (by the cached sum). */
-  usage(): number {
+  async usage(): Promise<number> {
     const now = this.#options.now();
     if (!this.#usage || now - this.#usage.at > USAGE_TTL_MS) {
-      let bytes = 0;
-      for (const [, summary] of this.#options.store.records.summaries())
-        bytes += caseBytes(summary);
+      this.#summing ??= this.#sum().finally(() => {
+        this.#summing = undefined;
+      });
+      const bytes = await this.#summing;
       this.#usage = { bytes, at: now };
     }
     return this.#usage.bytes;
+  }
+
+  async #sum(): Promise<number> {
+    if (this.#options.totalBytes) return this.#options.totalBytes();
+    let bytes = 0;
+    for await (const [, summary] of this.#options.store.records.summaries())
+      bytes += caseBytes(summary);
+    return bytes;
   }
 
   async #freeBytes(): Promise<number | undefined> {
@@ -84,7 +100,7 @@ export class StoreQuota {
    * `diskBytes` more leave the disk above its floor. Nothing is counted.
    */
   async check(storeBytes: number, diskBytes: number): Promise<void> {
-    const usage = this.usage();
+    const usage = await this.usage();
     if (usage + storeBytes > this.#options.maxStoreBytes) {
       this.#warn(
         `WARNING: the store holds ${(usage / MIB).toFixed(0)} MiB of KLUIS_MAX_STORE_MB ${this.#options.maxStoreBytes / MIB}: reporters are refused (store-full) until cases are deleted or the quota is raised`,

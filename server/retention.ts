@@ -33,7 +33,7 @@ export async function sweep(
   const closed: string[] = [];
   const abandoned: string[] = [];
   const stale: Array<[string, string[]]> = [];
-  for (const [caseNumber, summary] of store.records.summaries()) {
+  for await (const [caseNumber, summary] of store.records.summaries()) {
     if (summary.status === 'closed' && summary.statusHour + retentionDays * 24 <= hour)
       closed.push(caseNumber);
     else if (summary.reportHour === null && summary.createdHour + ABANDONED_HOURS <= hour)
@@ -66,7 +66,7 @@ export async function sweep(
   // Orphans: blobs no case names. Collect the names first, so an upload announced meanwhile
   // (its record entry is written before its blob) is never mistaken for one.
   const named = new Set<string>();
-  for (const [, summary] of store.records.summaries())
+  for await (const [, summary] of store.records.summaries())
     for (const id of summary.uploadIds) named.add(id);
   let orphanBlobs = 0;
   for await (const id of store.blobs.ids()) {
@@ -83,7 +83,7 @@ export async function sweep(
 }
 
 async function isNamedNow(store: Store<CaseRecord, CaseSummary>, id: string): Promise<boolean> {
-  for (const [, summary] of store.records.summaries())
+  for await (const [, summary] of store.records.summaries())
     if (summary.uploadIds.includes(id)) return true;
   return false;
 }

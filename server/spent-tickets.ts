@@ -78,8 +78,19 @@ export interface SpentTicketJournal {
   append(id: Uint8Array, hour: number, nowMs: number): Promise<void>;
 }
 
+/**
+ * Where tickets are spent: this process's set (SpentTickets, one server per data directory), or
+ * the database several processes share (pg-state.ts PgSpentTickets).
+ */
+export interface TicketLedger {
+  /** Marks a ticket spent, durably; throws TicketSpentError if it already was. */
+  spend(ticket: Uint8Array, expires: number, nowMs: number): Promise<void>;
+  /** Gives back a ticket whose write did not happen (best effort: never rejects). */
+  refund(ticket: Uint8Array): void | Promise<void>;
+}
+
 /** The set of spent tickets: in memory for the check, in an optional journal for restarts. */
-export class SpentTickets {
+export class SpentTickets implements TicketLedger {
   readonly #memory: ExpiringSet;
   #journal: SpentTicketJournal | undefined;
   /** Where the marks the store's journal holds end up (set by openSpentTickets). */

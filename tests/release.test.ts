@@ -227,9 +227,10 @@ describe('npm run release', () => {
       };
       expect(Object.keys(manifest.bin)).toEqual([name]);
       // lowdb is the shape of the store's record files (its Adapter type), not code the server runs (server/store/lowdb-adapter.ts).
+      // pg is the PostgreSQL client of KLUIS_DATABASE_URL (server/store/pg-store.ts).
       const expected =
         name === 'kluis-server'
-          ? ['@hono/node-server', 'hono', 'nodemailer', 'tweetnacl']
+          ? ['@hono/node-server', 'hono', 'nodemailer', 'pg', 'tweetnacl']
           : ['@hono/node-server', 'commander', 'hono', 'tweetnacl'];
       expect(Object.keys(manifest.dependencies)).toEqual(expected);
     }

@@ -77,13 +77,13 @@ export function sealFile(file: PlainFile, random: RandomSource): SealedFile {
 }
 
 /** A new reporter: a case number not in use (`taken`), a fresh secret, and the keys of the code. */
-export function newReporter(
+export async function newReporter(
   random: RandomSource,
-  taken: (caseNumber: string) => boolean,
-): { code: ReceiptCode; keys: ReporterKeys } {
+  taken: (caseNumber: string) => boolean | Promise<boolean>,
+): Promise<{ code: ReceiptCode; keys: ReporterKeys }> {
   let caseNumber: string;
   do caseNumber = generateCaseNumber(random);
-  while (taken(caseNumber));
+  while (await taken(caseNumber));
   const code = { caseNumber, secret: generateReceiptSecret(random) };
   return { code, keys: deriveReporterKeys(code) };
 }

@@ -168,7 +168,7 @@ export function basicRoutes(deps: Deps, basic: BasicDeps): Hono {
           if (consent !== 'no' && consent !== 'ask' && consent !== 'yes')
             throw new BasicInputError('basicErrorConsent', 'consent is missing');
           checkFiles(deps, form);
-          const { code, keys } = newReporter(deps.random, (n) => deps.store.records.has(n));
+          const { code, keys } = await newReporter(deps.random, (n) => deps.store.records.has(n));
           // The code and its keys are zeroed when this response is made, sent or not.
           try {
             const sealed = form.files.map((file) => sealFile(file, deps.random));

@@ -205,14 +205,14 @@ export function caseRoutes(deps: Deps): Hono {
       return c.json({ case: caseNumber, hour } satisfies CaseCreatedAnswer, 201);
     } catch (error) {
       // Any other failure (bad body, full store, a disk error) gives the ticket back, in memory.
-      if (!(error instanceof CaseExistsError)) proof.refund();
+      if (!(error instanceof CaseExistsError)) await proof.refund();
       throw error;
     }
   });
 
   app.get('/cases/:case', async (c) => {
     const caseNumber = caseParam(c);
-    const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
+    const caller = await anyCaller(c, deps, caseNumber, new Uint8Array(0));
     const record = await loadCase(deps, caseNumber);
     checkForwarded(caller, record.forwardedTo);
     return c.json(await caseView(deps, record));
@@ -221,7 +221,7 @@ export function caseRoutes(deps: Deps): Hono {
   app.post('/cases/:case/messages', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    const authenticate = await callerBeforeBody(c, deps, caseNumber);
     // A reporter's later message needs a message ticket; checked, and the store's room, before the body is read.
     const proof =
       c.req.header('kluis-auth') === undefined
@@ -230,7 +230,7 @@ export function caseRoutes(deps: Deps): Hono {
     try {
       if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, 0);
       const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
-      const caller = authenticate(raw);
+      const caller = await authenticate(raw);
       refuseEscalation(caller);
       const body =
         caller.kind === 'reporter'
@@ -279,7 +279,7 @@ export function caseRoutes(deps: Deps): Hono {
       deps.quota.wrote(envelope.ct.length, raw.length);
       return c.json({ seq, hour } satisfies WrittenAnswer, 201);
     } catch (error) {
-      proof?.refund();
+      await proof?.refund();
       throw error;
     }
   });

@@ -138,10 +138,10 @@ export async function mutateCase(
 export function counsellorRoutes(deps: Deps): Hono {
   const app = new Hono();
 
-  app.get('/counsellor/cases', (c) => {
-    const caller = counsellorCaller(c, deps, new Uint8Array(0));
+  app.get('/counsellor/cases', async (c) => {
+    const caller = await counsellorCaller(c, deps, new Uint8Array(0));
     const cases: CaseListingAnswer[] = [];
-    for (const [caseNumber, summary] of deps.store.records.summaries()) {
+    for await (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null) continue;
       if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint))
         continue;
@@ -169,7 +169,7 @@ export function counsellorRoutes(deps: Deps): Hono {
   // Many whole cases in one request, in case-number order: an inbox of 1,000 cases in a few
   // requests instead of 1,000 (each a round trip, over Tor a second or more).
   app.get('/counsellor/case-details', async (c) => {
-    const caller = counsellorCaller(c, deps, new Uint8Array(0));
+    const caller = await counsellorCaller(c, deps, new Uint8Array(0));
     const query = c.req.queries();
     for (const key of Object.keys(query))
       if (key !== 'after' && key !== 'limit')
@@ -182,7 +182,7 @@ export function counsellorRoutes(deps: Deps): Hono {
       throw new InvalidBodyError(`limit must be 1 to ${MAX_CASE_DETAILS}`);
     const limit = Number(limitText);
     const numbers: string[] = [];
-    for (const [caseNumber, summary] of deps.store.records.summaries()) {
+    for await (const [caseNumber, summary] of deps.store.records.summaries()) {
       if (summary.reportHour === null || (after !== undefined && caseNumber <= after)) continue;
       if (caller.kind === 'escalation' && !summary.forwardedTo.includes(caller.bundle.fingerprint))
         continue;
@@ -203,7 +203,7 @@ export function counsellorRoutes(deps: Deps): Hono {
 
   app.get('/counsellor/cases/:case', async (c) => {
     const caseNumber = caseParam(c);
-    const caller = counsellorCaller(c, deps, new Uint8Array(0));
+    const caller = await counsellorCaller(c, deps, new Uint8Array(0));
     const record = await loadCase(deps, caseNumber);
     checkForwarded(caller, record.forwardedTo);
     return c.json(await counsellorView(deps, record, caller));
@@ -212,9 +212,9 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/notes', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps);
+    const authenticate = await callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, MESSAGE_BODY_LIMIT);
-    refuseEscalation(authenticate(raw));
+    refuseEscalation(await authenticate(raw));
     const envelope = envelopeField(exactObject(parseJson(raw), { envelope: present }).envelope);
     const hour = currentHour(deps);
     let seq = 0;
@@ -234,9 +234,9 @@ export function counsellorRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/forward', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps);
+    const authenticate = await callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, FORWARD_BODY_LIMIT);
-    refuseEscalation(authenticate(raw));
+    refuseEscalation(await authenticate(raw));
     const body = exactObject(parseJson(raw), {
       to: (v) => typeof v === 'string' && deps.escalation.some((b) => b.fingerprint === v),
       keys: Array.isArray,
@@ -257,7 +257,7 @@ export function counsellorRoutes(deps: Deps): Hono {
 
   app.delete('/counsellor/cases/:case', async (c) => {
     const caseNumber = caseParam(c);
-    refuseEscalation(counsellorCaller(c, deps, new Uint8Array(0)));
+    refuseEscalation(await counsellorCaller(c, deps, new Uint8Array(0)));
     const record = await deps.store.records.get(caseNumber);
     if (!record) throw new NotFoundError('no such case');
     await deps.store.records.delete(caseNumber);

@@ -23,9 +23,9 @@ export function handoverRoutes(deps: Deps): Hono {
   app.post('/counsellor/cases/:case/handover', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps);
+    const authenticate = await callerBeforeBody(c, deps);
     const raw = await readBody(c.req.raw, HANDOVER_BODY_LIMIT);
-    refuseEscalation(authenticate(raw));
+    refuseEscalation(await authenticate(raw));
     const body = exactObject(parseJson(raw), {
       // Only a configured counsellor: the reporter's page trusts the same bundles (DEPLOY.md).
       to: (v) => typeof v === 'string' && deps.counsellors.some((b) => b.fingerprint === v),

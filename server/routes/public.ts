@@ -44,7 +44,7 @@ export function publicRoutes(deps: Deps): Hono {
       if (body.case !== undefined) throw new InvalidBodyError('a case ticket takes no case number');
       // A fresh number, not in use. 40 random bits make a clash rare; the loop makes it impossible.
       do caseNumber = generateCaseNumber(deps.random);
-      while (deps.store.records.has(caseNumber));
+      while (await deps.store.records.has(caseNumber));
     } else {
       if (body.case === undefined)
         throw new InvalidBodyError(`a ${kind} ticket needs the case number`);

@@ -74,7 +74,7 @@ export function uploadRoutes(deps: Deps): Hono {
   app.post('/cases/:case/uploads', async (c) => {
     const caseNumber = caseParam(c);
     expectContentType(c.req.raw, 'application/json');
-    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    const authenticate = await callerBeforeBody(c, deps, caseNumber);
     // A reporter pays for the bytes announced: one solution per UPLOAD_BYTES_PER_SOLUTION (proof.ts).
     const reporter = c.req.header('kluis-auth') !== undefined;
     const proof = reporter
@@ -86,7 +86,7 @@ export function uploadRoutes(deps: Deps): Hono {
       );
     try {
       const raw = await readBody(c.req.raw, 1024);
-      refuseEscalation(authenticate(raw));
+      refuseEscalation(await authenticate(raw));
       const body = exactObject(parseJson(raw), { length: int(1, Number.MAX_SAFE_INTEGER) });
       const length = body.length as number;
       if (!isValidAttachmentLength(length))
@@ -121,7 +121,7 @@ export function uploadRoutes(deps: Deps): Hono {
       await deps.store.blobs.create(id);
       return c.json({ id, offset: 0 } satisfies UploadCreatedAnswer, 201);
     } catch (error) {
-      proof?.refund();
+      await proof?.refund();
       throw error;
     }
   });
@@ -134,11 +134,11 @@ export function uploadRoutes(deps: Deps): Hono {
     if (!/^(0|[1-9]\d{0,15})$/.test(offsetHeader))
       throw new InvalidBodyError('Upload-Offset must be a whole number');
     const offset = Number(offsetHeader);
-    const authenticate = callerBeforeBody(c, deps, caseNumber);
+    const authenticate = await callerBeforeBody(c, deps, caseNumber);
     // The bytes were counted against the quota when the upload was announced; the disk floor is checked now.
     if (c.req.header('kluis-auth') !== undefined) await deps.quota.check(0, CHUNK_BODY_LIMIT);
     const bytes = await readBody(c.req.raw, CHUNK_BODY_LIMIT);
-    refuseEscalation(authenticate(bytes));
+    refuseEscalation(await authenticate(bytes));
     if (bytes.length === 0) throw new InvalidBodyError('empty chunk');
     const record = await loadCase(deps, caseNumber);
     const upload = findUpload(record.uploads, id);
@@ -177,7 +177,7 @@ export function uploadRoutes(deps: Deps): Hono {
   /** The upload a GET names, after checking who may read its case. */
   const readableUpload = async (c: Context): Promise<StoredUpload> => {
     const caseNumber = caseParam(c);
-    const caller = anyCaller(c, deps, caseNumber, new Uint8Array(0));
+    const caller = await anyCaller(c, deps, caseNumber, new Uint8Array(0));
     const record = await loadCase(deps, caseNumber);
     checkForwarded(caller, record.forwardedTo);
     return findUpload(record.uploads, idParam(c));

@@ -140,7 +140,8 @@ export type StoreOperation =
   | 'appending to an attachment'
   | 'reading an attachment'
   | 'deleting an attachment'
-  | 'listing attachments';
+  | 'listing attachments'
+  | 'opening the store';
 
 /**
  * The file system failed during a store operation. The message is the code and the operation

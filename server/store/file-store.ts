@@ -43,7 +43,7 @@ import { encodeMark } from './journal-format.js';
 import { openJournal, type Recovered } from './recovery.js';
 import { type DamagedRecord, FileRecordStore, type RecordOptions } from './record-store.js';
 import { type Context, Lifecycle } from './support.js';
-import { BLOB_ID, type Store } from './types.js';
+import { BLOB_ID, type RecordStore, type Store } from './types.js';
 
 export { FORMAT_FILE, FORMAT_VERSION, parseFormatVersion } from './format.js';
 export { READ_CHUNK_BYTES } from './blob-store.js';
@@ -86,7 +86,18 @@ export interface FileStoreStats {
   checkpointFailures: number;
 }
 
+/** The file store's records: its index is in this process's memory, so its reads answer at once. */
+export interface FileRecords<T, S> extends RecordStore<T, S> {
+  has(id: string): boolean;
+  summaries(): IterableIterator<[string, S]>;
+  summary(id: string): S | undefined;
+  count(): number;
+  /** Records in the index (the same as count()). */
+  readonly size: number;
+}
+
 export interface FileStore<T, S> extends Store<T, S> {
+  readonly records: FileRecords<T, S>;
   /** The data directory (resolved, symlinks followed). */
   readonly dir: string;
   stats(): FileStoreStats;

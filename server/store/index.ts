@@ -3,6 +3,7 @@ export {
   type DamagedRecord,
   FORMAT_FILE,
   FORMAT_VERSION,
+  type FileRecords,
   type FileStore,
   type FileStoreOptions,
   type FileStoreStats,
@@ -21,3 +22,4 @@ export {
   readFormat,
 } from './migrate.js';
 export * from './types.js';
+export { openPgStore, type PgStore, type PgStoreOptions } from './pg-store.js';

@@ -265,4 +265,9 @@ export class FileRecordStore<T, S> implements RecordStore<T, S> {
     this.#ctx.life.check();
     return this.#index.size;
   }
+
+  /** The interface's count (RecordStore.count): the index's size, at once. */
+  count(): number {
+    return this.size;
+  }
 }

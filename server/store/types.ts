@@ -10,7 +10,15 @@
  *
  * Durability contract: a promise returned by a mutating method resolves only once the change
  * survives a crash (process kill or power loss) at any later moment.
+ *
+ * The index reads (has, summary, summaries, count) may answer at once (the file store, from its
+ * in-memory index: one process per data directory) or asynchronously (the PostgreSQL store, from
+ * the database that several server processes share, where no process's memory can be the truth).
+ * Callers always await them (`Maybe`).
  */
+
+/** A value now, or a promise of it: what an index read returns (callers await either). */
+export type Maybe<T> = T | Promise<T>;
 
 export const RECORD_ID = /^[0-9A-Z]{8}$/;
 export const BLOB_ID = /^[0-9a-f]{32}$/;
@@ -24,8 +32,8 @@ export interface RecordStore<T, S> {
   create(id: string, doc: T): Promise<void>;
   /** The record as last acknowledged, or undefined if absent. Never returns unacknowledged data. */
   get(id: string): Promise<T | undefined>;
-  /** Whether the record exists (acknowledged create, not yet deleted). Synchronous: index only. */
-  has(id: string): boolean;
+  /** Whether the record exists (acknowledged create, not yet deleted). From the index. */
+  has(id: string): Maybe<boolean>;
   /**
    * Reads, applies mutate, writes atomically and durably; calls for the same id are serialised.
    * If mutate throws, nothing is written and the error propagates unchanged. Rejects with
@@ -34,11 +42,12 @@ export interface RecordStore<T, S> {
   update(id: string, mutate: (doc: T) => T): Promise<T>;
   /** Removes the record for good (the file is unlinked, directory fsynced). Resolves false if it was absent. */
   delete(id: string): Promise<boolean>;
-  /** In-memory index of summaries, kept up to date by create/update/delete, rebuilt on open. */
-  summaries(): IterableIterator<[string, S]>;
-  /** The summary of one record from the in-memory index (same cost whether or not it exists), or undefined. */
-  summary(id: string): S | undefined;
-  readonly size: number;
+  /** The index of summaries, kept up to date by create/update/delete (iterate with for await). */
+  summaries(): Iterable<[string, S]> | AsyncIterable<[string, S]>;
+  /** The summary of one record from the index (same cost whether or not it exists), or undefined. */
+  summary(id: string): Maybe<S | undefined>;
+  /** How many records there are. */
+  count(): Maybe<number>;
 }
 
 export interface BlobStore {
