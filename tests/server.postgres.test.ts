@@ -299,15 +299,20 @@ describe.skipIf(POSTGRES_BIN === undefined)(
         const held = new Promise<void>((resolve) => {
           release = resolve;
         });
+        let entered!: () => void;
+        const inside = new Promise<void>((resolve) => {
+          entered = resolve;
+        });
         const first = one.store.exclusive(async () => {
+          entered();
           await held;
           return 'swept by one';
         });
-        // While the first holds the lock, the second skips its round.
-        let second: string | undefined = 'not asked';
-        for (let i = 0; i < 50 && second !== undefined; i++)
-          second = await two.store.exclusive(async () => 'swept by two');
-        expect(second).toBeUndefined();
+        // While the first holds the lock (it is inside), the second skips its round. (Waiting
+        // for it to be inside, not trying a number of times: on a loaded machine the first's
+        // connection can take longer than any fixed number of tries.)
+        await inside;
+        expect(await two.store.exclusive(async () => 'swept by two')).toBeUndefined();
         release();
         expect(await first).toBe('swept by one');
         expect(await two.store.exclusive(async () => 'swept by two')).toBe('swept by two');
