@@ -118,9 +118,11 @@ describe('the built reporter page', () => {
     const gzip = js.reduce((sum, n) => sum + gzipped(n), 0) + Math.max(...catalogues.map(gzipped));
     expect(gzip).toBeLessThanOrEqual(60 * 1024);
     const html = readFileSync(join(first, 'index.html'), 'utf8');
-    // No inline script: the one <script> without src is the site configuration, an inert data block.
+    // No inline script: the <script>s without src are inert data blocks, the site configuration
+    // and the first language's words (so the first screen needs no request after the script's).
     expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toEqual([
       '<script type="application/json" id="kluis-site">',
+      '<script type="application/json" id="kluis-first-catalogue" lang="nl">',
     ]);
     expect(html).not.toMatch(/\sstyle=|<style/); // no inline style
     expect(html).not.toMatch(/\bon[a-z]+=/); // no inline handlers

@@ -12,7 +12,9 @@ import { gzipSync } from 'node:zlib';
 import type { Plugin, ResolvedConfig } from 'vite';
 import { pageCatalogue } from './catalogues.js';
 import { loadSiteConfig, type SiteConfig } from './site-config.js';
-import { applySite, readPage } from './site-step.js';
+import languages from '../languages.json' with { type: 'json' };
+import { FIRST_CATALOGUE_ID } from '../src/first-catalogue.js';
+import { applySite, jsonDataBlock, readPage } from './site-step.js';
 
 /**
  * Budget for the JavaScript a visitor downloads, gzip-compressed (level 9),
@@ -114,6 +116,15 @@ export function pageCatalogues(): Plugin {
     name: 'kluis-page-catalogues',
     apply: 'build',
     enforce: 'pre',
+    // The first language's words in the page itself (src/main.tsx reads them): over Tor, a
+    // catalogue fetched after the script would be one more round trip before the first screen.
+    transformIndexHtml(html) {
+      const lang = languages.default;
+      const path = resolve(import.meta.dirname, '..', 'locales', `${lang}.json`);
+      const catalogue = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+      const block = jsonDataBlock(FIRST_CATALOGUE_ID, pageCatalogue(catalogue), ` lang="${lang}"`);
+      return html.replace('</head>', `  ${block}\n  </head>`);
+    },
     load(id) {
       const [path = '', query = ''] = id.split('?');
       if (!query.split('&').includes('url') || !/[/\\]locales[/\\][^/\\]+\.json$/.test(path))

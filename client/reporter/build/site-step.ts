@@ -51,13 +51,21 @@ export class SiteStepError extends Error {
   }
 }
 
-/** The site configuration as a data block: JSON with `<`, `>` and `&` escaped, so no text can end the element. */
-export function siteDataBlock(site: SiteConfig): string {
-  const json = JSON.stringify(site)
+/**
+ * A value as an inert data block (`<script type="application/json">`, never executed): JSON with
+ * `<`, `>` and `&` escaped, so no text can end the element. `attributes` are written as given.
+ */
+export function jsonDataBlock(id: string, value: unknown, attributes = ''): string {
+  const json = JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026');
-  return `<script type="application/json" id="${SITE_BLOCK_ID}">${json}</script>`;
+  return `<script type="application/json" id="${id}"${attributes}>${json}</script>`;
+}
+
+/** The site configuration as a data block. */
+export function siteDataBlock(site: SiteConfig): string {
+  return jsonDataBlock(SITE_BLOCK_ID, site);
 }
 
 /** The keys a page holds, as keys.json spells them (the server compares them with its own at start). */
