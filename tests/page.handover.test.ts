@@ -6,46 +6,35 @@
  * the message), in Dutch and in English.
  */
 
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { displayFingerprint } from '../crypto/index.js';
 import {
   apiCase,
-  buildReporter,
   counsellorPost,
   counsellorRead,
-  launchBrowser,
   makeCounsellor,
   seriousViolations,
+  type PageRig,
+  startPageRig,
   type TestCounsellor,
 } from './helpers/browser.js';
-import { type ServerProcess, startServer } from './helpers/server-process.js';
+import type { ServerProcess } from './helpers/server-process.js';
 
-let server: ServerProcess;
-let browser: Browser;
-let staticDir: string;
-let bundlesFile: string;
 const leaving: TestCounsellor = makeCounsellor('A. de Vries (test)');
 const joining: TestCounsellor = makeCounsellor('B. Jansen (test)');
 const stranger: TestCounsellor = makeCounsellor('Not on the page');
+let rig: PageRig;
+let server: ServerProcess;
+let browser: Browser;
 
 beforeAll(async () => {
-  staticDir = await buildReporter({ counsellors: [leaving.bundle, joining.bundle] });
-  bundlesFile = join(staticDir, '..', `kluis-handover-bundles-${process.pid}.json`);
-  writeFileSync(bundlesFile, JSON.stringify([leaving.bundle, joining.bundle]));
-  server = await startServer({
-    env: { KLUIS_STATIC_DIR: staticDir, KLUIS_COUNSELLORS: bundlesFile, KLUIS_POW_BITS: '0' },
-  });
-  browser = await launchBrowser();
+  rig = await startPageRig([leaving, joining], { KLUIS_POW_BITS: '0' });
+  ({ server, browser } = rig);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(staticDir, { recursive: true, force: true });
-  rmSync(bundlesFile, { force: true });
+  await rig?.close();
 });
 
 /** A case whose counsellor wrote a handover to `to`, sealed (as a handover is) for `to` too. */

@@ -8,45 +8,34 @@
  * stands on the procedure.
  */
 
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOGUES, LANGUAGE_LIST } from '../client/reporter/build/catalogues.js';
 import { message } from '../client/reporter/src/catalogue.js';
 import {
-  buildReporter,
   chooseLanguage,
   counsellorPost,
   counsellorRead,
-  launchBrowser,
   makeCounsellor,
   seriousViolations,
+  type PageRig,
+  startPageRig,
   type TestCounsellor,
 } from './helpers/browser.js';
-import { type ServerProcess, startServer } from './helpers/server-process.js';
+import type { ServerProcess } from './helpers/server-process.js';
 
+const counsellor: TestCounsellor = makeCounsellor('A. de Vries (test)');
+let rig: PageRig;
 let server: ServerProcess;
 let browser: Browser;
-let staticDir: string;
-let bundlesFile: string;
-const counsellor: TestCounsellor = makeCounsellor('A. de Vries (test)');
 
 beforeAll(async () => {
-  staticDir = await buildReporter({ counsellors: [counsellor.bundle] });
-  bundlesFile = join(staticDir, '..', `kluis-lang-bundles-${process.pid}.json`);
-  writeFileSync(bundlesFile, counsellor.bundlesJson);
-  server = await startServer({
-    env: { KLUIS_STATIC_DIR: staticDir, KLUIS_COUNSELLORS: bundlesFile, KLUIS_POW_BITS: '8' },
-  });
-  browser = await launchBrowser();
+  rig = await startPageRig([counsellor]);
+  ({ server, browser } = rig);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(staticDir, { recursive: true, force: true });
-  rmSync(bundlesFile, { force: true });
+  await rig?.close();
 });
 
 /** What breaks a phone layout or a finger: measured in the page. */

@@ -7,45 +7,34 @@
  * ticket request in between. Timings are for `npm run bench -- tor`.
  */
 
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateReceiptSecret, toHex } from '../crypto/index.js';
 import {
-  buildReporter,
   counsellorPost,
   counsellorRead,
-  launchBrowser,
   makeCounsellor,
   type RecordedRequest,
   recordRequests,
   requestsContaining,
+  type PageRig,
+  startPageRig,
   type TestCounsellor,
 } from './helpers/browser.js';
-import { type ServerProcess, startServer } from './helpers/server-process.js';
+import type { ServerProcess } from './helpers/server-process.js';
 
+const counsellor: TestCounsellor = makeCounsellor('A. de Vries (test)');
+let rig: PageRig;
 let server: ServerProcess;
 let browser: Browser;
-let staticDir: string;
-let bundlesFile: string;
-const counsellor: TestCounsellor = makeCounsellor('A. de Vries (test)');
 
 beforeAll(async () => {
-  staticDir = await buildReporter({ counsellors: [counsellor.bundle] });
-  bundlesFile = join(staticDir, '..', `kluis-tor-bundles-${process.pid}.json`);
-  writeFileSync(bundlesFile, counsellor.bundlesJson);
-  server = await startServer({
-    env: { KLUIS_STATIC_DIR: staticDir, KLUIS_COUNSELLORS: bundlesFile, KLUIS_POW_BITS: '8' },
-  });
-  browser = await launchBrowser();
+  rig = await startPageRig([counsellor]);
+  ({ server, browser } = rig);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  rmSync(staticDir, { recursive: true, force: true });
-  rmSync(bundlesFile, { force: true });
+  await rig?.close();
 });
 
 /** The API requests among `requests`, as `METHOD /path` with the case number and ids left out. */

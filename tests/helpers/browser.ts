@@ -8,7 +8,7 @@
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import {
@@ -34,6 +34,7 @@ import {
 } from '../../crypto/index.js';
 import { httpFetch, sendSigned } from './api-client.js';
 import { browserPath, launchablePath } from './browsers.js';
+import { type ServerProcess, startServer } from './server-process.js';
 
 /** Where Debian puts Chromium; KLUIS_CHROMIUM overrides it (tests/helpers/browsers.ts finds or installs it). */
 export const CHROMIUM_PATH = browserPath('chromium');
@@ -442,4 +443,47 @@ export async function chooseLanguage(page: Page, name: string): Promise<void> {
   await button.click();
   await page.waitForFunction((lang) => document.documentElement.lang === lang, code);
   await page.locator(`button[lang="${code}"][aria-pressed="true"]`).waitFor();
+}
+
+/** A reporter page built for some counsellors, a real server process listing them, and a browser. */
+export interface PageRig {
+  readonly server: ServerProcess;
+  readonly browser: Browser;
+  readonly staticDir: string;
+  /** Closes the browser, stops the server and removes the built page. */
+  close(): Promise<void>;
+}
+
+/**
+ * The setup the page suites share: the page built with `counsellors`' bundles, served by a server
+ * that lists the same bundles (proof of work at 8 bits unless `env` says otherwise), and Chromium.
+ */
+export async function startPageRig(
+  counsellors: readonly TestCounsellor[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<PageRig> {
+  const bundles = counsellors.map((c) => c.bundle);
+  const staticDir = await buildReporter({ counsellors: bundles });
+  const bundlesFile = join(staticDir, '..', `${basename(staticDir)}-bundles.json`);
+  writeFileSync(bundlesFile, JSON.stringify(bundles));
+  const server = await startServer({
+    env: {
+      KLUIS_STATIC_DIR: staticDir,
+      KLUIS_COUNSELLORS: bundlesFile,
+      KLUIS_POW_BITS: '8',
+      ...env,
+    },
+  });
+  const browser = await launchBrowser();
+  return {
+    server,
+    browser,
+    staticDir,
+    async close() {
+      await browser.close();
+      await server.stop();
+      rmSync(staticDir, { recursive: true, force: true });
+      rmSync(bundlesFile, { force: true });
+    },
+  };
 }
