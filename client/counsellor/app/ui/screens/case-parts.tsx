@@ -17,6 +17,11 @@ type Post = <T>(action: string, body: unknown) => Promise<T>;
 
 /** Assigns the case to a counsellor (or to no one): a signed private note all counsellors see. */
 export function Assign({ t, view, post }: { t: Texts; view: CaseJson; post: Post }) {
+  // The choice is the form's own state: bound to the view's assignee alone, any re-render of the
+  // case screen (another part finishing its work) would put the select back before Assign.
+  const current = view.assignee?.fingerprint ?? '';
+  const [to, setTo] = useState(current);
+  useEffect(() => setTo(current), [current]);
   return (
     <ActionForm
       t={t}
@@ -30,7 +35,12 @@ export function Assign({ t, view, post }: { t: Texts; view: CaseJson; post: Post
     >
       <p class="meta">{t.assignHelp}</p>
       <label for="assign-to">{t.assignedTo}</label>
-      <select id="assign-to" name="to" value={view.assignee?.fingerprint ?? ''}>
+      <select
+        id="assign-to"
+        name="to"
+        value={to}
+        onChange={(e) => setTo((e.target as HTMLSelectElement).value)}
+      >
         <option value="">{t.nobody}</option>
         {view.counsellors.map((c) => (
           <option key={c.fingerprint} value={c.fingerprint}>
