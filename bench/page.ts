@@ -20,7 +20,7 @@ import { gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { buildReporter, launchBrowser, makeCounsellor } from '../tests/helpers/browser.js';
 import { startServer } from '../tests/helpers/server-process.js';
-import { printTable, round } from './table.js';
+import { median, printTable, randomFile, round, text2kb } from './table.js';
 
 const POW_BITS = Number(process.env.KLUIS_BENCH_POW_BITS ?? 12);
 const RUNS_SMALL = Number(process.env.KLUIS_BENCH_RUNS ?? 5);
@@ -47,30 +47,6 @@ interface Run {
   readonly pow: number;
   /** Tries the proof of work took (its nonce + 1). */
   readonly tries: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function text2kb(): string {
-  const sentence =
-    'Tijdens de subsidiebespreking maakte een beleidsmedewerker opmerkingen die ik als intimiderend ervoer. ';
-  return sentence.repeat(Math.ceil(2048 / sentence.length)).slice(0, 2048);
-}
-
-function randomFile(bytes: number): Buffer {
-  const out = Buffer.alloc(bytes);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < bytes; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, i);
-  }
-  return out;
 }
 
 async function sendOnce(browser: Browser, url: string, file: Buffer | undefined): Promise<Run> {

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
 import { buildReporter, launchBrowser, makeCounsellor } from '../tests/helpers/browser.js';
 import { startServer } from '../tests/helpers/server-process.js';
-import { printTable, round } from './table.js';
+import { median, printTable, randomFile, round, text2kb } from './table.js';
 
 const POW_BITS = Number(process.env.KLUIS_BENCH_POW_BITS ?? 12);
 const RUNS = Number(process.env.KLUIS_BENCH_RUNS ?? 3);
@@ -48,30 +48,6 @@ interface Flow {
   readonly requests: number;
   readonly up: number;
   readonly down: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function text2kb(): string {
-  const sentence =
-    'Tijdens de subsidiebespreking maakte een beleidsmedewerker opmerkingen die ik als intimiderend ervoer. ';
-  return sentence.repeat(Math.ceil(2048 / sentence.length)).slice(0, 2048);
-}
-
-function randomFile(bytes: number): Buffer {
-  const out = Buffer.alloc(bytes);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < bytes; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out.writeUInt32LE(x >>> 0, i);
-  }
-  return out;
 }
 
 /** A fresh browser context (no cache, as a new Tor Browser session) over the emulated link. */
