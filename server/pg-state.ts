@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { caseBytes } from './quota.js';
+import { assertCaseRecord } from './ops/record-check.js';
 import { type CaseRecord, type CaseSummary, summarize } from './records.js';
 import { openPgStore, type PgStore } from './store/index.js';
 import { labelledHash, utf8 } from '../crypto/index.js';
@@ -116,7 +117,12 @@ export interface DatabaseState {
 
 /** Opens the PostgreSQL store at `url` (creating its tables if missing) and what goes with it. */
 export async function openDatabaseState(url: string): Promise<DatabaseState> {
-  const store = await openPgStore<CaseRecord, CaseSummary>({ url, summarize, weigh: caseBytes });
+  const store = await openPgStore<CaseRecord, CaseSummary>({
+    url,
+    summarize,
+    validate: assertCaseRecord,
+    weigh: caseBytes,
+  });
   try {
     return {
       store,

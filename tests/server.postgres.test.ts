@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CorruptStoreError } from '../server/store/errors.js';
 import {
   encodeContent,
   type Envelope,
@@ -333,6 +334,24 @@ describe.skipIf(POSTGRES_BIN === undefined)(
         expect(await two.nonces.add('key:nonce', later + 600_000, later)).toBe(true);
       } finally {
         await Promise.all([one.store.close(), two.store.close()]);
+      }
+    });
+
+    it('refuses a stored case that does not have the shape the server writes, as the file store does', async () => {
+      const url = await postgres.createDatabase(`kluis_shape_${process.pid}`);
+      const state = await openDatabaseState(url);
+      try {
+        // Written past the server (another program, or the database's operator).
+        await state.store.pool.query(
+          "INSERT INTO kluis_records (id, doc, summary, weight) VALUES ('AAAAAAAA', $1, '{}', 0)",
+          [JSON.stringify({ messages: 'not a list' })],
+        );
+        await expect(state.store.records.get('AAAAAAAA')).rejects.toBeInstanceOf(CorruptStoreError);
+        await expect(state.store.records.update('AAAAAAAA', (doc) => doc)).rejects.toBeInstanceOf(
+          CorruptStoreError,
+        );
+      } finally {
+        await state.store.close();
       }
     });
   },

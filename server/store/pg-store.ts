@@ -18,6 +18,7 @@ import { READ_CHUNK_BYTES } from './blob-store.js';
 import {
   BlobExistsError,
   BlobNotFoundError,
+  CorruptStoreError,
   InvalidRangeError,
   OffsetMismatchError,
   RecordExistsError,
@@ -32,7 +33,7 @@ import type { BlobStore, RecordStore, Store } from './types.js';
 /** Rows fetched per query when listing summaries or blob ids (bounded memory at any size). */
 const PAGE_ROWS = 1000;
 
-export interface PgStoreOptions<T, S> extends Pick<RecordOptions<T, S>, 'summarize'> {
+export interface PgStoreOptions<T, S> extends Pick<RecordOptions<T, S>, 'summarize' | 'validate'> {
   /** postgresql://... (KLUIS_DATABASE_URL). */
   url: string;
   /** Connections this process keeps at most (default 10). */
@@ -85,7 +86,7 @@ export async function openPgStore<T, S>(options: PgStoreOptions<T, S>): Promise<
     );
   };
   const weigh = options.weigh ?? (() => 0);
-  const records = new PgRecords<T, S>(pool, options.summarize, weigh, track, life);
+  const records = new PgRecords<T, S>(pool, options, weigh, track, life);
   const blobs = new PgBlobs(pool, track, life);
   let closed: Promise<void> | undefined;
   return {
@@ -130,7 +131,7 @@ type Track = <R>(operation: StoreOperation, run: () => Promise<R>) => Promise<R>
 class PgRecords<T, S> implements RecordStore<T, S> {
   constructor(
     private readonly pool: pg.Pool,
-    private readonly summarize: (doc: T) => S,
+    private readonly checks: Pick<PgStoreOptions<T, S>, 'summarize' | 'validate'>,
     private readonly weigh: (summary: S) => number,
     private readonly track: Track,
     private readonly life: Lifecycle,
@@ -140,13 +141,32 @@ class PgRecords<T, S> implements RecordStore<T, S> {
     return this.track('creating a record', async () => {
       assertRecordId(id);
       const { copy, text } = snapshot(doc);
-      const summarized = this.summarize(copy);
+      const summarized = this.checks.summarize(copy);
       const inserted = await this.pool.query(
         'INSERT INTO kluis_records (id, doc, summary, weight) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
         [id, text, JSON.stringify(summarized), this.weigh(summarized)],
       );
       if (inserted.rowCount !== 1) throw new RecordExistsError(id);
     });
+  }
+
+  /**
+   * A stored case, checked like every record the file store opens (`validate`): the file store
+   * checks once at start, a row is checked each time it is read, since another process or the
+   * database's operator may have written it since.
+   */
+  private parse(text: string, id: string): T {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+      this.checks.validate?.(doc, id);
+    } catch {
+      throw new CorruptStoreError(
+        `kluis_records ${id}`,
+        'the stored case does not have the shape the server writes',
+      );
+    }
+    return doc as T;
   }
 
   get(id: string): Promise<T | undefined> {
@@ -157,7 +177,7 @@ class PgRecords<T, S> implements RecordStore<T, S> {
         [id],
       );
       const row = found.rows[0];
-      return row === undefined ? undefined : (JSON.parse(row.doc) as T);
+      return row === undefined ? undefined : this.parse(row.doc, id);
     });
   }
 
@@ -180,8 +200,8 @@ class PgRecords<T, S> implements RecordStore<T, S> {
         );
         const row = found.rows[0];
         if (row === undefined) throw new RecordNotFoundError(id);
-        const { copy, text } = snapshot(mutate(JSON.parse(row.doc) as T));
-        const summarized = this.summarize(copy);
+        const { copy, text } = snapshot(mutate(this.parse(row.doc, id)));
+        const summarized = this.checks.summarize(copy);
         await client.query(
           'UPDATE kluis_records SET doc = $2, summary = $3, weight = $4 WHERE id = $1',
           [id, text, JSON.stringify(summarized), this.weigh(summarized)],
