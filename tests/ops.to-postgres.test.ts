@@ -125,6 +125,11 @@ describe.skipIf(POSTGRES_BIN === undefined)(
         env: { KLUIS_DATABASE_URL: url, KLUIS_COUNSELLORS: bundles },
       });
       try {
+        // The start-up retention sweep runs beside the first requests: wait for its line (it
+        // removes the stale upload checked below), not for a guessed while.
+        for (let i = 0; i < 300 && !server.output().includes('retention: removed'); i++)
+          await new Promise((done) => setTimeout(done, 100));
+        expect(server.output()).toContain('"incompleteUploads":1');
         const reporter = cases[1]!.reporter;
         const response = await fetch(`${server.url}/api/v1/cases/${reporter.caseNumber}`, {
           headers: reporter.auth,
